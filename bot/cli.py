@@ -1,0 +1,154 @@
+"""`chibo`: run the bot, chat on the console, run transcripts, migrate, import, manage units."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import Settings
+
+DEMO_FILE = Path(__file__).resolve().parent.parent / "examples" / "demo.csv"
+DEMO_USER = "an"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return int(asyncio.run(args.func(settings, args)) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chibo", description="Trợ lý sinh hoạt chi bộ trên Telegram và Zalo.")
+    sub = parser.add_subparsers()
+
+    run = sub.add_parser("run", help="chạy bot (không có token: bảng điều khiển với dữ liệu mẫu)")
+    run.add_argument("--as", dest="user", default=DEMO_USER, help="tên người dùng trên bảng điều khiển")
+    run.set_defaults(func=_run)
+
+    chat = sub.add_parser("chat", help="trò chuyện trên bảng điều khiển, hoặc chạy một kịch bản")
+    chat.add_argument("--as", dest="user", default=DEMO_USER)
+    chat.add_argument("--script", type=Path, help="tệp kịch bản: dòng 'TÊN: nội dung' và '# time: …'")
+    chat.add_argument("--check", action="store_true", help="so sánh với các dòng 'bot -> …' có sẵn trong kịch bản")
+    chat.add_argument("--import", dest="preload", type=Path, help="nạp tệp danh sách trước khi chạy kịch bản")
+    chat.add_argument("--database", help="cơ sở dữ liệu cho kịch bản (mặc định: một tệp SQLite tạm mới)")
+    chat.set_defaults(func=_chat)
+
+    db = sub.add_parser("db", help="cơ sở dữ liệu").add_subparsers()
+    db.add_parser("upgrade", help="áp dụng các migration").set_defaults(func=_db_upgrade)
+
+    imp = sub.add_parser("import", help="nhập danh sách đảng viên từ XLSX hoặc CSV")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(func=_import)
+
+    org = sub.add_parser("org", help="tạo đảng bộ, chi bộ").add_subparsers()
+    committee = org.add_parser("create-committee", help="tạo đảng bộ và in mã cho bí thư đảng bộ")
+    committee.add_argument("name")
+    committee.set_defaults(func=_create_committee)
+    cell = org.add_parser("create-cell", help="tạo chi bộ và in mã bí thư, mã đảng viên")
+    cell.add_argument("--committee", required=True)
+    cell.add_argument("name")
+    cell.set_defaults(func=_create_cell)
+    return parser
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import runner
+
+    return await runner.run(settings, user=args.user)
+
+
+async def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import runner
+
+    if args.script is None:
+        return await runner.console(settings, user=args.user, demo=False)
+    if args.database:
+        settings = settings.model_copy(update={"database_url": args.database})
+        return await runner.script(settings, args.script, check=args.check, preload=args.preload)
+    with tempfile.TemporaryDirectory() as folder:
+        settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{folder}/script.db"})
+        return await runner.script(settings, args.script, check=args.check, preload=args.preload)
+
+
+async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    print("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+    return 0
+
+
+async def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.importer import ImportFailed, import_file
+
+    from bot.wiring import open_database
+
+    db = await open_database(settings.database_url)
+    try:
+        result = await import_file(db, args.file)
+    except ImportFailed as failure:
+        print(str(failure), file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    print(result.summary())
+    return 0
+
+
+async def _create_committee(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.wiring import open_database
+    from storage import org
+
+    db = await open_database(settings.database_url)
+    try:
+        async with db.session() as session:
+            unit, code = await org.create_committee(session, args.name)
+            await session.commit()
+    except org.OrgError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    print(f"Đã tạo {unit.name}.\nMã bí thư đảng bộ (dùng một lần): {code.code}\n"
+          f"Bí thư đảng bộ nhắn cho bot: /thamgia {code.code} <Họ và tên>")
+    return 0
+
+
+async def _create_cell(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.wiring import open_database
+    from storage import org
+
+    db = await open_database(settings.database_url)
+    try:
+        async with db.session() as session:
+            committee = await org.find_committee(session, args.committee)
+            if committee is None:
+                print(f"Không có đảng bộ tên «{args.committee}».", file=sys.stderr)
+                return 1
+            unit, secretary, member = await org.create_cell(session, committee, args.name)
+            await session.commit()
+    except org.OrgError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    print(f"Đã tạo {unit.name} thuộc {committee.name}.\nMã bí thư (dùng một lần): {secretary.code}\n"
+          f"Mã đảng viên: {member.code}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,58 @@
+"""Commands and conversation flows, collected from the handler modules into one catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from handlers.context import Audience, Ctx
+from storage.textkey import fold
+
+CommandRun = Callable[[Ctx, str], Awaitable[None]]
+FlowRun = Callable[[Ctx, str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A slash command. `run(ctx, args)` gets the text after the command word."""
+
+    name: str
+    summary: str  # one Vietnamese line for /trogiup
+    run: CommandRun
+    audience: Audience = Audience.ANYONE
+    private: bool = False  # touches personal data: refused in group chats
+    aliases: tuple[str, ...] = ()
+    usage: str = ""
+    menu: bool = True  # listed in /trogiup and the Telegram command menu
+
+
+@dataclass(slots=True)
+class Catalog:
+    commands: dict[str, Command] = field(default_factory=dict)
+    flows: dict[str, FlowRun] = field(default_factory=dict)
+    order: list[Command] = field(default_factory=list)
+
+    def add_module(self, module: ModuleType) -> None:
+        """Take a module's `COMMANDS` (a list) and `FLOWS` (a dict name -> function)."""
+        for command in getattr(module, "COMMANDS", ()):
+            for key in (command.name, *command.aliases):
+                key = fold(key)
+                if key in self.commands:
+                    raise ValueError(f"command /{key} defined twice")
+                self.commands[key] = command
+            self.order.append(command)
+        for name, run in getattr(module, "FLOWS", {}).items():
+            if name in self.flows:
+                raise ValueError(f"flow {name} defined twice")
+            self.flows[name] = run
+
+    def find(self, word: str) -> Command | None:
+        return self.commands.get(fold(word).replace("_", ""))
+
+
+def build_catalog(modules: Iterable[ModuleType]) -> Catalog:
+    catalog = Catalog()
+    for module in modules:
+        catalog.add_module(module)
+    return catalog

@@ -1,0 +1,128 @@
+"""Routes one incoming message: de-duplicate, find the sender, map choices, run, save, answer.
+
+The whole message is one transaction: the mark that this delivery was handled, what the
+handler stored and the conversation state commit together, and replies leave only after
+that commit. A crash before it loses nothing the user was told; a second delivery of the
+same update finds the mark and is ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+
+from handlers import texts
+from handlers.context import ConversationState, Ctx, HandlerSettings
+from handlers.registry import Catalog
+from handlers.types import Address, Incoming, Outgoing, PlatformCaps
+from storage import accounts
+from storage.db import Database
+from storage.tables import ProcessedUpdate
+from storage.textkey import fold
+
+log = logging.getLogger(__name__)
+_PROCESSED = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+
+
+class Router:
+    def __init__(self, db: Database, catalog: Catalog, settings: HandlerSettings) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.settings = settings
+
+    async def handle(self, incoming: Incoming, caps: PlatformCaps, now: datetime) -> list[Outgoing]:
+        """Handle one message; returns what to send once it is committed."""
+        try:
+            return await self._handle(incoming, caps, now)
+        except Exception:
+            log.exception("handling %s:%s failed", incoming.platform, incoming.user_id)
+            return [Outgoing(_address(incoming), texts.reply(texts.INTERNAL_ERROR))]
+
+    async def _handle(self, incoming: Incoming, caps: PlatformCaps, now: datetime) -> list[Outgoing]:
+        async with self.db.session() as session:
+            if incoming.update_key is not None:
+                try:
+                    await session.execute(insert(_PROCESSED).values(
+                        platform=incoming.platform, update_key=incoming.update_key[:96], at=now
+                    ))
+                except IntegrityError:
+                    await session.rollback()
+                    log.info("duplicate delivery %s:%s ignored", incoming.platform, incoming.update_key)
+                    return []
+            loaded = await accounts.load_or_create(
+                session, incoming.platform, incoming.user_id, incoming.reply_chat, incoming.display_name, now
+            )
+            state = ConversationState(**loaded.conversation) if loaded.conversation else ConversationState()
+            ctx = Ctx(session, incoming, caps, now, self.settings, loaded.account, state, self.catalog)
+            text = _choice_value(incoming.text.strip(), state)
+            await self._dispatch(ctx, text)
+            await self._remember(ctx, existed=loaded.conversation is not None)
+            await session.commit()
+            return ctx.out
+
+    async def _dispatch(self, ctx: Ctx, text: str) -> None:
+        if text.startswith("/"):
+            word, _, args = text[1:].partition(" ")
+            word = word.split("@", 1)[0]
+            command = self.catalog.find(word)
+            ctx.finish()
+            if command is None:
+                ctx.reply(texts.UNKNOWN_COMMAND.format(command=text.split(" ", 1)[0][:40]))
+                return
+            if command.private and not ctx.incoming.is_private:
+                ctx.reply(texts.private_only(ctx.caps))
+                return
+            if not await ctx.allows(command.audience):
+                ctx.reply(texts.refusal(command.audience, joined=ctx.member_id is not None))
+                return
+            await command.run(ctx, args.strip())
+            return
+        flow = self.catalog.flows.get(ctx.conversation.flow or "")
+        if flow is not None:
+            await flow(ctx, text)
+        elif ctx.incoming.photo and not text:
+            ctx.reply(texts.PHOTO_WITHOUT_CONTEXT)
+        elif ctx.incoming.is_private:
+            ctx.reply(texts.NOT_UNDERSTOOD)
+        # In a group, free text that is not addressed to us is none of our business.
+
+    async def _remember(self, ctx: Ctx, *, existed: bool) -> None:
+        """Save the conversation and the choices last offered to each recipient account."""
+        own = ctx.account.id
+        offered: dict[int, list[list[str]]] = {}
+        for out in ctx.out:
+            if out.account_id is not None:
+                offered[out.account_id] = [[c.label, c.value] for c in out.reply.choices]
+        state = ctx.conversation
+        own_choices = offered.pop(own, [] if ctx.out else state.choices)
+        if state.dirty or own_choices != state.choices:
+            await accounts.save_conversation(
+                ctx.session, own, flow=state.flow, step=state.step, data=state.data,
+                choices=own_choices, now=ctx.now, existed=existed,
+            )
+        for account_id, choices in offered.items():
+            if choices:
+                await accounts.set_choices(ctx.session, account_id, choices, ctx.now)
+
+
+def _choice_value(text: str, state: ConversationState) -> str:
+    """Map a typed number or label onto the value of a choice offered last."""
+    if not state.choices:
+        return text
+    if text.isdigit():
+        index = int(text) - 1
+        if 0 <= index < len(state.choices):
+            return state.choices[index][1]
+        return text
+    key = fold(text)
+    for label, value in state.choices:
+        if key and key in (fold(label), fold(value)):
+            return value
+    return text
+
+
+def _address(incoming: Incoming) -> Address:
+    return Address(incoming.platform, incoming.reply_chat)

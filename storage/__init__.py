@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, queries and aggregations. Knows no messenger."""

@@ -1,0 +1,13 @@
+"""Imports every table module so that `SQLModel.metadata` describes the whole schema.
+
+A feature that adds tables adds its module here (one line) and a migration under
+`storage/migrations/versions/`.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+import storage.tables  # noqa: F401
+
+metadata = SQLModel.metadata

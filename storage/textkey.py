@@ -1,0 +1,26 @@
+"""Folding of Vietnamese text so that input matches with or without diacritics, in any case."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip diacritics (đ → d) and collapse spaces: the key for comparisons."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", bare).strip().lower()
+
+
+def clean_name(text: str) -> str:
+    """Normalise a person's or unit's name as typed: NFC, single spaces, trimmed."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def has_control(text: str) -> bool:
+    """True when text holds control or invisible formatting characters (never valid in a name)."""
+    return bool(_CONTROL.search(text))

@@ -1,0 +1,77 @@
+"""Fixtures: a fresh database per test (SQLite file, or a PostgreSQL schema with --db=postgres),
+the bot wired to it with a manual clock, and the transcript checker."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+
+from bot.app import Chibo
+from bot.channels.memory import MemoryChannel
+from bot.clock import ManualClock
+from handlers.context import HandlerSettings
+from storage.db import Database
+from storage.schema import metadata
+from tests.pg_available import PG_URL
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+TRANSCRIPTS = Path(__file__).parent / "transcripts"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", default="sqlite", choices=("sqlite", "postgres"), help="database to test on")
+
+
+@pytest.fixture
+def db_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--db"))
+
+
+@pytest.fixture
+async def db(db_kind: str, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh, empty schema for each test."""
+    if db_kind == "sqlite":
+        database = Database(f"sqlite+aiosqlite:///{tmp_path}/test.db")
+        async with database.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        yield database
+        await database.dispose()
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = Database(PG_URL)
+    async with admin.engine.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    await admin.dispose()
+    database = Database(PG_URL, connect_args={"server_settings": {"search_path": schema}})
+    database.schema = schema  # type: ignore[attr-defined]
+    async with database.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    yield database
+    await database.dispose()
+    admin = Database(PG_URL)
+    async with admin.engine.begin() as connection:
+        await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await admin.dispose()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 20, 9, 0, tzinfo=TZ))
+
+
+@pytest.fixture
+def app(db: Database, clock: ManualClock) -> Chibo:
+    return Chibo(db, HandlerSettings(), clock=clock)
+
+
+@pytest.fixture
+def memory(app: Chibo) -> MemoryChannel:
+    channel = MemoryChannel()
+    app.add_channel(channel)
+    return channel
