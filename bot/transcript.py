@@ -96,8 +96,9 @@ class Runner:
         for step in steps:
             got = [line for line in (await self.step(step, variables))[1:] if line.strip()]
             if not _matches(step.expected, got, variables):
+                said = step.text if step.kind == "time" else f"{step.user}: {step.text}"
                 problems.append(
-                    f"after line {step.line_no} ({step.text if step.kind == 'time' else step.user + ': ' + step.text}):\n"
+                    f"after line {step.line_no} ({said}):\n"
                     "  expected:\n" + "\n".join(f"    |{line}" for line in step.expected)
                     + "\n  got:\n" + "\n".join(f"    |{line}" for line in got)
                 )
