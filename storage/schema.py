@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+import storage.assessments
+import storage.meetings
+import storage.outbox
+import storage.reports
 import storage.tables  # noqa: F401
 
 metadata = SQLModel.metadata
