@@ -1,0 +1,202 @@
+"""Telegram through python-telegram-bot: long polling, inline buttons, the command menu,
+deep links, and the error mapping the dispatcher relies on.
+
+PTB owns only the HTTP side here. Updates are turned into `Incoming` and handed to the
+core; replies come back through `send`. Webhook mode feeds the same application through
+`feed()` (PTB's "custom webhook bot" pattern), so both modes share every line below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.channels.base import Dispatch, split_text
+from handlers.registry import Catalog
+from handlers.types import Address, Choice, Incoming, PlatformCaps, Reply, RetryLater, SendError, Unreachable
+
+log = logging.getLogger(__name__)
+PLATFORM = "telegram"
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_CALLBACK_BYTES = 64
+SHORT_LABEL = 14  # labels this short share a row of buttons
+
+
+class TelegramChannel:
+    def __init__(
+        self, token: str, *, base_url: str | None = None, catalog: Catalog | None = None, polling: bool = True
+    ) -> None:
+        builder = ApplicationBuilder().token(token)
+        if base_url:
+            builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
+        if not polling:
+            builder = builder.updater(None)
+        self.application: Application = builder.build()  # type: ignore[type-arg]
+        self.catalog = catalog
+        self.caps = PlatformCaps(PLATFORM, max_text=MAX_TEXT, buttons=True)
+        self._dispatch: Dispatch | None = None
+        self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
+        self.application.add_handler(CallbackQueryHandler(self._on_callback))
+
+    # -- lifecycle ----------------------------------------------------------------------
+    async def start(self, dispatch: Dispatch) -> None:
+        """Initialise (getMe), publish the Vietnamese command menu, start handling updates."""
+        self._dispatch = dispatch
+        await self.application.initialize()
+        username = self.application.bot.username
+        self.caps = dataclasses.replace(self.caps, deep_link_base=f"https://t.me/{username}?start=")
+        await self._publish_commands()
+        await self.application.start()
+
+    async def stop(self) -> None:
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def run(self, dispatch: Dispatch) -> None:
+        """Long polling until cancelled."""
+        await self.start(dispatch)
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(allowed_updates=["message", "callback_query"])
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
+    async def feed(self, data: dict[str, Any]) -> None:
+        """Hand one webhook update to the application (it is handled from PTB's queue)."""
+        await self.application.update_queue.put(Update.de_json(data, self.application.bot))
+
+    async def _publish_commands(self) -> None:
+        if self.catalog is None:
+            return
+        commands = [BotCommand(c.name, c.summary[:256]) for c in self.catalog.order if c.menu]
+        try:
+            await self.application.bot.set_my_commands(commands)
+        except TelegramError:
+            log.warning("could not publish the command menu", exc_info=True)
+
+    # -- receiving ------------------------------------------------------------------------
+    async def _on_message(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if message is None or message.from_user is None or message.from_user.is_bot:
+            return
+        photo = message.photo[-1].file_id if message.photo else None
+        await self._handle(Incoming(
+            PLATFORM, str(message.from_user.id), message.text or message.caption or "",
+            chat_id=str(message.chat.id), is_private=message.chat.type == "private",
+            display_name=message.from_user.full_name, update_key=str(update.update_id), photo=photo,
+        ))
+
+    async def _on_callback(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None or not query.data:
+            return
+        try:
+            await query.answer()
+        except TelegramError:
+            log.info("callback answer failed", exc_info=True)
+        chat = query.message.chat if query.message is not None else None
+        await self._handle(Incoming(
+            PLATFORM, str(query.from_user.id), query.data,
+            chat_id=str(chat.id) if chat else str(query.from_user.id),
+            is_private=chat is None or chat.type == "private",
+            display_name=query.from_user.full_name, update_key=str(update.update_id),
+        ))
+
+    async def _handle(self, incoming: Incoming) -> None:
+        if self._dispatch is None:
+            log.error("update before start(): dropped")
+            return
+        await self._dispatch(incoming)
+
+    # -- sending --------------------------------------------------------------------------
+    async def send(self, to: Address, reply: Reply) -> None:
+        """Send a reply: text split within 4,096 characters, buttons on the last part.
+
+        Errors map onto the core's: 429 → RetryLater, blocked or unknown chat → Unreachable.
+        Only a failure of the first part is raised as retryable; later parts are retried
+        here, so that a retry never sends the first part twice.
+        """
+        markup = keyboard(reply.choices)
+        text = reply.text if markup is not None or not reply.choices else _with_numbers(reply)
+        bot = self.application.bot
+        first = True
+        if reply.photo is not None or reply.document is not None:
+            caption = text if len(text) <= MAX_CAPTION else None
+            path = reply.photo or reply.document
+            assert path is not None
+            data = await asyncio.to_thread(path.read_bytes)
+            method = bot.send_photo if reply.photo is not None else bot.send_document
+            extra = {"filename": path.name} if reply.document is not None else {}
+            await _call(lambda: method(to.chat_id, data, caption=caption,
+                                       reply_markup=markup if caption else None, **extra), first=True)
+            if caption is not None:
+                return
+            first = False
+        parts = split_text(text, MAX_TEXT)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            await _call(lambda part=part, last=last: bot.send_message(
+                to.chat_id, part, reply_markup=markup if last else None), first=first)
+            first = False
+
+
+def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+    """Inline buttons for the choices; None when a value would not fit Telegram's 64 bytes."""
+    if not choices or any(len(c.value.encode()) > MAX_CALLBACK_BYTES for c in choices):
+        return None
+    buttons = [InlineKeyboardButton(c.label[:64], callback_data=c.value) for c in choices]
+    if len(buttons) <= 3 and all(len(c.label) <= SHORT_LABEL for c in choices):
+        return InlineKeyboardMarkup([buttons])
+    return InlineKeyboardMarkup([[button] for button in buttons])
+
+
+def _with_numbers(reply: Reply) -> str:
+    lines = [reply.text] + [f"{i}. {c.label}" for i, c in enumerate(reply.choices, 1)]
+    return "\n".join(lines)
+
+
+async def _call(request: Callable[[], Awaitable[Any]], *, first: bool, retries: int = 3) -> Any:
+    """Make one Bot API call, mapping errors. The first part of a message raises what is
+    retryable, for the dispatcher to decide; later parts retry here after the asked delay."""
+    attempt = 0
+    while True:
+        try:
+            return await request()
+        except RetryAfter as error:
+            seconds = _seconds(error.retry_after)
+            if first or attempt >= retries:
+                raise RetryLater(seconds) from error
+        except Forbidden as error:
+            raise Unreachable(str(error)) from error
+        except BadRequest as error:
+            if "chat not found" in str(error).lower() or "user not found" in str(error).lower():
+                raise Unreachable(str(error)) from error
+            raise SendError(str(error)) from error
+        except (TimedOut, NetworkError) as error:
+            seconds = 2.0
+            if first or attempt >= retries:
+                raise RetryLater(seconds) from error
+        attempt += 1
+        await asyncio.sleep(seconds)
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
