@@ -59,7 +59,7 @@ class Router:
             ctx = Ctx(session, incoming, caps, now, self.settings, loaded.account, state, self.catalog)
             text = _choice_value(incoming.text.strip(), state)
             await self._dispatch(ctx, text)
-            await self._remember(ctx, existed=loaded.conversation is not None)
+            await self._remember(ctx, existed=loaded.has_conversation_row)
             await session.commit()
             return ctx.out
 

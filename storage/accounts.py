@@ -37,13 +37,15 @@ class AccountView:
 @dataclass(frozen=True, slots=True)
 class Loaded:
     account: AccountView
-    conversation: dict[str, Any] | None
+    conversation: dict[str, Any] | None  # None when nothing is pending
+    has_conversation_row: bool = False  # whether to update or insert when saving
 
 
 _LOAD = (
     select(
         _ACCOUNT.c.id, _ACCOUNT.c.platform, _ACCOUNT.c.chat_id, _ACCOUNT.c.member_id, _ACCOUNT.c.last_seen_at,
         _MEMBER.c.cell_id, _MEMBER.c.full_name,
+        _CONVERSATION.c.account_id.label("conversation_of"),
         _CONVERSATION.c.flow, _CONVERSATION.c.step, _CONVERSATION.c.data, _CONVERSATION.c.choices,
     )
     .select_from(
@@ -75,7 +77,7 @@ async def load_or_create(
     conversation = None
     if row.flow is not None or row.choices:
         conversation = {"flow": row.flow, "step": row.step, "data": row.data or {}, "choices": row.choices or []}
-    return Loaded(account, conversation)
+    return Loaded(account, conversation, row.conversation_of is not None)
 
 
 async def save_conversation(

@@ -4,7 +4,7 @@ the bot wired to it with a manual clock, and the transcript checker."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -33,16 +33,16 @@ def db_kind(request: pytest.FixtureRequest) -> str:
     return str(request.config.getoption("--db"))
 
 
-@pytest.fixture
-async def db(db_kind: str, tmp_path: Path) -> AsyncIterator[Database]:
-    """A fresh, empty schema for each test."""
-    if db_kind == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path}/test.db")
+async def make_database(kind: str, folder: Path) -> tuple[Database, Callable[[], Awaitable[None]]]:
+    """A fresh, empty schema: a SQLite file in `folder`, or a new PostgreSQL schema in `test`.
+
+    Returns the database and the coroutine function that disposes of it.
+    """
+    if kind == "sqlite":
+        database = Database(f"sqlite+aiosqlite:///{folder}/test-{uuid.uuid4().hex[:8]}.db")
         async with database.engine.begin() as connection:
             await connection.run_sync(metadata.create_all)
-        yield database
-        await database.dispose()
-        return
+        return database, database.dispose
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = Database(PG_URL)
     async with admin.engine.begin() as connection:
@@ -52,12 +52,23 @@ async def db(db_kind: str, tmp_path: Path) -> AsyncIterator[Database]:
     database.schema = schema  # type: ignore[attr-defined]
     async with database.engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
+
+    async def drop() -> None:
+        await database.dispose()
+        admin = Database(PG_URL)
+        async with admin.engine.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+    return database, drop
+
+
+@pytest.fixture
+async def db(db_kind: str, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh, empty schema for each test."""
+    database, drop = await make_database(db_kind, tmp_path)
     yield database
-    await database.dispose()
-    admin = Database(PG_URL)
-    async with admin.engine.begin() as connection:
-        await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await admin.dispose()
+    await drop()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.channels.base import Dispatch
+from bot.channels.base import Dispatch, split_text
 from handlers.types import Address, PlatformCaps, Reply, Sent, Unreachable
 
 
@@ -20,9 +20,13 @@ class MemoryChannel:
         self.caps = PlatformCaps(self.platform, max_text=self.max_text, buttons=self.buttons)
 
     async def send(self, to: Address, reply: Reply) -> None:
+        """Record the reply as the platform would receive it: split within `max_text`."""
         if to.chat_id in self.unreachable:
             raise Unreachable("blocked")
-        self.sent.append(Sent(to, reply))
+        parts = split_text(reply.text, self.max_text)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            self.sent.append(Sent(to, Reply(part, reply.choices if last else (), reply.photo, reply.document)))
 
     async def run(self, dispatch: Dispatch) -> None:  # messages are pushed by the test
         return None
