@@ -1,0 +1,476 @@
+"""The member import: what a good file puts in the database, what a bad one is refused for."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bot.cli import DEMO_FILE
+from bot.cli import main as cli_main
+from storage import org
+from storage.db import Database
+from storage.importer import ImportFailed, ImportResult, import_file
+from storage.tables import (
+    CELL,
+    CELL_COMMITTEE,
+    COMMITTEE,
+    COMMITTEE_MEMBER,
+    DEPUTY,
+    EXEMPT,
+    OFFICIAL,
+    PROBATIONARY,
+    SECRETARY,
+    ChatAccount,
+    Member,
+    OrgUnit,
+    Role,
+)
+
+DATA = Path(__file__).parent / "data"
+TODAY = date(2026, 11, 22)
+HEADER = ["Đảng bộ", "Chi bộ", "Họ và tên", "Giới tính", "Năm sinh", "Ngày vào Đảng", "Ngày chính thức",
+          "Chức vụ", "Tình trạng", "Tài khoản"]
+GOOD = ["Đảng bộ phường Bến Thành", "Chi bộ khu phố 1", "Nguyễn Văn An", "Nam", "1968", "03/02/1994",
+        "03/02/1995", "Bí thư", "Chính thức", "console:an"]
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+def write_csv(folder: Path, rows: list[list[str]], header: list[str] = HEADER, name: str = "list.csv",
+              delimiter: str = ",") -> Path:
+    path = folder / name
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=delimiter)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def row(**changes: str) -> list[str]:
+    """The good row with some columns changed, by header (e.g. row(**{"Năm sinh": "75"}))."""
+    values = dict(zip(HEADER, GOOD, strict=True))
+    values.update(changes)
+    return [values[h] for h in HEADER]
+
+
+async def counts(db: Database) -> dict[str, int]:
+    async with db.session() as session:
+        return {
+            table.__name__: (await session.exec(select(func.count()).select_from(table))).one()
+            for table in (OrgUnit, Member, Role, ChatAccount)
+        }
+
+
+async def members(db: Database) -> dict[str, Member]:
+    async with db.session() as session:
+        return {m.full_name: m for m in (await session.exec(select(Member))).all()}
+
+
+async def roles(db: Database) -> set[tuple[str, str, str]]:
+    """(member name, unit name, role)."""
+    async with db.session() as session:
+        found = (await session.exec(
+            select(Member.full_name, OrgUnit.name, Role.role)
+            .join(Member, col(Member.id) == col(Role.member_id))
+            .join(OrgUnit, col(OrgUnit.id) == col(Role.unit_id))
+        )).all()
+    return {(name, unit, role) for name, unit, role in found}
+
+
+async def accounts(db: Database) -> dict[str, str | None]:
+    """'platform:id' → the linked member's name."""
+    async with db.session() as session:
+        found = (await session.exec(
+            select(ChatAccount.platform, ChatAccount.platform_user_id, ChatAccount.chat_id, Member.full_name)
+            .join(Member, col(Member.id) == col(ChatAccount.member_id), isouter=True)
+        )).all()
+    assert all(user_id == chat_id for _p, user_id, chat_id, _n in found)
+    return {f"{platform}:{user_id}": name for platform, user_id, _chat, name in found}
+
+
+async def units(db: Database) -> dict[str, OrgUnit]:
+    async with db.session() as session:
+        return {u.name: u for u in (await session.exec(select(OrgUnit))).all()}
+
+
+async def refused(db: Database, path: Path, today: date | None = TODAY) -> ImportFailed:
+    before = await counts(db)
+    with pytest.raises(ImportFailed) as failure:
+        await import_file(db, path, today=today)
+    assert await counts(db) == before, "a refused file must leave the database as it was"
+    return failure.value
+
+
+# -- good files --------------------------------------------------------------------------------
+
+async def test_good_csv_fills_the_database(db: Database) -> None:
+    result = await import_file(db, DATA / "members.csv", today=TODAY)
+
+    assert isinstance(result, ImportResult)
+    assert (result.members, result.created, result.updated, result.unchanged) == (6, 6, 0, 0)
+    assert (result.committees_created, result.cells_created) == (1, 2)
+    assert result.roles_added == 5
+    assert result.accounts_linked == 6
+    assert result.summary() == ("Đã nhập 6 đảng viên: 6 mới, 0 cập nhật; 1 đảng bộ, 2 chi bộ mới; "
+                                "5 chức vụ mới; 6 tài khoản liên kết.")
+    assert await counts(db) == {"OrgUnit": 3, "Member": 6, "Role": 5, "ChatAccount": 6}
+
+    found = await units(db)
+    committee, cell1, cell2 = found["Đảng bộ xã Tân Phú"], found["Chi bộ ấp 1"], found["Chi bộ ấp 2"]
+    assert (committee.kind, committee.parent_id, committee.name_key) == (COMMITTEE, None, "dang bo xa tan phu")
+    assert (cell1.kind, cell1.parent_id, cell1.name_key) == (CELL, committee.id, "chi bo ap 1")
+    assert (cell2.kind, cell2.parent_id) == (CELL, committee.id)
+
+    people = await members(db)
+    mai = people["Nguyễn Thị Mai"]
+    assert (mai.cell_id, mai.name_key, mai.gender, mai.birth_year, mai.status) == (
+        cell1.id, "nguyen thi mai", "nu", 1972, OFFICIAL)
+    assert (mai.admitted_on, mai.official_on) == (date(1998, 3, 15), date(1999, 3, 15))
+    tam = people["Lê Văn Tâm"]
+    assert (tam.gender, tam.status, tam.admitted_on, tam.official_on) == (
+        "nam", OFFICIAL, date(2005, 9, 2), date(2006, 9, 2))  # empty status = official; d/m/yyyy dates
+    assert (people["Phạm Văn Sáu"].status, people["Phạm Văn Sáu"].gender) == (EXEMPT, "nam")
+    hanh = people["Võ Thị Hạnh"]
+    assert (hanh.cell_id, hanh.status, hanh.gender, hanh.official_on) == (cell2.id, PROBATIONARY, "nu", None)
+    assert people["Huỳnh Văn Tư"].cell_id == cell2.id
+    assert people["Đinh Công Thành"].cell_id is None  # committee staff: no cell
+
+    assert await roles(db) == {
+        ("Nguyễn Thị Mai", "Chi bộ ấp 1", SECRETARY),
+        ("Nguyễn Thị Mai", "Đảng bộ xã Tân Phú", COMMITTEE_MEMBER),
+        ("Lê Văn Tâm", "Chi bộ ấp 1", DEPUTY),
+        ("Huỳnh Văn Tư", "Chi bộ ấp 2", CELL_COMMITTEE),
+        ("Đinh Công Thành", "Đảng bộ xã Tân Phú", SECRETARY),
+    }
+    assert await accounts(db) == {
+        "telegram:123456": "Nguyễn Thị Mai",
+        "zalo:6ede9a1b2c3d": "Nguyễn Thị Mai",
+        "telegram:223344": "Lê Văn Tâm",
+        "zalo:a1b2c3": "Võ Thị Hạnh",
+        "console:tu": "Huỳnh Văn Tư",
+        "telegram:987654321": "Đinh Công Thành",
+    }
+
+
+async def test_good_xlsx_with_real_dates_and_a_title_row(db: Database, tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["DANH SÁCH ĐẢNG VIÊN"])  # a title line above the header is common
+    sheet.append(["STT", "HỌ VÀ TÊN", "Chi bộ", "Đảng bộ", "Năm sinh", "Giới tính", "Ngày vào Đảng",
+                  "Ngày chính thức", "Tình trạng", "Chức vụ", "Tài khoản"])
+    sheet.append([1, "Nguyễn Văn An", "Chi bộ khu phố 1", "Đảng bộ phường Bến Thành", 1968, "Nam",
+                  datetime(1994, 2, 3), datetime(1995, 2, 3), "Chính thức", "Bí thư", "telegram:111222"])
+    sheet.append([2, "Trần Thị Bình", "Chi bộ khu phố 1", "Đảng bộ phường Bến Thành", 1975.0, "Nữ",
+                  "2/9/2001", "02/09/2002", "Dự bị", "Phó bí thư; Chi ủy viên", "zalo:abc123, console:binh"])
+    sheet.append([None] * 11)
+    sheet.append([3, "Trần Văn Phúc", None, "Đảng bộ phường Bến Thành", "1971", "nam",
+                  date(1996, 5, 19), None, None, "Phó bí thư đảng bộ; Cấp ủy viên", None])
+    path = tmp_path / "danh_sach.xlsx"
+    book.save(path)
+
+    result = await import_file(db, path, today=TODAY)
+
+    assert (result.members, result.created, result.committees_created, result.cells_created) == (3, 3, 1, 1)
+    assert (result.roles_added, result.accounts_linked) == (5, 3)
+    assert await counts(db) == {"OrgUnit": 2, "Member": 3, "Role": 5, "ChatAccount": 3}
+    people = await members(db)
+    an, binh, phuc = people["Nguyễn Văn An"], people["Trần Thị Bình"], people["Trần Văn Phúc"]
+    assert (an.birth_year, an.admitted_on, an.official_on, an.gender) == (
+        1968, date(1994, 2, 3), date(1995, 2, 3), "nam")
+    assert (binh.birth_year, binh.admitted_on, binh.status, binh.gender) == (1975, date(2001, 9, 2), PROBATIONARY, "nu")
+    assert (phuc.cell_id, phuc.status, phuc.admitted_on, phuc.official_on) == (None, OFFICIAL, date(1996, 5, 19), None)
+    assert await roles(db) == {
+        ("Nguyễn Văn An", "Chi bộ khu phố 1", SECRETARY),
+        ("Trần Thị Bình", "Chi bộ khu phố 1", DEPUTY),
+        ("Trần Thị Bình", "Chi bộ khu phố 1", CELL_COMMITTEE),
+        ("Trần Văn Phúc", "Đảng bộ phường Bến Thành", DEPUTY),
+        ("Trần Văn Phúc", "Đảng bộ phường Bến Thành", COMMITTEE_MEMBER),
+    }
+    assert await accounts(db) == {
+        "telegram:111222": "Nguyễn Văn An", "zalo:abc123": "Trần Thị Bình", "console:binh": "Trần Thị Bình",
+    }
+
+
+async def test_bad_row_in_xlsx_is_named_by_its_spreadsheet_row(db: Database, tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(HEADER)
+    sheet.append(GOOD)
+    sheet.append(row(**{"Họ và tên": "Trần Thị Bình", "Ngày vào Đảng": datetime(2027, 1, 1), "Tài khoản": ""}))
+    path = tmp_path / "sai.xlsx"
+    book.save(path)
+
+    failure = await refused(db, path)
+
+    assert "Dòng 3: Ngày vào Đảng 01/01/2027 ở tương lai" in str(failure)
+    assert "Dòng 2" not in str(failure)
+
+
+async def test_headers_without_diacritics_and_semicolons(db: Database) -> None:
+    result = await import_file(db, DATA / "khong_dau.csv", today=TODAY)
+
+    assert (result.members, result.created, result.cells_created, result.roles_added) == (2, 2, 1, 1)
+    people = await members(db)
+    assert people["Mai Thi Ba"].status == PROBATIONARY
+    assert people["Tran Van Hai"].admitted_on == date(2002, 5, 5)
+    assert await accounts(db) == {"console:hai": "Tran Van Hai"}
+
+
+async def test_reimport_updates_and_duplicates_nothing(db: Database, tmp_path: Path) -> None:
+    await import_file(db, DATA / "members.csv", today=TODAY)
+    before = await counts(db)
+    text = (DATA / "members.csv").read_text(encoding="utf-8")
+    changed = tmp_path / "members.csv"
+    changed.write_text(text.replace("Nguyễn Thị Mai,Nữ,1972", "nguyen thi mai,Nữ,1973"), encoding="utf-8")
+
+    result = await import_file(db, changed, today=TODAY)
+
+    assert (result.members, result.created, result.updated, result.unchanged) == (6, 0, 1, 5)
+    assert (result.committees_created, result.cells_created, result.roles_added, result.accounts_linked) == (0, 0, 0, 0)
+    assert await counts(db) == before
+    people = await members(db)
+    assert people["nguyen thi mai"].birth_year == 1973  # the name as now written is kept too
+    assert result.summary() == ("Đã nhập 6 đảng viên: 0 mới, 1 cập nhật, 5 không đổi; 0 đảng bộ, 0 chi bộ mới; "
+                                "0 chức vụ mới; 0 tài khoản liên kết.")
+
+
+async def test_reimport_adds_roles_and_never_removes_them(db: Database, tmp_path: Path) -> None:
+    await import_file(db, write_csv(tmp_path, [GOOD]), today=TODAY)
+    result = await import_file(db, write_csv(tmp_path, [row(**{"Chức vụ": "Đảng ủy viên"})]), today=TODAY)
+
+    assert (result.created, result.roles_added) == (0, 1)
+    assert await roles(db) == {
+        ("Nguyễn Văn An", "Chi bộ khu phố 1", SECRETARY),
+        ("Nguyễn Văn An", "Đảng bộ phường Bến Thành", COMMITTEE_MEMBER),
+    }
+
+
+async def test_empty_cells_keep_what_is_known(db: Database, tmp_path: Path) -> None:
+    await import_file(db, write_csv(tmp_path, [GOOD]), today=TODAY)
+    blank = row(**{"Giới tính": "", "Năm sinh": "", "Ngày vào Đảng": "", "Ngày chính thức": "", "Tài khoản": ""})
+    result = await import_file(db, write_csv(tmp_path, [blank]), today=TODAY)
+
+    assert (result.updated, result.unchanged) == (0, 1)
+    an = (await members(db))["Nguyễn Văn An"]
+    assert (an.gender, an.birth_year, an.admitted_on, an.official_on) == (
+        "nam", 1968, date(1994, 2, 3), date(1995, 2, 3))
+
+
+async def test_a_file_without_status_column_leaves_status_alone(db: Database, tmp_path: Path) -> None:
+    await import_file(db, write_csv(tmp_path, [row(**{"Tình trạng": "Miễn sinh hoạt"})]), today=TODAY)
+    header = [h for h in HEADER if h != "Tình trạng"]
+    short = [value for h, value in zip(HEADER, GOOD, strict=True) if h != "Tình trạng"]
+    await import_file(db, write_csv(tmp_path, [short], header=header), today=TODAY)
+
+    assert (await members(db))["Nguyễn Văn An"].status == EXEMPT
+
+
+async def test_existing_units_are_matched_by_folded_name(db: Database, tmp_path: Path) -> None:
+    async with db.session() as session:
+        committee, _code = await org.create_committee(session, "Đảng bộ phường Bến Thành")
+        await org.create_cell(session, committee, "Chi bộ khu phố 1")
+        await session.commit()
+    shouted = row(**{"Đảng bộ": "ĐẢNG BỘ PHƯỜNG BẾN THÀNH", "Chi bộ": "chi bo khu pho 1"})
+
+    result = await import_file(db, write_csv(tmp_path, [shouted]), today=TODAY)
+
+    assert (result.committees_created, result.cells_created) == (0, 0)
+    assert set(await units(db)) == {"Đảng bộ phường Bến Thành", "Chi bộ khu phố 1"}
+
+
+async def test_same_name_in_two_cells_is_two_people(db: Database, tmp_path: Path) -> None:
+    other = row(**{"Chi bộ": "Chi bộ khu phố 2", "Tài khoản": "console:an2", "Chức vụ": ""})
+    result = await import_file(db, write_csv(tmp_path, [GOOD, other]), today=TODAY)
+
+    assert result.created == 2
+    assert (await counts(db))["Member"] == 2
+
+
+async def test_an_account_that_already_wrote_to_the_bot_is_linked(db: Database, tmp_path: Path) -> None:
+    async with db.session() as session:
+        session.add(ChatAccount(platform="console", platform_user_id="an", chat_id="an", display_name="an"))
+        await session.commit()
+
+    result = await import_file(db, write_csv(tmp_path, [GOOD]), today=TODAY)
+
+    assert result.accounts_linked == 1
+    assert await accounts(db) == {"console:an": "Nguyễn Văn An"}
+
+
+async def test_account_of_another_member_is_a_row_error(db: Database, tmp_path: Path) -> None:
+    await import_file(db, write_csv(tmp_path, [GOOD]), today=TODAY)
+    binh = row(**{"Họ và tên": "Trần Thị Bình", "Chức vụ": "", "Tài khoản": "console:an"})
+
+    failure = await refused(db, write_csv(tmp_path, [binh]))
+
+    assert "Dòng 2: Tài khoản console:an đã liên kết với đảng viên khác (Nguyễn Văn An)" in str(failure)
+
+
+async def test_one_bad_row_refuses_the_whole_file(db: Database) -> None:
+    failure = await refused(db, DATA / "bad_row.csv")
+
+    message = str(failure)
+    assert message.startswith("Không nhập được tệp bad_row.csv: 1 dòng có lỗi")
+    assert "Dòng 4: Ngày vào Đảng «2005-09-02» không đúng dạng ngày/tháng/năm" in message
+    assert "Tình trạng «Tạm nghỉ» không hợp lệ" in message
+    assert [number for number, _why in failure.errors] == [4]
+    assert await counts(db) == {"OrgUnit": 0, "Member": 0, "Role": 0, "ChatAccount": 0}
+
+
+async def test_every_bad_row_is_listed(db: Database, tmp_path: Path) -> None:
+    rows = [GOOD, row(**{"Năm sinh": "75", "Họ và tên": "A Một"}), row(**{"Giới tính": "X", "Họ và tên": "B Hai"})]
+    failure = await refused(db, write_csv(tmp_path, rows))
+
+    assert [number for number, _why in failure.errors] == [3, 4]
+    assert str(failure).count("\nDòng ") == 2
+
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    ({"Họ và tên": ""}, "Họ và tên không được để trống"),
+    ({"Họ và tên": "12345"}, "Họ và tên phải có chữ cái"),
+    ({"Họ và tên": "An\u200b"}, "Họ và tên có ký tự không hợp lệ"),
+    ({"Họ và tên": "A" * 121}, "Họ và tên dài quá 120 ký tự"),
+    ({"Đảng bộ": ""}, "Đảng bộ không được để trống"),
+    ({"Chi bộ": "", "Chức vụ": "Đảng viên"}, "Chi bộ không được để trống"),
+    ({"Chi bộ": "", "Chức vụ": "Bí thư"}, "Chức vụ ở chi bộ cần có tên Chi bộ"),
+    ({"Tình trạng": "tạm ngưng"}, "Tình trạng «tạm ngưng» không hợp lệ"),
+    ({"Giới tính": "Khác"}, "Giới tính «Khác» không hợp lệ"),
+    ({"Chức vụ": "Tổ trưởng"}, "Chức vụ «Tổ trưởng» không hợp lệ"),
+    ({"Chức vụ": "Bí thư; Thủ quỹ"}, "Chức vụ «Thủ quỹ» không hợp lệ"),
+    ({"Ngày vào Đảng": "1994-02-03"}, "Ngày vào Đảng «1994-02-03» không đúng dạng ngày/tháng/năm"),
+    ({"Ngày vào Đảng": "03/02/94"}, "Ngày vào Đảng «03/02/94» không đúng dạng ngày/tháng/năm"),
+    ({"Ngày chính thức": "31/02/1995"}, "Ngày chính thức «31/02/1995» không phải ngày có thật"),
+    ({"Ngày chính thức": "23/11/2026"}, "Ngày chính thức 23/11/2026 ở tương lai"),
+    ({"Ngày chính thức": "01/01/1990"}, "Ngày chính thức 01/01/1990 trước ngày vào Đảng 03/02/1994"),
+    ({"Năm sinh": "68"}, "Năm sinh «68» phải là năm có 4 chữ số"),
+    ({"Năm sinh": "1968.5"}, "Năm sinh «1968.5» phải là năm có 4 chữ số"),
+    ({"Năm sinh": "1899"}, "Năm sinh 1899 phải trong khoảng 1900–2026"),
+    ({"Năm sinh": "2027"}, "Năm sinh 2027 phải trong khoảng 1900–2026"),
+    ({"Tài khoản": "facebook:123"}, "Tài khoản «facebook:123» không hợp lệ"),
+    ({"Tài khoản": "telegram:abc"}, "Tài khoản «telegram:abc» không hợp lệ"),
+    ({"Tài khoản": "console:an; 123456"}, "Tài khoản «123456» không hợp lệ"),
+    ({"Tài khoản": "zalo:"}, "Tài khoản «zalo:» không hợp lệ"),
+])
+async def test_each_rule(db: Database, tmp_path: Path, changes: dict[str, str], reason: str) -> None:
+    first = row(**{"Họ và tên": "Lê Văn Cường", "Chức vụ": "", "Tài khoản": "console:cuong"})
+    failure = await refused(db, write_csv(tmp_path, [first, row(**changes)]))
+
+    assert f"\nDòng 3: {reason}" in str(failure), str(failure)
+    assert [number for number, _why in failure.errors] == [3]
+
+
+async def test_future_dates_are_judged_against_today(db: Database, tmp_path: Path) -> None:
+    failure = await refused(db, write_csv(tmp_path, [row(**{"Ngày chính thức": "01/01/2999"})]), today=None)
+    assert "ở tương lai" in str(failure)
+
+
+async def test_same_member_twice_in_a_file(db: Database, tmp_path: Path) -> None:
+    again = row(**{"Họ và tên": "nguyễn văn  an", "Tài khoản": "console:an2"})
+    failure = await refused(db, write_csv(tmp_path, [GOOD, again]))
+
+    assert "\nDòng 3: nguyễn văn an đã có ở dòng 2" in str(failure)
+
+
+async def test_same_account_twice_in_a_file(db: Database, tmp_path: Path) -> None:
+    binh = row(**{"Họ và tên": "Trần Thị Bình", "Chức vụ": "", "Tài khoản": "console:an"})
+    failure = await refused(db, write_csv(tmp_path, [GOOD, binh]))
+
+    assert "\nDòng 3: Tài khoản console:an đã ghi cho người ở dòng 2" in str(failure)
+
+
+@pytest.mark.parametrize(("name", "content", "reason"), [
+    ("list.txt", "Họ và tên\nAn\n", "chỉ nhận tệp .xlsx hoặc .csv"),
+    ("list.xlsx", "not a workbook", "không phải bảng tính Excel"),
+    ("list.csv", "Đảng bộ,Họ và tên\nĐảng bộ phường Bến Thành,An\n", "thiếu cột Chi bộ"),
+    ("list.csv", "Tên,Tuổi\nAn,30\n", "không thấy dòng tiêu đề"),
+    ("list.csv", ",".join(HEADER) + "\n", "không có dòng đảng viên nào"),
+])
+async def test_files_that_cannot_be_read(db: Database, tmp_path: Path, name: str, content: str, reason: str) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    failure = await refused(db, path)
+    assert reason in str(failure)
+
+
+async def test_csv_not_in_utf8(db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_bytes((",".join(HEADER) + "\n" + ",".join(GOOD) + "\n").encode("utf-16"))
+    assert "UTF-8" in str(await refused(db, path))
+
+
+async def test_missing_file(db: Database, tmp_path: Path) -> None:
+    assert "Không tìm thấy tệp" in str(await refused(db, tmp_path / "none.csv"))
+
+
+async def test_many_rows(db: Database, tmp_path: Path) -> None:
+    rows = [row(**{"Chi bộ": f"Chi bộ {n % 20}", "Họ và tên": f"Đảng viên số {n}", "Chức vụ": "",
+                   "Tài khoản": f"telegram:{100000 + n}"}) for n in range(1200)]
+    path = write_csv(tmp_path, rows, delimiter=";")
+
+    first = await import_file(db, path, today=TODAY)
+    second = await import_file(db, path, today=TODAY)
+
+    assert (first.created, first.cells_created, first.accounts_linked) == (1200, 20, 1200)
+    assert (second.created, second.unchanged) == (0, 1200)
+    assert await counts(db) == {"OrgUnit": 21, "Member": 1200, "Role": 0, "ChatAccount": 1200}
+
+
+# -- the demo and the command line -------------------------------------------------------------------
+
+async def test_demo_imports_and_reimports_idempotently(db: Database) -> None:
+    first = await import_file(db, DEMO_FILE)
+
+    assert (first.members, first.created, first.committees_created, first.cells_created) == (13, 13, 1, 2)
+    assert first.accounts_linked == 13
+    found = await units(db)
+    cell1, cell2 = found["Chi bộ khu phố 1"], found["Chi bộ khu phố 2"]
+    committee = found["Đảng bộ phường Bến Thành"]
+    assert cell1.parent_id == cell2.parent_id == committee.id
+    people = await members(db)
+    assert sum(m.cell_id == cell1.id for m in people.values()) == 7
+    assert sum(m.cell_id == cell2.id for m in people.values()) == 5
+    assert people["Trần Văn Phúc"].cell_id is None
+    probationary = [m for m in people.values() if m.status == PROBATIONARY]
+    assert len(probationary) == 1 and probationary[0].admitted_on is not None
+    assert 300 <= (date(2026, 11, 22) - probationary[0].admitted_on).days < 365  # recognition due soon
+    exempt = [m for m in people.values() if m.status == EXEMPT]
+    assert len(exempt) == 1 and (exempt[0].birth_year or 9999) <= 1945
+    assert await roles(db) == {
+        ("Nguyễn Văn An", "Chi bộ khu phố 1", SECRETARY),
+        ("Bùi Văn Khánh", "Chi bộ khu phố 2", SECRETARY),
+        ("Trần Văn Phúc", "Đảng bộ phường Bến Thành", SECRETARY),
+    }
+    linked = await accounts(db)
+    assert linked["console:an"] == "Nguyễn Văn An"
+    assert linked["console:khanh"] == "Bùi Văn Khánh"
+    assert linked["console:phuc"] == "Trần Văn Phúc"
+    assert {k for k, name in linked.items() if people[name or ""].cell_id == cell1.id} == {
+        f"console:{n}" for n in ("an", "binh", "cuong", "dung", "em", "giang", "hoa")}
+    before = await counts(db)
+
+    second = await import_file(db, DEMO_FILE)
+
+    assert (second.created, second.updated, second.unchanged) == (0, 0, 13)
+    assert (second.committees_created, second.cells_created, second.roles_added, second.accounts_linked) == (0, 0, 0, 0)
+    assert await counts(db) == before
+
+
+def test_cli_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/cli.db")
+
+    assert cli_main(["import", str(DEMO_FILE)]) == 0
+    out = capsys.readouterr().out
+    assert "Đã nhập 13 đảng viên: 13 mới, 0 cập nhật; 1 đảng bộ, 2 chi bộ mới" in out
+
+    assert cli_main(["import", str(DATA / "bad_row.csv")]) == 1
+    captured = capsys.readouterr()
+    assert "Dòng 4:" in captured.err
+    assert captured.out == ""
