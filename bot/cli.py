@@ -92,9 +92,8 @@ async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.importer import ImportFailed, import_file
-
     from bot.wiring import open_database
+    from storage.importer import ImportFailed, import_file
 
     db = await open_database(settings.database_url)
     try:

@@ -53,9 +53,8 @@ async def console(settings: Settings, *, user: str, demo: bool) -> int:
 
 
 async def load_demo(app: Chibo) -> None:
-    from storage.importer import import_file
-
     from bot.cli import DEMO_FILE
+    from storage.importer import import_file
 
     await import_file(app.db, DEMO_FILE)
 

@@ -52,7 +52,8 @@ async def _cell_with_secretary(app: Chibo) -> str:
 async def test_join_by_deep_link_and_approve_by_button(app: Chibo, telegram: FakeTelegram) -> None:
     code = await _cell_with_secretary(app)
     menu = telegram.called("setMyCommands")
-    assert menu and {"command": "thamgia", "description": "Tham gia chi bộ bằng mã do bí thư gửi"} in menu[0]["commands"]
+    join = {"command": "thamgia", "description": "Tham gia chi bộ bằng mã do bí thư gửi"}
+    assert menu and join in menu[0]["commands"]
 
     # The deep link https://t.me/<bot>?start=<code> arrives as "/start <code>".
     telegram.push_message(NEWCOMER, f"/start {code}", name="Cường")
