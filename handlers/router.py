@@ -45,7 +45,7 @@ class Router:
         async with self.db.session() as session:
             if incoming.update_key is not None:
                 try:
-                    await session.execute(insert(_PROCESSED).values(
+                    await session.exec(insert(_PROCESSED).values(
                         platform=incoming.platform, update_key=incoming.update_key[:96], at=now
                     ))
                 except IntegrityError:

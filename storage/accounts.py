@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, case, func, insert, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.tables import ChatAccount, Conversation, Member, OrgUnit, Role
@@ -19,8 +19,10 @@ _MEMBER = Member.__table__  # type: ignore[attr-defined]
 _CONVERSATION = Conversation.__table__  # type: ignore[attr-defined]
 _ROLE = Role.__table__  # type: ignore[attr-defined]
 _UNIT = OrgUnit.__table__  # type: ignore[attr-defined]
+_SIBLING = _ACCOUNT.alias("sibling")
 
-# last_seen_at is refreshed at most this often: one write less on most messages.
+# last_seen_at is refreshed at most this often: one write less on most messages (but always
+# when another account of the same member was seen later: "used last" must hold across messengers).
 SEEN_GRANULARITY = timedelta(minutes=5)
 
 
@@ -47,6 +49,8 @@ _LOAD = (
         _MEMBER.c.cell_id, _MEMBER.c.full_name,
         _CONVERSATION.c.account_id.label("conversation_of"),
         _CONVERSATION.c.flow, _CONVERSATION.c.step, _CONVERSATION.c.data, _CONVERSATION.c.choices,
+        select(func.max(_SIBLING.c.last_seen_at)).where(_SIBLING.c.member_id == _ACCOUNT.c.member_id)
+        .scalar_subquery().label("member_seen_at"),
     )
     .select_from(
         _ACCOUNT.outerjoin(_MEMBER, _MEMBER.c.id == _ACCOUNT.c.member_id)
@@ -59,18 +63,20 @@ async def load_or_create(
     session: AsyncSession, platform: str, user_id: str, chat_id: str, display_name: str, now: datetime
 ) -> Loaded:
     """The sender's account with member and conversation in one query; strangers get an account."""
-    row = (await session.execute(
+    row = (await session.exec(
         _LOAD.where(and_(_ACCOUNT.c.platform == platform, _ACCOUNT.c.platform_user_id == user_id))
     )).first()
     if row is None:
-        result = await session.execute(insert(_ACCOUNT).values(
+        result = await session.exec(insert(_ACCOUNT).values(
             platform=platform, platform_user_id=user_id, chat_id=chat_id, display_name=display_name[:200],
             last_seen_at=now, created_at=now,
         ))
         account_id = int(result.inserted_primary_key[0])
         return Loaded(AccountView(account_id, platform, chat_id, None, None, None), None)
-    if now - row.last_seen_at > SEEN_GRANULARITY:
-        await session.execute(
+    if now - row.last_seen_at > SEEN_GRANULARITY or (
+        row.member_seen_at is not None and row.member_seen_at > row.last_seen_at
+    ):
+        await session.exec(
             update(_ACCOUNT).where(_ACCOUNT.c.id == row.id).values(last_seen_at=now, unreachable_since=None)
         )
     account = AccountView(row.id, row.platform, row.chat_id, row.member_id, row.cell_id, row.full_name)
@@ -86,27 +92,27 @@ async def save_conversation(
 ) -> None:
     values = {"flow": flow, "step": step, "data": data, "choices": choices, "updated_at": now}
     if existed:
-        result = await session.execute(
+        result = await session.exec(
             update(_CONVERSATION).where(_CONVERSATION.c.account_id == account_id).values(**values)
         )
         if result.rowcount:  # type: ignore[attr-defined]
             return
-    await session.execute(insert(_CONVERSATION).values(account_id=account_id, **values))
+    await session.exec(insert(_CONVERSATION).values(account_id=account_id, **values))
 
 
 async def set_choices(session: AsyncSession, account_id: int, choices: list[list[str]], now: datetime) -> None:
     """Remember the choices just offered to another account, keeping its conversation."""
-    result = await session.execute(
+    result = await session.exec(
         update(_CONVERSATION).where(_CONVERSATION.c.account_id == account_id).values(choices=choices, updated_at=now)
     )
     if not result.rowcount:  # type: ignore[attr-defined]
-        await session.execute(insert(_CONVERSATION).values(
+        await session.exec(insert(_CONVERSATION).values(
             account_id=account_id, flow=None, step=None, data={}, choices=choices, updated_at=now
         ))
 
 
 async def roles_of(session: AsyncSession, member_id: int) -> list[tuple[int, str, str, int | None]]:
-    rows = await session.execute(
+    rows = await session.exec(
         select(_ROLE.c.unit_id, _ROLE.c.role, _UNIT.c.kind, _UNIT.c.parent_id)
         .join(_UNIT, _UNIT.c.id == _ROLE.c.unit_id)
         .where(_ROLE.c.member_id == member_id)
@@ -122,22 +128,24 @@ class Target:
 
 
 async def preferred_account(session: AsyncSession, member_id: int) -> Target | None:
-    """The account a member used last (the one to reach them on)."""
-    row = (await session.execute(
+    """The account to reach a member on: on the messenger chosen with /kenh if any, else the one used last."""
+    chosen = case((_ACCOUNT.c.platform == _MEMBER.c.preferred_platform, 0), else_=1)
+    row = (await session.exec(
         select(_ACCOUNT.c.id, _ACCOUNT.c.platform, _ACCOUNT.c.chat_id)
+        .join(_MEMBER, _MEMBER.c.id == _ACCOUNT.c.member_id)
         .where(_ACCOUNT.c.member_id == member_id)
-        .order_by(_ACCOUNT.c.last_seen_at.desc(), _ACCOUNT.c.id.desc())
+        .order_by(chosen, _ACCOUNT.c.last_seen_at.desc(), _ACCOUNT.c.id.desc())
         .limit(1)
     )).first()
     return Target(row.id, row.platform, row.chat_id) if row else None
 
 
 async def account_target(session: AsyncSession, account_id: int) -> Target | None:
-    row = (await session.execute(
+    row = (await session.exec(
         select(_ACCOUNT.c.id, _ACCOUNT.c.platform, _ACCOUNT.c.chat_id).where(_ACCOUNT.c.id == account_id)
     )).first()
     return Target(row.id, row.platform, row.chat_id) if row else None
 
 
 async def link(session: AsyncSession, account_id: int, member_id: int) -> None:
-    await session.execute(update(_ACCOUNT).where(_ACCOUNT.c.id == account_id).values(member_id=member_id))
+    await session.exec(update(_ACCOUNT).where(_ACCOUNT.c.id == account_id).values(member_id=member_id))

@@ -15,7 +15,7 @@ _ACCOUNT = ChatAccount.__table__  # type: ignore[attr-defined]
 async def mark_unreachable(db: Database, platform: str, chat_id: str, now: datetime) -> None:
     """Remember that a chat refused our message, so secretaries can be told who is out of reach."""
     async with db.session() as session:
-        await session.execute(
+        await session.exec(
             update(_ACCOUNT)
             .where(_ACCOUNT.c.platform == platform, _ACCOUNT.c.chat_id == chat_id,
                    _ACCOUNT.c.unreachable_since.is_(None))
