@@ -61,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     cell.add_argument("--committee", required=True)
     cell.add_argument("name")
     cell.set_defaults(func=_create_cell)
+    again = org.add_parser("secretary-code", help="cấp mã bí thư mới (dùng một lần) cho đảng bộ hoặc chi bộ đã có")
+    again.add_argument("--committee", required=True)
+    again.add_argument("cell", nargs="?", help="tên chi bộ; bỏ trống: mã cho bí thư đảng bộ")
+    again.set_defaults(func=_secretary_code)
     return parser
 
 
@@ -146,6 +150,28 @@ async def _create_cell(settings: Settings, args: argparse.Namespace) -> int:
         await db.dispose()
     print(f"Đã tạo {unit.name} thuộc {committee.name}.\nMã bí thư (dùng một lần): {secretary.code}\n"
           f"Mã đảng viên: {member.code}")
+    return 0
+
+
+async def _secretary_code(settings: Settings, args: argparse.Namespace) -> int:
+    """A cell imported from a list has no secretary code yet; a lost code needs a new one."""
+    from bot.wiring import open_database
+    from storage import org
+
+    db = await open_database(settings.database_url)
+    try:
+        async with db.session() as session:
+            unit = await org.find_committee(session, args.committee)
+            if unit is not None and args.cell:
+                unit = await org.find_cell(session, unit.id, args.cell)
+            if unit is None:
+                print(f"Không tìm thấy «{args.cell or args.committee}».", file=sys.stderr)
+                return 1
+            code = await org.issue_code(session, unit.id, org.SECRETARY_CODE)  # type: ignore[arg-type]
+            await session.commit()
+    finally:
+        await db.dispose()
+    print(f"Mã bí thư {unit.name} (dùng một lần): {code.code}\nNhắn cho bot: /thamgia {code.code} <Họ và tên>")
     return 0
 
 
