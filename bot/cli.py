@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="chạy bot (không có token: bảng điều khiển với dữ liệu mẫu)")
     run.add_argument("--as", dest="user", default=DEMO_USER, help="tên người dùng trên bảng điều khiển")
+    run.add_argument("--webhook", action="store_true",
+                     help="nhận cập nhật qua webhook trên một máy chủ web (PUBLIC_URL, WEB_HOST, WEB_PORT)")
     run.set_defaults(func=_run)
 
     chat = sub.add_parser("chat", help="trò chuyện trên bảng điều khiển, hoặc chạy một kịch bản")
@@ -52,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="nhập danh sách đảng viên từ XLSX hoặc CSV")
     imp.add_argument("file", type=Path)
     imp.set_defaults(func=_import)
+
+    export = sub.add_parser("export", help="xuất tổng hợp của đảng bộ hoặc một chi bộ ra tệp Excel")
+    export.add_argument("--committee", required=True, help="tên đảng bộ")
+    export.add_argument("--cell", help="tên một chi bộ (mặc định: cả đảng bộ)")
+    export.add_argument("--period", default="", help="thang-11-2026, quy-4-2026 hoặc nam-2026 (mặc định: tháng này)")
+    export.add_argument("file", type=Path, help="tệp .xlsx sẽ ghi")
+    export.set_defaults(func=_export)
 
     org = sub.add_parser("org", help="tạo đảng bộ, chi bộ").add_subparsers()
     committee = org.add_parser("create-committee", help="tạo đảng bộ và in mã cho bí thư đảng bộ")
@@ -71,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot import runner
 
-    return await runner.run(settings, user=args.user)
+    return await runner.run(settings, user=args.user, webhook=args.webhook)
 
 
 async def _chat(settings: Settings, args: argparse.Namespace) -> int:
@@ -109,6 +118,12 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
         await db.dispose()
     print(result.summary())
     return 0
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.export import run_export
+
+    return await run_export(settings, args.committee, args.cell, args.period, args.file)
 
 
 async def _create_committee(settings: Settings, args: argparse.Namespace) -> int:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from pathlib import Path
 
 from bot.app import Chibo
 from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock
+from bot.scheduling import attach_scheduler
 from bot.settings import Settings
 from bot.transcript import Runner, parse
 from bot.wiring import build_app
@@ -16,23 +18,28 @@ from bot.wiring import build_app
 log = logging.getLogger(__name__)
 
 NO_TOKEN = (
-    "Chưa cấu hình TELEGRAM_BOT_TOKEN: đang mở bảng điều khiển với dữ liệu mẫu "
+    "Chưa cấu hình TELEGRAM_BOT_TOKEN hay ZALO_BOT_TOKEN: đang mở bảng điều khiển với dữ liệu mẫu "
     "(một đảng bộ, hai chi bộ). Đồng chí đang trò chuyện với tư cách «{user}».\n"
-    "Gõ /trogiup để xem các lệnh; Ctrl+D để thoát. Cách kết nối bot Telegram thật: xem README.md."
+    "Gõ /trogiup để xem các lệnh; Ctrl+D để thoát. Cách kết nối bot Telegram, Zalo thật: xem README.md."
 )
 
 
-async def run(settings: Settings, *, user: str) -> int:
-    if not settings.telegram_bot_token:
+async def run(settings: Settings, *, user: str, webhook: bool = False) -> int:
+    """Telegram and/or Zalo (polling, or webhooks on one web server); the console without tokens."""
+    if not settings.telegram_bot_token and not settings.zalo_bot_token:
+        if webhook:
+            print("Chế độ webhook cần TELEGRAM_BOT_TOKEN hoặc ZALO_BOT_TOKEN.", file=sys.stderr)
+            return 2
         return await console(settings, user=user, demo=True)
-    app = await build_app(settings)
-    from bot.channels.telegram import TelegramChannel
+    from bot import service
 
-    channel = TelegramChannel(settings.telegram_bot_token, base_url=settings.telegram_base_url or None,
-                              catalog=app.catalog)
-    app.add_channel(channel)
+    app = await build_app(settings)
+    scheduler = attach_scheduler(app, settings, live=True)
     try:
-        await channel.run(app.handle)
+        await service.serve(app, settings, webhook=webhook, on_stop=[scheduler.stop])
+    except service.ConfigError as error:
+        print(str(error), file=sys.stderr)
+        return 2
     finally:
         await app.db.dispose()
     return 0
@@ -40,6 +47,7 @@ async def run(settings: Settings, *, user: str) -> int:
 
 async def console(settings: Settings, *, user: str, demo: bool) -> int:
     app = await build_app(settings)
+    attach_scheduler(app, settings, live=True)
     try:
         if demo:
             await load_demo(app)
@@ -62,6 +70,7 @@ async def load_demo(app: Chibo) -> None:
 async def script(settings: Settings, path: Path, *, check: bool, preload: Path | None) -> int:
     clock = ManualClock()
     app = await build_app(settings, clock=clock)
+    attach_scheduler(app, settings)
     try:
         if preload is not None:
             from storage.importer import import_file

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from handlers import help, joining, profile
+from handlers import (
+    attendance,
+    export,
+    help,
+    joining,
+    meetings,
+    messengers,
+    mine,
+    profile,
+    ratings,
+    reports,
+    self_assessment,
+    summary,
+)
 from handlers.registry import Catalog, build_catalog
 
-MODULES = (help, joining, profile)
+MODULES = (help, joining, profile, messengers, reports, mine, self_assessment, ratings, summary, export,
+           meetings, attendance)
 
 
 def default_catalog() -> Catalog:

@@ -35,6 +35,7 @@ class HandlerSettings:
 
     timezone: str = "Asia/Ho_Chi_Minh"
     bot_name: str = "chibo"
+    files_dir: str = "./data/files"  # charts and workbooks made for people
 
     @property
     def tz(self) -> ZoneInfo:

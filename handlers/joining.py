@@ -6,6 +6,7 @@ from handlers.context import Audience, Ctx
 from handlers.registry import Command
 from handlers.types import Choice, Reply
 from storage import accounts, org
+from storage.rules import whole_number
 from storage.tables import CELL, COMMITTEE, LEADER_ROLES, SECRETARY, JoinRequest, Member
 from storage.textkey import fold
 
@@ -142,10 +143,11 @@ async def approve(ctx: Ctx, args: str) -> None:
         lines.append("Gõ /duyet <số> đồng ý hoặc /duyet <số> từ chối, hoặc chọn một yêu cầu:")
         ctx.reply("\n".join(lines), [Choice(f"{r.id}. {r.full_name}", f"/duyet {r.id}") for r in pending[:10]])
         return
-    if not number.isdigit():
+    request_id = whole_number(number)
+    if request_id is None:
         ctx.reply("Gõ /duyet <số> đồng ý hoặc /duyet <số> từ chối, ví dụ: /duyet 3 đồng ý.")
         return
-    request = await ctx.session.get(JoinRequest, int(number))
+    request = await ctx.session.get(JoinRequest, request_id)
     if request is None or request.unit_id not in cells:
         ctx.reply(f"Yêu cầu số {number} không thuộc chi bộ của đồng chí. Gõ /duyet để xem các yêu cầu đang chờ.")
         return

@@ -11,6 +11,7 @@ from storage.textkey import fold
 
 CommandRun = Callable[[Ctx, str], Awaitable[None]]
 FlowRun = Callable[[Ctx, str], Awaitable[None]]
+PhotoRun = Callable[[Ctx], Awaitable[None]]  # a photo with no command and no conversation pending
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +33,10 @@ class Catalog:
     commands: dict[str, Command] = field(default_factory=dict)
     flows: dict[str, FlowRun] = field(default_factory=dict)
     order: list[Command] = field(default_factory=list)
+    on_photo: PhotoRun | None = None
 
     def add_module(self, module: ModuleType) -> None:
-        """Take a module's `COMMANDS` (a list) and `FLOWS` (a dict name -> function)."""
+        """Take a module's `COMMANDS` (a list), `FLOWS` (a dict name -> function) and `ON_PHOTO`."""
         for command in getattr(module, "COMMANDS", ()):
             for key in (command.name, *command.aliases):
                 key = fold(key)
@@ -42,6 +44,11 @@ class Catalog:
                     raise ValueError(f"command /{key} defined twice")
                 self.commands[key] = command
             self.order.append(command)
+        photo = getattr(module, "ON_PHOTO", None)
+        if photo is not None:
+            if self.on_photo is not None:
+                raise ValueError("two modules handle bare photos")
+            self.on_photo = photo
         for name, run in getattr(module, "FLOWS", {}).items():
             if name in self.flows:
                 raise ValueError(f"flow {name} defined twice")

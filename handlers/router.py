@@ -20,6 +20,7 @@ from handlers.registry import Catalog
 from handlers.types import Address, Incoming, Outgoing, PlatformCaps
 from storage import accounts
 from storage.db import Database
+from storage.rules import whole_number
 from storage.tables import ProcessedUpdate
 from storage.textkey import fold
 
@@ -84,7 +85,10 @@ class Router:
         if flow is not None:
             await flow(ctx, text)
         elif ctx.incoming.photo and not text:
-            ctx.reply(texts.PHOTO_WITHOUT_CONTEXT)
+            if self.catalog.on_photo is not None:
+                await self.catalog.on_photo(ctx)
+            else:
+                ctx.reply(texts.PHOTO_WITHOUT_CONTEXT)
         elif ctx.incoming.is_private:
             ctx.reply(texts.NOT_UNDERSTOOD)
         # In a group, free text that is not addressed to us is none of our business.
@@ -112,8 +116,9 @@ def _choice_value(text: str, state: ConversationState) -> str:
     """Map a typed number or label onto the value of a choice offered last."""
     if not state.choices:
         return text
-    if text.isdigit():
-        index = int(text) - 1
+    number = whole_number(text)
+    if number is not None:
+        index = number - 1
         if 0 <= index < len(state.choices):
             return state.choices[index][1]
         return text

@@ -22,7 +22,7 @@ _UNIT = OrgUnit.__table__  # type: ignore[attr-defined]
 _SIBLING = _ACCOUNT.alias("sibling")
 
 # last_seen_at is refreshed at most this often: one write less on most messages (but always
-# when another account of the same member was seen later: "used last" must hold across messengers).
+# when another account of the same member was seen as late: "used last" must hold across messengers).
 SEEN_GRANULARITY = timedelta(minutes=5)
 
 
@@ -49,8 +49,9 @@ _LOAD = (
         _MEMBER.c.cell_id, _MEMBER.c.full_name,
         _CONVERSATION.c.account_id.label("conversation_of"),
         _CONVERSATION.c.flow, _CONVERSATION.c.step, _CONVERSATION.c.data, _CONVERSATION.c.choices,
-        select(func.max(_SIBLING.c.last_seen_at)).where(_SIBLING.c.member_id == _ACCOUNT.c.member_id)
-        .scalar_subquery().label("member_seen_at"),
+        select(func.max(_SIBLING.c.last_seen_at))
+        .where(_SIBLING.c.member_id == _ACCOUNT.c.member_id, _SIBLING.c.id != _ACCOUNT.c.id)
+        .scalar_subquery().label("sibling_seen_at"),
     )
     .select_from(
         _ACCOUNT.outerjoin(_MEMBER, _MEMBER.c.id == _ACCOUNT.c.member_id)
@@ -74,7 +75,7 @@ async def load_or_create(
         account_id = int(result.inserted_primary_key[0])
         return Loaded(AccountView(account_id, platform, chat_id, None, None, None), None)
     if now - row.last_seen_at > SEEN_GRANULARITY or (
-        row.member_seen_at is not None and row.member_seen_at > row.last_seen_at
+        row.sibling_seen_at is not None and row.sibling_seen_at >= row.last_seen_at
     ):
         await session.exec(
             update(_ACCOUNT).where(_ACCOUNT.c.id == row.id).values(last_seen_at=now, unreachable_since=None)

@@ -1,12 +1,19 @@
-"""Quality ratings (đánh giá, xếp loại chất lượng): the three stages and their history."""
+"""Quality ratings (đánh giá, xếp loại chất lượng): the three stages, their history, and queries.
+
+Ratings are written a few times a year per member: the ORM is used here, not Core.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Index, UniqueConstraint, func
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.tables import Member
 from storage.types import UtcDateTime, utcnow
 
 # Levels (Quy định 366-QĐ/TW), best first.
@@ -66,3 +73,127 @@ class AssessmentChange(SQLModel, table=True):
     new_level: str = Field(max_length=16)
     changed_by: int | None = Field(default=None, foreign_key="member.id")
     at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+# -- queries -------------------------------------------------------------------------------------
+
+async def stages_of(session: AsyncSession, member_id: int, period: str) -> dict[str, Assessment]:
+    """The member's ratings for one period, by stage (absent stages are missing)."""
+    rows = (await session.exec(
+        select(Assessment).where(Assessment.member_id == member_id, Assessment.period == period)
+    )).all()
+    return {row.stage: row for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """What a member declares when assessing themselves."""
+
+    general: int
+    task: int
+    violation: bool
+    review: str
+
+
+async def record(
+    session: AsyncSession, *, member_id: int, cell_id: int, period: str, year: int, stage: str, level: str,
+    by: int | None, now: datetime, scores: Scores | None = None,
+) -> str | None:
+    """Set one stage's level (and, for the self-assessment, the scores); returns the old level.
+
+    A change of level is written to `assessment_change` (who, when, from what, to what) in the
+    same transaction; writing the same level again changes the row but adds no history line.
+    """
+    found = (await session.exec(
+        select(Assessment).where(
+            Assessment.member_id == member_id, Assessment.period == period, Assessment.stage == stage
+        )
+    )).first()
+    old = found.level if found is not None else None
+    row = found or Assessment(member_id=member_id, cell_id=cell_id, period=period, year=year, stage=stage,
+                              level=level, created_at=now)
+    row.level = level
+    row.cell_id = cell_id
+    row.decided_by = by
+    row.updated_at = now
+    if scores is not None:
+        row.general_score = scores.general
+        row.task_score = scores.task
+        row.violation = scores.violation
+        row.review = scores.review
+    session.add(row)
+    if old != level:
+        session.add(AssessmentChange(member_id=member_id, period=period, stage=stage, old_level=old,
+                                     new_level=level, changed_by=by, at=now))
+    await session.flush()
+    return old
+
+
+async def of_cells(session: AsyncSession, cell_ids: list[int], period: str) -> dict[int, dict[str, Assessment]]:
+    """All ratings of these cells' members for one period: member id -> stage -> rating."""
+    found: dict[int, dict[str, Assessment]] = {}
+    if not cell_ids:
+        return found
+    rows = (await session.exec(
+        select(Assessment).where(col(Assessment.cell_id).in_(cell_ids), Assessment.period == period)
+    )).all()
+    for row in rows:
+        found.setdefault(row.member_id, {})[row.stage] = row
+    return found
+
+
+async def level_counts(session: AsyncSession, cell_ids: list[int], period: str, stage: str) -> Counter[str]:
+    """How many ratings of each level these cells have at one stage (for the quota)."""
+    if not cell_ids:
+        return Counter()
+    rows = (await session.exec(
+        select(Assessment.level).where(
+            col(Assessment.cell_id).in_(cell_ids), Assessment.period == period, Assessment.stage == stage
+        )
+    )).all()
+    return Counter(rows)
+
+
+async def stage_counts(session: AsyncSession, cell_ids: list[int], period: str) -> dict[int, Counter[str]]:
+    """How many ratings each cell has at each stage for one period: cell id -> stage -> count."""
+    found: dict[int, Counter[str]] = {}
+    if not cell_ids:
+        return found
+    rows = (await session.exec(
+        select(Assessment.cell_id, Assessment.stage, func.count())
+        .where(col(Assessment.cell_id).in_(cell_ids), Assessment.period == period)
+        .group_by(col(Assessment.cell_id), col(Assessment.stage))
+    )).all()
+    for cell_id, stage, count in rows:
+        found.setdefault(cell_id, Counter())[stage] = int(count)
+    return found
+
+
+async def of_member(session: AsyncSession, member_id: int, limit: int = 12) -> list[Assessment]:
+    """A member's ratings, newest period first."""
+    return list((await session.exec(
+        select(Assessment).where(Assessment.member_id == member_id)
+        .order_by(col(Assessment.period).desc(), col(Assessment.id)).limit(limit * 3)
+    )).all())
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    at: datetime
+    period: str
+    stage: str
+    old_level: str | None
+    new_level: str
+    changed_by: str | None  # the person's name
+
+
+async def history(session: AsyncSession, member_id: int) -> list[HistoryLine]:
+    """Every change of the member's ratings, oldest first."""
+    rows = (await session.exec(
+        select(AssessmentChange, Member.full_name)
+        .join(Member, col(Member.id) == col(AssessmentChange.changed_by), isouter=True)
+        .where(AssessmentChange.member_id == member_id)
+        .order_by(col(AssessmentChange.at), col(AssessmentChange.id))
+    )).all()
+    return [HistoryLine(change.at, change.period, change.stage, change.old_level, change.new_level, name)
+            for change, name in rows]

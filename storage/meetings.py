@@ -1,12 +1,21 @@
-"""Cell meetings (sinh hoạt chi bộ), the monthly rule that creates them, and attendance."""
+"""Cell meetings (sinh hoạt chi bộ), the monthly rule that creates them, and attendance.
+
+Queries that handlers and schedules share live beside the tables; the rules (dates, quality)
+are pure functions in `storage.meeting_rules`.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import meeting_rules as rules
+from storage.tables import EXEMPT, SECRETARY, Member, Role
 from storage.types import UtcDateTime, utcnow
 
 REGULAR = "regular"
@@ -20,6 +29,8 @@ ENDED = "ended"
 PRESENT = "present"
 EXCUSED = "excused"
 ABSENT = "absent"
+
+YES = "yes"  # the answer to an invitation: "Tham dự"; EXCUSED is "Xin vắng"
 
 
 class MeetingSeries(SQLModel, table=True):
@@ -37,11 +48,18 @@ class MeetingSeries(SQLModel, table=True):
 
 
 class Meeting(SQLModel, table=True):
-    __table_args__ = (Index("ix_meeting_cell_start", "cell_id", "starts_at"),)
+    """One sitting. A series' meeting carries its month: one meeting per series and month, even
+    when two processes create months ahead at once or the meeting is later moved."""
+
+    __table_args__ = (
+        Index("ix_meeting_cell_start", "cell_id", "starts_at"),
+        Index("ux_meeting_series_month", "series_id", "series_month", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     cell_id: int = Field(foreign_key="org_unit.id")
     series_id: int | None = Field(default=None, foreign_key="meeting_series.id")
+    series_month: str | None = Field(default=None, max_length=7)  # "2026-12" for a series' meeting
     kind: str = Field(default=REGULAR, max_length=16)
     starts_at: datetime = Field(sa_type=UtcDateTime)
     duration_minutes: int = 90
@@ -53,6 +71,10 @@ class Meeting(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
 
 
 class Attendance(SQLModel, table=True):
@@ -72,3 +94,185 @@ class Attendance(SQLModel, table=True):
     status: str | None = Field(default=None, max_length=16)  # present / excused / absent
     checked_in_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    full_name: str
+    name_key: str
+    exempt: bool
+
+
+async def cell_members(session: AsyncSession, cell_id: int) -> list[Person]:
+    """The cell's active members in list order (the order of the secretary's sheet)."""
+    rows = (await session.exec(
+        select(Member.id, Member.full_name, Member.name_key, Member.status)
+        .where(Member.cell_id == cell_id, col(Member.active)).order_by(col(Member.id))
+    )).all()
+    return [Person(int(r[0]), r[1], r[2], r[3] == EXEMPT) for r in rows]
+
+
+async def expected_members(session: AsyncSession, cell_id: int) -> list[Person]:
+    """Who is expected at the cell's meetings: active members not exempt (miễn sinh hoạt)."""
+    return [person for person in await cell_members(session, cell_id) if not person.exempt]
+
+
+async def secretaries(session: AsyncSession, cell_id: int) -> list[int]:
+    """Who receives results and warnings: the secretary; without one, the other leaders."""
+    rows = (await session.exec(select(Role.member_id, Role.role).where(Role.unit_id == cell_id))).all()
+    chosen = sorted({member for member, role in rows if role == SECRETARY})
+    return chosen or sorted({member for member, _role in rows})
+
+
+async def upcoming(session: AsyncSession, cell_id: int, now: datetime, limit: int = 10) -> list[Meeting]:
+    """Scheduled meetings not yet over, soonest first."""
+    rows = (await session.exec(
+        select(Meeting).where(Meeting.cell_id == cell_id, Meeting.status == SCHEDULED)
+        .order_by(col(Meeting.starts_at)).limit(limit + 20)
+    )).all()
+    return [m for m in rows if m.ends_at > now][:limit]
+
+
+async def on_day(session: AsyncSession, cell_id: int, start: datetime, tz: ZoneInfo) -> Meeting | None:
+    """A scheduled meeting of the cell on the same local day as `start`."""
+    day = start.astimezone(tz).date()
+    low = rules.local_start(day, time(0), tz)
+    rows = (await session.exec(
+        select(Meeting).where(
+            Meeting.cell_id == cell_id, Meeting.status == SCHEDULED,
+            Meeting.starts_at >= low, Meeting.starts_at < low + timedelta(days=1),
+        ).order_by(col(Meeting.starts_at))
+    )).all()
+    return rows[0] if rows else None
+
+
+async def meeting_in(session: AsyncSession, meeting_id: int, cell_ids: list[int]) -> Meeting | None:
+    """The meeting when it belongs to one of these cells (a cell sees only itself)."""
+    if not 0 < meeting_id < 2**31:  # a typed number no table holds (and no database integer fits)
+        return None
+    meeting = await session.get(Meeting, meeting_id)
+    return meeting if meeting is not None and meeting.cell_id in cell_ids else None
+
+
+async def active_series(session: AsyncSession, cell_id: int) -> MeetingSeries | None:
+    return (await session.exec(
+        select(MeetingSeries).where(MeetingSeries.cell_id == cell_id, col(MeetingSeries.active))
+        .order_by(col(MeetingSeries.id).desc())
+    )).first()
+
+
+async def attendance_of(session: AsyncSession, meeting_id: int) -> dict[int, Attendance]:
+    rows = (await session.exec(select(Attendance).where(Attendance.meeting_id == meeting_id))).all()
+    return {row.member_id: row for row in rows}
+
+
+# -- the monthly series ------------------------------------------------------------------------------
+
+def series_time(series: MeetingSeries) -> time:
+    hour, minute = series.local_time.split(":")
+    return time(int(hour), int(minute))
+
+
+async def ensure_series_meetings(
+    session: AsyncSession, series: list[MeetingSeries], now: datetime, tz: ZoneInfo
+) -> list[Meeting]:
+    """Create each series' next two monthly meetings when missing; returns the ones created.
+
+    A month is created once (the unique series month), so a month whose meeting was moved or
+    cancelled is not created again; nor is a month in which the cell already holds its regular
+    meeting (one set by hand, or kept from a replaced series).
+    """
+    wanted = {s.id: rules.next_occurrences(s.day, series_time(s), tz, now) for s in series}
+    starts = [start for found in wanted.values() for _month, start in found]
+    if not starts:
+        return []
+    taken: set[tuple[int, str]] = set()
+    rows = (await session.exec(
+        select(Meeting).where(
+            col(Meeting.cell_id).in_({s.cell_id for s in series}), Meeting.status != CANCELLED,
+            col(Meeting.kind).in_((REGULAR, COMBINED)),
+            Meeting.starts_at >= min(starts) - timedelta(days=62),
+            Meeting.starts_at <= max(starts) + timedelta(days=31),
+        )
+    )).all()
+    for meeting in rows:
+        year, month = rules.local_month(meeting.starts_at, tz)
+        taken.add((meeting.cell_id, meeting.series_month or f"{year:04d}-{month:02d}"))
+    done = {(int(r[0]), str(r[1])) for r in (await session.exec(
+        select(Meeting.series_id, Meeting.series_month).where(col(Meeting.series_id).in_(list(wanted)))
+    )).all() if r[1] is not None}
+    created = []
+    for one in series:
+        for month, start in wanted[one.id]:
+            if (one.id, month) in done or (one.cell_id, month) in taken:
+                continue
+            meeting = Meeting(cell_id=one.cell_id, series_id=one.id, series_month=month, kind=REGULAR,
+                              starts_at=start, duration_minutes=rules.REGULAR_MINUTES, place=one.place,
+                              created_at=now, updated_at=now)
+            session.add(meeting)
+            created.append(meeting)
+            taken.add((one.cell_id, month))
+    if created:
+        await session.flush()
+    return created
+
+
+async def all_active_series(session: AsyncSession) -> list[MeetingSeries]:
+    return list((await session.exec(select(MeetingSeries).where(col(MeetingSeries.active)))).all())
+
+
+# -- answers and attendance ------------------------------------------------------------------------
+
+async def attendance_row(session: AsyncSession, meeting_id: int, member_id: int, now: datetime) -> Attendance:
+    """The member's row for the meeting (made when missing)."""
+    row = (await session.exec(
+        select(Attendance).where(Attendance.meeting_id == meeting_id, Attendance.member_id == member_id)
+    )).first()
+    if row is None:
+        row = Attendance(meeting_id=meeting_id, member_id=member_id, updated_at=now)
+        session.add(row)
+    return row
+
+
+async def answer(session: AsyncSession, meeting_id: int, member_id: int, rsvp: str, reason: str | None,
+                 now: datetime) -> Attendance:
+    row = await attendance_row(session, meeting_id, member_id, now)
+    row.rsvp = rsvp
+    row.reason = reason if rsvp == EXCUSED else None
+    row.updated_at = now
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def record(session: AsyncSession, meeting_id: int, member_id: int, status: str, now: datetime) -> Attendance:
+    """Set a member's attendance (a check-in, or the secretary's correction)."""
+    row = await attendance_row(session, meeting_id, member_id, now)
+    row.status = status
+    if status == PRESENT and row.checked_in_at is None:
+        row.checked_in_at = now
+    row.updated_at = now
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def title(meeting: Meeting, tz: ZoneInfo) -> str:
+    """What the meeting is, as members call it: `sinh hoạt thường kỳ tháng 12/2026`."""
+    if meeting.series_month:
+        year, month = (int(part) for part in meeting.series_month.split("-"))
+    else:
+        year, month = rules.local_month(meeting.starts_at, tz)
+    regular = f"sinh hoạt thường kỳ tháng {month}/{year}"
+    if meeting.kind == THEMATIC:
+        return f"sinh hoạt chuyên đề «{meeting.topic}»" if meeting.topic else "sinh hoạt chuyên đề"
+    if meeting.kind == COMBINED:
+        return f"{regular} kết hợp chuyên đề «{meeting.topic}»" if meeting.topic else regular
+    return regular
+
+
+def duration_for(kind: str) -> int:
+    return rules.COMBINED_MINUTES if kind == COMBINED else rules.REGULAR_MINUTES

@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 import storage.assessments
+import storage.file_links
+import storage.inbox
 import storage.meetings
 import storage.outbox
 import storage.reports

@@ -62,6 +62,7 @@ class Member(SQLModel, table=True):
     admitted_on: date | None = None
     official_on: date | None = None
     active: bool = True
+    preferred_platform: str | None = Field(default=None, max_length=16)  # set by /kenh; None: used last
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 

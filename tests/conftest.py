@@ -15,6 +15,7 @@ from sqlalchemy import text
 from bot.app import Chibo
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
+from bot.scheduling import attach_scheduler
 from handlers.context import HandlerSettings
 from storage.db import Database
 from storage.schema import metadata
@@ -77,8 +78,10 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def app(db: Database, clock: ManualClock) -> Chibo:
-    return Chibo(db, HandlerSettings(), clock=clock)
+def app(db: Database, clock: ManualClock, tmp_path: Path) -> Chibo:
+    app = Chibo(db, HandlerSettings(files_dir=str(tmp_path / "files")), clock=clock)
+    attach_scheduler(app)  # `# time:` lines and app.tick() deliver what is due
+    return app
 
 
 @pytest.fixture

@@ -66,7 +66,8 @@ async def _seed(app: Chibo) -> None:
 async def _run(kind: str, folder: Path, messages: list[tuple[str, str]]) -> None:
     db, drop = await make_database(kind, folder)
     try:
-        app = Chibo(db, HandlerSettings(), clock=ManualClock(datetime(2026, 11, 20, 9, 0, tzinfo=TZ)))
+        settings = HandlerSettings(files_dir=str(folder / "files"))
+        app = Chibo(db, settings, clock=ManualClock(datetime(2026, 11, 20, 9, 0, tzinfo=TZ)))
         channel = MemoryChannel(max_text=LIMIT)
         app.add_channel(channel)
         await _seed(app)

@@ -24,7 +24,7 @@ def _differences(connection: Connection) -> list[object]:
 def _upgrade_on(connection: Connection) -> None:
     config = alembic_config("sqlite://")  # the URL is unused: the connection is handed over
     config.attributes["connection"] = connection
-    command.upgrade(config, "heads")
+    command.upgrade(config, "head")
 
 
 async def test_sqlite_file_upgrades_to_the_models(tmp_path: Path) -> None:
@@ -46,3 +46,10 @@ async def test_migrations_on_the_test_database(db: Database) -> None:
         await connection.run_sync(_upgrade_on)
     async with db.engine.connect() as connection:
         assert await connection.run_sync(_differences) == []
+
+
+def test_one_head() -> None:
+    """Branches made in parallel are merged: `alembic upgrade head` has one target."""
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads() == ["0004_merge"]

@@ -3,7 +3,8 @@
 Besides the transcript format (see bot/transcript.py) a file may set things up with
 comment lines the plain runner ignores:
 - `# import: NAME.csv`: a file under tests/transcripts/ loaded before the script runs;
-- `# setup: committee NAME as VAR`: a committee created, its secretary code in `{{VAR}}`.
+- `# setup: committee NAME as VAR`: a committee created, its secretary code in `{{VAR}}`;
+- `# seed: NAME`: known data written by the function NAME of tests/seed.py (it takes the database).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tests.conftest import TZ
 
 _IMPORT = re.compile(r"^#\s*import:\s*(\S+)\s*$")
 _COMMITTEE = re.compile(r"^#\s*setup:\s*committee\s+(.+?)\s+as\s+(\w+)\s*$")
+_SEED = re.compile(r"^#\s*seed:\s*(\w+)\s*$")
 
 
 async def check_transcript(app: Chibo, clock: ManualClock, path: Path) -> list[str]:
@@ -34,5 +36,9 @@ async def check_transcript(app: Chibo, clock: ManualClock, path: Path) -> list[s
                 _unit, code = await org.create_committee(session, match.group(1))
                 await session.commit()
             variables[match.group(2)] = code.code
+        elif match := _SEED.match(line):
+            from tests import seed
+
+            await getattr(seed, match.group(1))(app.db)
     runner = Runner(app, clock, TZ)
     return await runner.check(parse(lines), variables)

@@ -1,0 +1,319 @@
+"""Zalo through the Zalo Bot Platform: a small aiohttp client of our own, long polling for
+development, webhook updates (received by bot/web.py) for production, and the error mapping
+the dispatcher relies on.
+
+The platform looks like Telegram's Bot API with differences that matter here: ids are
+strings, dates are milliseconds, `getUpdates` hands out one update per call (no offset; a
+408 means "nothing yet"), there are no buttons (choices become numbered lines the person
+answers by number or word), texts stop at 2,000 characters, and photos go by URL.
+The young PyPI wrappers run handlers one at a time or call `asyncio.run()` inside
+methods; the API is ten JSON calls, so we speak it directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiohttp
+
+from bot.channels.base import Dispatch, split_text
+from handlers.types import Address, Incoming, PlatformCaps, Reply, RetryLater, SendError, Unreachable
+
+log = logging.getLogger(__name__)
+PLATFORM = "zalo"
+MAX_TEXT = 2000
+DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+POLL_TIMEOUT = 30  # seconds a getUpdates call waits for an update
+CALL_TIMEOUT = 20  # seconds for any other call
+NO_UPDATE = 408
+UNREACHABLE_HINTS = ("not found", "not exist", "blocked", "không tồn tại", "chặn")
+NO_FILE_LINK = "(Tệp đính kèm chưa gửi được qua Zalo vì máy chủ chưa có địa chỉ công khai; vui lòng xem trên Telegram.)"
+
+
+class ZaloApiError(Exception):
+    """The platform answered `ok: false` (or not JSON at all)."""
+
+    def __init__(self, code: int, description: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{code} {description}")
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+
+class FilePublisher(Protocol):
+    """Turns a local file into a URL the platform can fetch (bot/files.py)."""
+
+    async def publish(self, path: Path, filename: str | None = None) -> str: ...
+
+
+class ZaloClient:
+    """The Bot API methods we use, as JSON POSTs to `<base>/bot<token>/<method>`."""
+
+    def __init__(self, token: str, base_url: str = DEFAULT_BASE_URL) -> None:
+        self.token = token
+        self.base_url = base_url.rstrip("/")
+        self._session: aiohttp.ClientSession | None = None
+
+    async def open(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def call(self, method: str, payload: dict[str, Any] | None = None, *, wait: float = CALL_TIMEOUT) -> Any:
+        """One API call; its `result`, or `ZaloApiError`. Network failures raise aiohttp's errors."""
+        await self.open()
+        assert self._session is not None
+        url = f"{self.base_url}/bot{self.token}/{method}"
+        async with self._session.post(url, json=payload or {}, timeout=aiohttp.ClientTimeout(total=wait)) as answer:
+            try:
+                data = await answer.json(content_type=None)
+            except ValueError:
+                data = None
+            status = answer.status
+        if not isinstance(data, dict):
+            raise ZaloApiError(status if status >= 400 else 502, "answer is not JSON")
+        if data.get("ok") is True:
+            return data.get("result")
+        code = _int(data.get("error_code")) or (status if status >= 400 else 500)
+        parameters = data.get("parameters")
+        retry_after = _float(parameters.get("retry_after")) if isinstance(parameters, dict) else None
+        raise ZaloApiError(code, str(data.get("description") or ""), retry_after)
+
+    async def get_me(self) -> dict[str, Any]:
+        return dict(await self.call("getMe") or {})
+
+    async def get_updates(self, wait: int = POLL_TIMEOUT) -> dict[str, Any] | None:
+        """The next update, or None when none came within `wait` seconds (408)."""
+        try:
+            result = await self.call("getUpdates", {"timeout": str(wait)}, wait=wait + 10)
+        except ZaloApiError as error:
+            if error.code == NO_UPDATE:
+                return None
+            raise
+        return result if isinstance(result, dict) and result else None
+
+    async def set_webhook(self, url: str, secret_token: str) -> Any:
+        return await self.call("setWebhook", {"url": url, "secret_token": secret_token})
+
+    async def delete_webhook(self) -> Any:
+        return await self.call("deleteWebhook")
+
+    async def get_webhook_info(self) -> dict[str, Any]:
+        return dict(await self.call("getWebhookInfo") or {})
+
+    async def send_message(self, chat_id: str, text: str) -> Any:
+        return await self.call("sendMessage", {"chat_id": chat_id, "text": text})
+
+    async def send_photo(self, chat_id: str, photo_url: str, caption: str | None = None) -> Any:
+        payload = {"chat_id": chat_id, "photo": photo_url}
+        if caption:
+            payload["caption"] = caption
+        return await self.call("sendPhoto", payload)
+
+    async def send_chat_action(self, chat_id: str, action: str = "typing") -> Any:
+        return await self.call("sendChatAction", {"chat_id": chat_id, "action": action})
+
+
+# -- receiving ----------------------------------------------------------------------------
+
+def unwrap(body: Any) -> dict[str, Any]:
+    """The update in a webhook body or a getUpdates result, with or without `{ok, result}`.
+
+    Raises ValueError when the body is not an update (no message with sender, chat and id).
+    """
+    if not isinstance(body, dict):
+        raise ValueError("not a JSON object")
+    update = body.get("result") if isinstance(body.get("result"), dict) else body
+    message = update.get("message")
+    if not isinstance(message, dict):
+        raise ValueError("no message")
+    sender, chat = message.get("from"), message.get("chat")
+    if not isinstance(sender, dict) or not isinstance(chat, dict):
+        raise ValueError("message without sender or chat")
+    if not sender.get("id") or not chat.get("id") or not message.get("message_id"):
+        raise ValueError("message without ids")
+    return update
+
+
+def update_key(update: dict[str, Any]) -> str:
+    """Deliveries repeat: the message id is what identifies one."""
+    return str(update["message"]["message_id"])
+
+
+def to_incoming(update: dict[str, Any]) -> Incoming | None:
+    """The core's view of an update; None for what is not a person writing (another bot)."""
+    message = update["message"]
+    sender, chat = message["from"], message["chat"]
+    if sender.get("is_bot"):
+        return None
+    photo = message.get("photo")
+    if isinstance(photo, dict):
+        photo = photo.get("url")
+    return Incoming(
+        PLATFORM, str(sender["id"]), str(message.get("text") or message.get("caption") or ""),
+        chat_id=str(chat["id"]), is_private=str(chat.get("chat_type") or "PRIVATE").upper() == "PRIVATE",
+        display_name=str(sender.get("display_name") or sender.get("name") or ""),
+        update_key=update_key(update), photo=photo if isinstance(photo, str) and photo else None,
+    )
+
+
+# -- the channel ----------------------------------------------------------------------------
+
+class ZaloChannel:
+    """Zalo as a channel: `run` polls (development); in production bot/web.py feeds webhooks."""
+
+    def __init__(
+        self, token: str, *, base_url: str = DEFAULT_BASE_URL, files: FilePublisher | None = None,
+        poll_timeout: int = POLL_TIMEOUT,
+    ) -> None:
+        self.client = ZaloClient(token, base_url)
+        self.files = files
+        self.poll_timeout = poll_timeout
+        self.caps = PlatformCaps(PLATFORM, max_text=MAX_TEXT, buttons=False)
+        self.me: dict[str, Any] = {}
+
+    async def start(self) -> None:
+        """Check the token (getMe) before anything else relies on it."""
+        await self.client.open()
+        self.me = await self.client.get_me()
+        log.info("Zalo bot %s ready", self.me.get("account_name") or self.me.get("id"))
+
+    async def stop(self) -> None:
+        await self.client.close()
+
+    async def run(self, dispatch: Dispatch) -> None:
+        """Long polling until cancelled; an update being handled when cancelled is finished first."""
+        try:
+            await self.start()
+            await self.client.delete_webhook()  # polling and a webhook exclude each other
+            pause = 1.0
+            while True:
+                try:
+                    update = await self.client.get_updates(self.poll_timeout)
+                    pause = 1.0
+                except ZaloApiError as error:
+                    if error.code == 401:
+                        log.error("Zalo refused the token (401): check ZALO_BOT_TOKEN")
+                        raise
+                    log.warning("Zalo getUpdates failed: %s", error)
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, 30.0)
+                    continue
+                except (aiohttp.ClientError, TimeoutError) as error:
+                    log.warning("Zalo getUpdates: network error %r", error)
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, 30.0)
+                    continue
+                if update is not None:
+                    await self._handle(update, dispatch)
+        finally:
+            await self.stop()
+
+    async def _handle(self, update: dict[str, Any], dispatch: Dispatch) -> None:
+        try:
+            incoming = to_incoming(unwrap(update))
+        except (ValueError, KeyError) as error:
+            log.warning("Zalo update ignored (%s): %.200r", error, update)
+            return
+        if incoming is None:
+            return
+        handling = asyncio.ensure_future(dispatch(incoming))
+        try:
+            await asyncio.shield(handling)
+        except asyncio.CancelledError:
+            await handling  # the update in hand is finished before stopping
+            raise
+        except Exception:
+            log.exception("handling a Zalo update failed")
+
+    # -- sending --------------------------------------------------------------------------
+    async def send(self, to: Address, reply: Reply) -> None:
+        """Send a reply: numbered choices, text split within 2,000 characters, photos by URL.
+
+        Errors map onto the core's: 429 and 5xx → RetryLater, unknown or blocked chat →
+        Unreachable. Only a failure of the first part is raised as retryable; later parts are
+        retried here, so that a retry never sends the first part twice.
+        """
+        text = reply.text
+        photo_url = await self._publish(reply.photo) if reply.photo is not None else None
+        document_url = await self._publish(reply.document) if reply.document is not None else None
+        if reply.document is not None and document_url is not None:
+            text += f"\nTải tệp {reply.document.name} (liên kết dùng được trong 24 giờ): {document_url}"
+        if (reply.photo is not None and photo_url is None) or (reply.document is not None and document_url is None):
+            text += f"\n{NO_FILE_LINK}"
+        text = with_numbers(text, reply)
+        first = True
+        if photo_url is not None:
+            caption = text if len(text) <= MAX_TEXT else None
+            await _call(lambda: self.client.send_photo(to.chat_id, photo_url, caption), first=True)
+            if caption is not None:
+                return
+            first = False
+        for part in split_text(text, MAX_TEXT):
+            await _call(lambda part=part: self.client.send_message(to.chat_id, part), first=first)
+            first = False
+
+    async def _publish(self, path: Path) -> str | None:
+        if self.files is None:
+            log.warning("no PUBLIC_URL: %s cannot be sent to Zalo", path.name)
+            return None
+        return await self.files.publish(path)
+
+
+def with_numbers(text: str, reply: Reply) -> str:
+    """Choices as numbered lines: the person answers with the number or the word.
+
+    A text that already ends with exactly these lines (a handler listing the options itself)
+    is left as it is rather than showing the list twice.
+    """
+    lines = "\n".join(f"{i}. {c.label}" for i, c in enumerate(reply.choices, 1))
+    if not lines or text.endswith("\n" + lines):
+        return text
+    return f"{text}\n{lines}"
+
+
+async def _call(request: Callable[[], Awaitable[Any]], *, first: bool, retries: int = 3) -> Any:
+    """Make one API call, mapping errors. The first part of a message raises what is retryable,
+    for the dispatcher to decide; later parts retry here after the asked delay."""
+    attempt = 0
+    while True:
+        try:
+            return await request()
+        except ZaloApiError as error:
+            if error.code == 429 or error.code >= 500:
+                seconds = error.retry_after or (1.0 if error.code == 429 else 2.0)
+                if first or attempt >= retries:
+                    raise RetryLater(seconds) from error
+            elif error.code in (403, 404) or any(h in error.description.lower() for h in UNREACHABLE_HINTS):
+                raise Unreachable(error.description or str(error.code)) from error
+            else:
+                raise SendError(str(error)) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            seconds = 2.0
+            if first or attempt >= retries:
+                raise RetryLater(seconds) from error
+        attempt += 1
+        await asyncio.sleep(seconds)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

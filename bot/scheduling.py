@@ -1,0 +1,67 @@
+"""Wires the scheduler (schedules/) into the running bot: one call from each way of running it.
+
+`attach_scheduler(app, settings)` registers the tick hook (transcripts and tests move a manual
+clock and call `app.tick()`), and with `live=True` also starts APScheduler for real time.
+"""
+
+from __future__ import annotations
+
+from bot.app import Chibo
+from bot.settings import Settings
+from schedules.dispatcher import DispatchConfig
+from schedules.driver import Scheduler, SchedulerConfig
+from schedules.ratelimit import RateLimiter
+
+# Channels that deliver locally (terminal, tests): no platform limits to respect.
+LOCAL_PLATFORMS = ("console", "memory")
+
+
+def scheduler_config(settings: Settings) -> SchedulerConfig:
+    return SchedulerConfig(
+        timezone=settings.timezone,
+        lease_seconds=settings.dispatcher_lease_seconds,
+        poll_seconds=settings.scheduler_poll_seconds,
+        in_flight=settings.dispatcher_in_flight,
+        late_grace_minutes=settings.reminder_grace_minutes,
+        dispatch=DispatchConfig(),
+    )
+
+
+class Limiters:
+    """One rate limiter per platform: Telegram's rate, `<platform>_rate_limit` when the settings
+    have one (e.g. `zalo_rate_limit`), otherwise the default rate."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._made: dict[str, RateLimiter | None] = {}
+
+    def rate(self, platform: str) -> float | None:
+        if platform in LOCAL_PLATFORMS:
+            return None
+        value = getattr(self.settings, f"{platform}_rate_limit", None)
+        return float(value) if value else self.settings.default_rate_limit
+
+    def __call__(self, platform: str) -> RateLimiter | None:
+        if platform not in self._made:
+            rate = self.rate(platform)
+            self._made[platform] = RateLimiter(rate, self.settings.chat_interval_seconds) if rate else None
+        return self._made[platform]
+
+
+def attach_scheduler(app: Chibo, settings: Settings | None = None, *, live: bool = False) -> Scheduler:
+    """Register the scheduler's tick hook on `app`; with `live`, also run it in real time."""
+    settings = settings or Settings.model_construct()
+    scheduler = Scheduler(app.db, app.channels, app.clock.now, scheduler_config(settings), Limiters(settings))
+    app.tick_hooks.append(scheduler.advance)
+    if live:
+        scheduler.start()
+    return scheduler
+
+
+def scheduler_of(app: Chibo) -> Scheduler | None:
+    """The scheduler attached to `app` (to stop it in order, or to drive it in tests)."""
+    for hook in app.tick_hooks:
+        owner = getattr(hook, "__self__", None)
+        if isinstance(owner, Scheduler):
+            return owner
+    return None

@@ -1,0 +1,57 @@
+"""Wording shared by the rating conversations: stages, levels, a self-assessment in one line."""
+
+from __future__ import annotations
+
+from handlers.types import Choice
+from storage.assessments import CELL_PROPOSED, COMPLETE, EXCELLENT, FINAL, GOOD, INCOMPLETE, SELF, Assessment
+from storage.rules import LEVEL_CODES, LEVEL_NAMES, level_for
+from storage.textkey import fold
+
+STAGE_NAMES = {SELF: "tự đánh giá", CELL_PROPOSED: "chi bộ đề xuất", FINAL: "cấp ủy quyết định"}
+# Short labels and ASCII words for choices (a choice's value is what a Zalo user could type).
+LEVEL_CHOICES = (
+    (EXCELLENT, "Xuất sắc", "xuatsac"),
+    (GOOD, "Tốt", "tot"),
+    (COMPLETE, "Hoàn thành", "hoanthanh"),
+    (INCOMPLETE, "Không hoàn thành", "khonghoanthanh"),
+)
+QUARTER_WORDS = frozenset({"quy", "q"})
+YES_WORDS = frozenset({"co", "co vi pham", "vi pham", "y", "yes"})
+NO_WORDS = frozenset({"khong", "k", "ko", "khong vi pham", "no"})
+
+
+def level_text(level: str) -> str:
+    """ "Hoàn thành tốt nhiệm vụ (HTTNV)"."""
+    return f"{LEVEL_NAMES[level]} ({LEVEL_CODES[level]})"
+
+
+def code(level: str) -> str:
+    return LEVEL_CODES[level]
+
+
+def level_choices(command: str) -> list[Choice]:
+    """The four levels as choices that send `<command> <word>`, e.g. "/xeploai 3 tot"."""
+    return [Choice(label, f"{command} {word}") for _level, label, word in LEVEL_CHOICES]
+
+
+def self_line(rating: Assessment) -> str:
+    """ "27 + 62 = 89 điểm, không vi phạm kỷ luật → Hoàn thành tốt nhiệm vụ (HTTNV)"."""
+    return f"{score_line(rating.general_score or 0, rating.task_score or 0, rating.violation)} → " \
+           f"{level_text(rating.level)}"
+
+
+def score_line(general: int, task: int, violation: bool) -> str:
+    breach = "có vi phạm kỷ luật" if violation else "không vi phạm kỷ luật"
+    return f"{general} + {task} = {general + task} điểm, {breach}"
+
+
+def implied(general: int, task: int, violation: bool) -> str:
+    return level_for(general + task, violation=violation)
+
+
+def split_period_word(args: str) -> tuple[bool, str]:
+    """A leading "quý"/"quy" asks for the current quarter's review instead of the year's."""
+    first, _, rest = args.strip().partition(" ")
+    if fold(first) in QUARTER_WORDS:
+        return True, rest.strip()
+    return False, args.strip()

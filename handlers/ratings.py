@@ -1,0 +1,398 @@
+"""The cell proposes, the committee decides: /xeploai, /quyetdinh, and /lichsu of a member's ratings.
+
+A leader sees only the cells they lead; a committee member only the cells of their own
+committee. Members are named by their number in the cell's list (the order they were added)
+or by name. The quota of "xuất sắc" is checked after every proposal and decision and its
+figures are shown when it is exceeded; no level is ever changed by the bot.
+"""
+
+from __future__ import annotations
+
+import re
+
+from handlers.context import Audience, Ctx
+from handlers.rating_text import STAGE_NAMES, code, level_choices, level_text, self_line, split_period_word
+from handlers.registry import Command
+from handlers.types import Choice
+from storage import assessments, org, roster, unit_settings
+from storage.assessments import CELL_PROPOSED, EXCELLENT, FINAL, GOOD, SELF, Assessment
+from storage.roster import CellRef, Entry
+from storage.rules import (
+    LEVEL_HINT,
+    LEVEL_MAX_WORDS,
+    Quota,
+    RuleError,
+    as_share,
+    level_from_words,
+    parse_level,
+    period_label,
+    review_period,
+    whole_number,
+)
+from storage.textkey import fold
+
+ALL_WORDS = frozenset({"tatca", "tat ca", "all"})
+_SCORE = re.compile(r"[+-]?[0-9]+")
+MAX_CHOICES = 10
+
+
+# -- shared pieces -----------------------------------------------------------------------------
+
+def split_who_level(text: str) -> tuple[str, str | None]:
+    """ "3 tốt" -> ("3", "tốt"); "Trần Thị Bình hoàn thành tốt" -> ("Trần Thị Bình", "hoàn thành tốt")."""
+    words = text.split()
+    if not words:
+        return "", None
+    if whole_number(words[0]) is not None:
+        return words[0], " ".join(words[1:]) or None
+    for size in range(min(LEVEL_MAX_WORDS, len(words) - 1), 0, -1):
+        tail = " ".join(words[-size:])
+        if level_from_words(tail) is not None or _SCORE.fullmatch(tail):
+            return " ".join(words[:-size]), tail
+    return text.strip(), None
+
+
+def _status(stages: dict[str, Assessment]) -> str:
+    """One member's ratings in a list line."""
+    own = stages.get(SELF)
+    parts = [f"tự đánh giá {(own.general_score or 0) + (own.task_score or 0)} điểm ({code(own.level)})"
+             if own else "chưa tự đánh giá"]
+    if CELL_PROPOSED in stages:
+        parts.append(f"chi bộ đề xuất {code(stages[CELL_PROPOSED].level)}")
+    if FINAL in stages:
+        parts.append(f"cấp ủy quyết định {code(stages[FINAL].level)}")
+    return "; ".join(parts)
+
+
+def _detail(entry: Entry, stages: dict[str, Assessment], period: str) -> list[str]:
+    own = stages.get(SELF)
+    lines = [f"{entry.number}. {entry.full_name} — {period_label(period)}"]
+    if own is None:
+        lines.append("Tự đánh giá: chưa có")
+    else:
+        lines.append(f"Tự đánh giá: {self_line(own)}")
+        lines.append(f"Tự nhận xét: {own.review or '(không có)'}")
+    for stage in (CELL_PROPOSED, FINAL):
+        rating = stages.get(stage)
+        lines.append(f"{STAGE_NAMES[stage].capitalize()}: {level_text(rating.level) if rating else 'chưa có'}")
+    return lines
+
+
+def _pick(ctx: Ctx, members: list[Entry], who: str, where: str, again: str) -> Entry | None:
+    """The one member `who` names, or None after telling why not."""
+    found = roster.find(members, who)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        ctx.reply(f"Không tìm thấy đảng viên «{who[:60]}» trong {where}. Gõ {again} để xem danh sách và số thứ tự.")
+    else:
+        names = ", ".join(f"{e.number}. {e.full_name}" for e in found[:10])
+        ctx.reply(f"Có {len(found)} đảng viên khớp «{who[:60]}»: {names}. Vui lòng gõ số thứ tự.")
+    return None
+
+
+def _level_or_reply(ctx: Ctx, text: str, example: str) -> tuple[str, int | None] | None:
+    try:
+        return parse_level(text)
+    except RuleError as error:
+        ctx.reply(f"{error}\nVí dụ: {example}. Chưa lưu gì.")
+        return None
+
+
+async def _quota_warning(ctx: Ctx, setting_unit: int, cell_ids: list[int], period: str, stage: str,
+                         scope: str) -> str | None:
+    counts = await assessments.level_counts(ctx.session, cell_ids, period, stage)
+    share = as_share(await unit_settings.get(ctx.session, setting_unit, "excellent_quota"))
+    quota = Quota(counts[EXCELLENT], counts[GOOD], share)
+    if quota.within:
+        return None
+    return (f"Cảnh báo định mức xuất sắc ({scope}): {quota.figures()}. "
+            "Bot không tự đổi mức nào; đề nghị cân nhắc lại.")
+
+
+def _who_and_level(ctx: Ctx, members: list[Entry], args: str, where: str, again: str
+                   ) -> tuple[Entry, str | None] | None:
+    """The member and the level text in `args`; a bad level after a good name is reported as such."""
+    who, level_text_ = split_who_level(args)
+    entry = None
+    found = roster.find(members, who)
+    if len(found) != 1 and level_text_ is None and len(args.split()) > 1:
+        # "Bình giỏi": maybe a known name followed by a level we do not know.
+        head, _, tail = args.rpartition(" ")
+        if len(roster.find(members, head)) == 1:
+            entry, level_text_ = roster.find(members, head)[0], tail
+    if entry is None:
+        entry = _pick(ctx, members, who, where, again)
+    if entry is None:
+        return None
+    return entry, level_text_
+
+
+# -- /xeploai: the cell proposes -------------------------------------------------------------------
+
+async def propose(ctx: Ctx, args: str) -> None:
+    """`/xeploai [quý]` lists; `/xeploai [quý] <số|tên>` shows one; `... <mức|điểm>` proposes."""
+    cells = await ctx.leader_cells()
+    quarterly, args = split_period_word(args)
+    period, year = review_period(ctx.local_now.date(), quarterly=quarterly)
+    command = "/xeploai quy" if quarterly else "/xeploai"
+    members = await roster.cell_roster(ctx.session, cells)
+    names = {cell_id: (await org.unit(ctx.session, cell_id)).name for cell_id in cells}
+    where = " / ".join(names.values())
+    if not args:
+        await _propose_list(ctx, cells, members, names, period, command)
+        return
+    picked = _who_and_level(ctx, members, args, where, command)
+    if picked is None:
+        return
+    entry, typed_level = picked
+    stages = await assessments.stages_of(ctx.session, entry.member_id, period)
+    if typed_level is None:
+        lines = _detail(entry, stages, period)
+        lines.append(f"Chọn mức chi bộ đề xuất, hoặc gõ {command} {entry.number} <mức>:")
+        ctx.reply("\n".join(lines), level_choices(f"{command} {entry.number}"))
+        return
+    parsed = _level_or_reply(ctx, typed_level, f"{command} {entry.number} tot")
+    if parsed is None:
+        return
+    level, score = parsed
+    if FINAL in stages:
+        ctx.reply(f"Cấp ủy đã quyết định mức {period_label(period)} của {entry.full_name}: "
+                  f"{level_text(stages[FINAL].level)}. Chi bộ không đổi đề xuất được nữa.")
+        return
+    old = await assessments.record(
+        ctx.session, member_id=entry.member_id, cell_id=entry.cell_id, period=period, year=year,
+        stage=CELL_PROPOSED, level=level, by=ctx.member_id, now=ctx.now,
+    )
+    scored = f", theo {score} điểm" if score is not None else ""
+    text = f"Chi bộ đề xuất {period_label(period)}: {entry.number}. {entry.full_name} — {level_text(level)}{scored}."
+    if old is not None and old != level:
+        text += f" Đề xuất trước: {code(old)}."
+    elif old == level:
+        text += " (Không đổi so với đề xuất trước.)"
+    if SELF not in stages:
+        text += "\nLưu ý: đồng chí này chưa tự đánh giá."
+    warning = await _quota_warning(ctx, entry.cell_id, [entry.cell_id], period, CELL_PROPOSED,
+                                   f"đề xuất của {names[entry.cell_id]}")
+    if warning:
+        text += "\n" + warning
+    ctx.reply(text)
+
+
+async def _propose_list(ctx: Ctx, cells: list[int], members: list[Entry], names: dict[int, str], period: str,
+                        command: str) -> None:
+    ratings = await assessments.of_cells(ctx.session, cells, period)
+    lines: list[str] = []
+    choices: list[Choice] = []
+    for cell_id in cells:
+        own = [e for e in members if e.cell_id == cell_id]
+        lines.append(f"Xếp loại {period_label(period)} — {names[cell_id]} ({len(own)} đảng viên):")
+        for entry in own:
+            stages = ratings.get(entry.member_id, {})
+            lines.append(f"{entry.number}. {entry.full_name}: {_status(stages)}")
+            if CELL_PROPOSED not in stages and len(choices) < MAX_CHOICES:
+                choices.append(Choice(f"{entry.number}. {entry.full_name}", f"{command} {entry.number}"))
+        selfs = sum(1 for e in own if SELF in ratings.get(e.member_id, {}))
+        proposed = sum(1 for e in own if CELL_PROPOSED in ratings.get(e.member_id, {}))
+        lines.append(f"Đã tự đánh giá: {selfs}/{len(own)}; chi bộ đã đề xuất: {proposed}/{len(own)}.")
+        warning = await _quota_warning(ctx, cell_id, [cell_id], period, CELL_PROPOSED, f"đề xuất của {names[cell_id]}")
+        if warning:
+            lines.append(warning)
+    lines.append(f"Gõ {command} <số> <mức>, ví dụ: {command} 2 tot. Mức: {LEVEL_HINT}.")
+    if choices:
+        lines.append("Hoặc chọn một đảng viên chưa có đề xuất:")
+    ctx.reply("\n".join(lines), choices)
+
+
+# -- /quyetdinh: the committee decides -----------------------------------------------------------
+
+async def decide(ctx: Ctx, args: str) -> None:
+    """`/quyetdinh [quý] [<chi bộ> [tatca | <số|tên> [<mức>]]]`."""
+    committees = await ctx.committees()
+    cells = await roster.cells_of(ctx.session, committees)
+    quarterly, args = split_period_word(args)
+    period, year = review_period(ctx.local_now.date(), quarterly=quarterly)
+    command = "/quyetdinh quy" if quarterly else "/quyetdinh"
+    if not args:
+        await _cell_list(ctx, cells, period, command)
+        return
+    cell, rest = roster.split_cell(cells, args)
+    if cell is None:
+        ctx.reply(f"Không tìm thấy chi bộ «{args.split()[0][:40]}» trong đảng bộ của đồng chí. "
+                  f"Gõ {command} để xem danh sách chi bộ và số thứ tự.")
+        return
+    prefix = f"{command} {cell.number}"
+    members = await roster.cell_roster(ctx.session, [cell.cell_id])
+    if not rest:
+        await _cell_detail(ctx, cell, members, period, prefix)
+        return
+    if fold(rest) in ALL_WORDS:
+        await _confirm_all(ctx, cell, members, period, year)
+        return
+    picked = _who_and_level(ctx, members, rest, cell.name, prefix)
+    if picked is None:
+        return
+    entry, typed_level = picked
+    stages = await assessments.stages_of(ctx.session, entry.member_id, period)
+    if typed_level is None:
+        lines = _detail(entry, stages, period)
+        lines.append(f"Chọn mức cấp ủy quyết định, hoặc gõ {prefix} {entry.number} <mức>:")
+        ctx.reply("\n".join(lines), level_choices(f"{prefix} {entry.number}"))
+        return
+    parsed = _level_or_reply(ctx, typed_level, f"{prefix} {entry.number} tot")
+    if parsed is None:
+        return
+    level, score = parsed
+    old = await assessments.record(
+        ctx.session, member_id=entry.member_id, cell_id=entry.cell_id, period=period, year=year,
+        stage=FINAL, level=level, by=ctx.member_id, now=ctx.now,
+    )
+    scored = f", theo {score} điểm" if score is not None else ""
+    text = (f"Cấp ủy quyết định {period_label(period)}: {entry.full_name} ({cell.name}) — "
+            f"{level_text(level)}{scored}.")
+    if old is not None and old != level:
+        text += f" Quyết định trước: {code(old)}."
+    proposal = stages.get(CELL_PROPOSED)
+    if proposal is None:
+        text += "\nLưu ý: chi bộ chưa đề xuất mức cho đồng chí này."
+    elif proposal.level != level:
+        text += f"\nKhác đề xuất của chi bộ ({code(proposal.level)})."
+    warning = await _committee_warning(ctx, cells, cell, period)
+    if warning:
+        text += "\n" + warning
+    ctx.reply(text)
+
+
+async def _committee_warning(ctx: Ctx, cells: list[CellRef], cell: CellRef, period: str) -> str | None:
+    """The quota over the committee's final decisions (the grassroots organisation as a whole)."""
+    same = [c.cell_id for c in cells if c.committee_id == cell.committee_id]
+    return await _quota_warning(ctx, cell.committee_id, same, period, FINAL, "quyết định của đảng bộ")
+
+
+async def _cell_list(ctx: Ctx, cells: list[CellRef], period: str, command: str) -> None:
+    if not cells:
+        ctx.reply("Đảng bộ của đồng chí chưa có chi bộ nào. Gõ /taochibo <tên chi bộ> để tạo.")
+        return
+    ids = [c.cell_id for c in cells]
+    sizes = await roster.sizes(ctx.session, ids)
+    counts = await assessments.stage_counts(ctx.session, ids, period)
+    lines = [f"Xếp loại {period_label(period)} — các chi bộ:"]
+    for cell in cells:
+        got = counts.get(cell.cell_id, {})
+        lines.append(f"{cell.number}. {cell.name}: {sizes.get(cell.cell_id, 0)} đảng viên; "
+                     f"tự đánh giá {got.get(SELF, 0)}; chi bộ đề xuất {got.get(CELL_PROPOSED, 0)}; "
+                     f"cấp ủy quyết định {got.get(FINAL, 0)}")
+    lines.append(f"Gõ {command} <số chi bộ> để xem từng đảng viên, {command} <số chi bộ> tatca "
+                 "để quyết định theo đề xuất của chi bộ. Hoặc chọn một chi bộ:")
+    ctx.reply("\n".join(lines), [Choice(c.name, f"{command} {c.number}") for c in cells[:MAX_CHOICES]])
+
+
+async def _cell_detail(ctx: Ctx, cell: CellRef, members: list[Entry], period: str, prefix: str) -> None:
+    ratings = await assessments.of_cells(ctx.session, [cell.cell_id], period)
+    lines = [f"Xếp loại {period_label(period)} — {cell.name} ({len(members)} đảng viên):"]
+    for entry in members:
+        lines.append(f"{entry.number}. {entry.full_name}: {_status(ratings.get(entry.member_id, {}))}")
+    lines.append(f"Gõ {prefix} tatca để quyết định tất cả theo đề xuất, hoặc {prefix} <số> <mức> cho từng người.")
+    ctx.reply("\n".join(lines), [Choice("Quyết định theo đề xuất", f"{prefix} tatca")])
+
+
+async def _confirm_all(ctx: Ctx, cell: CellRef, members: list[Entry], period: str, year: int) -> None:
+    """Every proposal of the cell without a decision becomes the decision; other decisions stay."""
+    ratings = await assessments.of_cells(ctx.session, [cell.cell_id], period)
+    decided: list[str] = []
+    missing: list[str] = []
+    kept: list[str] = []
+    for entry in members:
+        stages = ratings.get(entry.member_id, {})
+        proposal, final = stages.get(CELL_PROPOSED), stages.get(FINAL)
+        if proposal is None:
+            missing.append(f"{entry.number}. {entry.full_name}")
+        elif final is not None and final.level != proposal.level:
+            kept.append(f"{entry.number}. {entry.full_name} ({code(final.level)}, đề xuất {code(proposal.level)})")
+        elif final is None:
+            await assessments.record(
+                ctx.session, member_id=entry.member_id, cell_id=entry.cell_id, period=period, year=year,
+                stage=FINAL, level=proposal.level, by=ctx.member_id, now=ctx.now,
+            )
+            decided.append(f"{entry.number}. {entry.full_name}: {level_text(proposal.level)}")
+    if decided:
+        lines = [f"Cấp ủy quyết định {period_label(period)} — {cell.name}, theo đề xuất của chi bộ "
+                 f"({len(decided)} đảng viên):", *decided]
+    else:
+        lines = [f"{cell.name} không có đề xuất nào mới để quyết định ({period_label(period)})."]
+    if missing:
+        lines.append("Chi bộ chưa đề xuất, chưa quyết định: " + ", ".join(missing) + ".")
+    if kept:
+        lines.append("Đã quyết định khác đề xuất trước đó, giữ nguyên: " + ", ".join(kept) + ".")
+    cells = await roster.cells_of(ctx.session, [cell.committee_id])
+    warning = await _committee_warning(ctx, cells, cell, period)
+    if warning:
+        lines.append(warning)
+    ctx.reply("\n".join(lines))
+
+
+# -- /lichsu: every change of a member's ratings ------------------------------------------------
+
+async def history(ctx: Ctx, args: str) -> None:
+    """`/lichsu <số|tên>` (a leader, in their cell) or `/lichsu [<chi bộ>] <số|tên>` (the committee)."""
+    if not args:
+        ctx.reply("Gõ /lichsu <số|tên>, ví dụ: /lichsu 3 hoặc /lichsu Trần Thị Bình. "
+                  "Cấp ủy viên gõ thêm chi bộ: /lichsu <số chi bộ> <số|tên>.")
+        return
+    entry = await _member_for_history(ctx, args)
+    if entry is None:
+        return
+    cell = await org.unit(ctx.session, entry.cell_id)
+    changes = await assessments.history(ctx.session, entry.member_id)
+    if not changes:
+        ctx.reply(f"{entry.full_name} ({cell.name}) chưa có lần xếp loại nào.")
+        return
+    lines = [f"Lịch sử xếp loại của {entry.full_name} ({cell.name}):"]
+    for change in changes:
+        at = change.at.astimezone(ctx.settings.tz)
+        old = code(change.old_level) if change.old_level else "chưa có"
+        lines.append(f"{at:%d/%m/%Y %H:%M} · {period_label(change.period)}, {STAGE_NAMES[change.stage]}: "
+                     f"{old} → {code(change.new_level)} · {change.changed_by or 'không rõ'}")
+    ctx.reply("\n".join(lines))
+
+
+async def _member_for_history(ctx: Ctx, args: str) -> Entry | None:
+    led = await ctx.leader_cells()
+    if led:
+        members = await roster.cell_roster(ctx.session, led)
+        found = roster.find(members, args)
+        if len(found) == 1 or not await ctx.committees():
+            where = " / ".join([(await org.unit(ctx.session, c)).name for c in led])
+            return _pick(ctx, members, args, where, "/xeploai")
+    cells = await roster.cells_of(ctx.session, await ctx.committees())
+    cell, rest = roster.split_cell(cells, args)
+    if cell is not None and rest:
+        members = await roster.cell_roster(ctx.session, [cell.cell_id])
+        return _pick(ctx, members, rest, cell.name, f"/quyetdinh {cell.number}")
+    # No cell given: a name searched across the committee's cells (a number needs its cell).
+    if whole_number(args) is not None:
+        ctx.reply("Cấp ủy viên gõ thêm số chi bộ trước số thứ tự, ví dụ: /lichsu 1 3. Gõ /quyetdinh để xem số chi bộ.")
+        return None
+    members = await roster.cell_roster(ctx.session, [c.cell_id for c in cells])
+    found = roster.find(members, args)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        ctx.reply(f"Không tìm thấy đảng viên «{args[:60]}» trong các chi bộ của đảng bộ. "
+                  "Gõ /quyetdinh để xem danh sách chi bộ.")
+        return None
+    cell_names = {c.cell_id: (c.number, c.name) for c in cells}
+    names = ", ".join(f"{e.full_name} ({cell_names[e.cell_id][1]})" for e in found[:10])
+    ctx.reply(f"Có {len(found)} đảng viên khớp «{args[:60]}»: {names}. "
+              "Vui lòng gõ /lichsu <số chi bộ> <số|tên> để chọn đúng người.")
+    return None
+
+
+COMMANDS = [
+    Command("xeploai", "Chi bộ đề xuất mức xếp loại đảng viên", propose, Audience.LEADER, private=True,
+            usage="/xeploai [quý] [<số|tên> <mức|điểm>]"),
+    Command("quyetdinh", "Cấp ủy quyết định xếp loại đảng viên", decide, Audience.COMMITTEE, private=True,
+            usage="/quyetdinh [quý] <chi bộ> <số|tên> <mức> | /quyetdinh <chi bộ> tatca"),
+    Command("lichsu", "Lịch sử xếp loại của một đảng viên", history, Audience.LEADER_OR_COMMITTEE, private=True,
+            usage="/lichsu [<chi bộ>] <số|tên>"),
+]

@@ -1,0 +1,169 @@
+"""/danhgia: a member assesses themselves for the year (or, with "quý", the quarter).
+
+Guided: general criteria (0–30), task results (0–70), any disciplinary violation; the bot
+shows the total and the level it implies, then takes the written self-review and a
+confirmation. One line: `/danhgia [quý] <điểm chung> <điểm nhiệm vụ> <tự nhận xét>` (declares
+no violation; a member with one uses the guided form). A self-assessment may be replaced until
+the cell has proposed a level for that period; then it is locked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.context import Audience, Ctx
+from handlers.rating_text import NO_WORDS, YES_WORDS, implied, level_text, score_line, split_period_word
+from handlers.registry import Command
+from handlers.types import Choice
+from storage import assessments
+from storage.assessments import CELL_PROPOSED, SELF
+from storage.rules import GENERAL_MAX, TASK_MAX, RuleError, parse_score, period_label, review_period, thousands
+from storage.textkey import fold
+
+FLOW = "assess"
+REVIEW_MAX = 2000
+GENERAL = ("Điểm tiêu chí chung", 27)
+TASK = ("Điểm kết quả thực hiện nhiệm vụ", 62)
+SAVE_WORDS = frozenset({"luu", "co", "dong y", "xac nhan", "ok", "y"})
+ONE_LINE = "/danhgia 27 62 Ưu điểm: …; Khuyết điểm: …; Hướng khắc phục: …"
+NO_CELL = "Đồng chí chưa sinh hoạt ở chi bộ nào nên chưa tự đánh giá được."
+
+
+def _review(raw: str) -> str:
+    text = raw.strip()
+    if not text:
+        raise RuleError("Bản tự nhận xét không được để trống: ghi ưu điểm, khuyết điểm, hướng khắc phục. "
+                        "Ví dụ: Ưu điểm: hoàn thành nhiệm vụ được giao; Khuyết điểm: còn chậm báo cáo; "
+                        "Hướng khắc phục: báo cáo đúng hạn.")
+    if len(text) > REVIEW_MAX:
+        raise RuleError(f"Bản tự nhận xét dài {thousands(len(text))} ký tự, tối đa {thousands(REVIEW_MAX)} ký tự. "
+                        "Vui lòng rút gọn rồi gửi lại.")
+    return text
+
+
+async def _locked(ctx: Ctx, period: str) -> bool:
+    assert ctx.member_id is not None
+    stages = await assessments.stages_of(ctx.session, ctx.member_id, period)
+    if CELL_PROPOSED in stages:
+        ctx.reply(f"Chi bộ đã đề xuất mức xếp loại {period_label(period)} cho đồng chí: "
+                  f"{level_text(stages[CELL_PROPOSED].level)}. Bản tự đánh giá đã khóa, không sửa được nữa; "
+                  "có ý kiến thì đồng chí trao đổi với bí thư chi bộ.")
+        return True
+    return False
+
+
+async def assess(ctx: Ctx, args: str) -> None:
+    if ctx.account.cell_id is None:
+        ctx.reply(NO_CELL)
+        return
+    quarterly, args = split_period_word(args)
+    period, year = review_period(ctx.local_now.date(), quarterly=quarterly)
+    if await _locked(ctx, period):
+        return
+    data: dict[str, Any] = {"period": period, "year": year}
+    if not args:
+        _ask_general(ctx, data, f"Tự đánh giá {period_label(period)}.\n")
+        return
+    parts = args.split(maxsplit=2)
+    try:
+        data["general"] = parse_score(parts[0], GENERAL_MAX, *GENERAL)
+        if len(parts) > 1:
+            data["task"] = parse_score(parts[1], TASK_MAX, *TASK)
+        if len(parts) > 2:
+            data["review"] = _review(parts[2])
+    except RuleError as error:
+        ctx.reply(f"{error}\nChưa lưu gì. Gõ /danhgia để tự đánh giá từng bước, hoặc một dòng: {ONE_LINE}")
+        return
+    if len(parts) == 1:
+        _ask_task(ctx, data)
+    elif len(parts) == 2:
+        _ask_violation(ctx, data)
+    else:
+        data["violation"] = False
+        await _save(ctx, data, one_line=True)
+
+
+def _ask_general(ctx: Ctx, data: dict[str, Any], prefix: str = "") -> None:
+    ctx.ask(f"{prefix}Bước 1/4: điểm tiêu chí chung (chính trị tư tưởng, đạo đức, lối sống, ý thức tổ chức kỷ luật…), "
+            f"từ 0 đến {GENERAL_MAX}. Gõ một số, ví dụ: {GENERAL[1]}.", FLOW, "general", data)
+
+
+def _ask_task(ctx: Ctx, data: dict[str, Any], prefix: str = "") -> None:
+    ctx.ask(f"{prefix}Bước 2/4: điểm kết quả thực hiện nhiệm vụ, từ 0 đến {TASK_MAX}. Ví dụ: {TASK[1]}.",
+            FLOW, "task", data)
+
+
+def _ask_violation(ctx: Ctx, data: dict[str, Any], prefix: str = "") -> None:
+    ctx.ask(f"{prefix}Bước 3/4: trong {period_label(data['period'])} đồng chí có vi phạm kỷ luật Đảng không?",
+            FLOW, "violation", data, [Choice("Không", "khong"), Choice("Có", "co")])
+
+
+def _ask_review(ctx: Ctx, data: dict[str, Any], prefix: str = "") -> None:
+    level = implied(data["general"], data["task"], data["violation"])
+    ctx.ask(f"{prefix}Tổng: {score_line(data['general'], data['task'], data['violation'])} → {level_text(level)}.\n"
+            "Bước 4/4: gõ bản tự nhận xét: ưu điểm, khuyết điểm, hướng khắc phục (tối đa 2.000 ký tự).",
+            FLOW, "review", data)
+
+
+def _ask_confirm(ctx: Ctx, data: dict[str, Any], prefix: str = "") -> None:
+    level = implied(data["general"], data["task"], data["violation"])
+    ctx.ask(f"{prefix}Lưu bản tự đánh giá {period_label(data['period'])}: "
+            f"{score_line(data['general'], data['task'], data['violation'])} → {level_text(level)}?",
+            FLOW, "confirm", data, [Choice("Lưu", "luu"), Choice("Hủy", "/huy")])
+
+
+async def _flow(ctx: Ctx, text: str) -> None:
+    data = dict(ctx.conversation.data)
+    step = ctx.conversation.step
+    try:
+        if step == "general":
+            data["general"] = parse_score(text, GENERAL_MAX, *GENERAL)
+            _ask_task(ctx, data)
+        elif step == "task":
+            data["task"] = parse_score(text, TASK_MAX, *TASK)
+            _ask_violation(ctx, data)
+        elif step == "violation":
+            answer = fold(text)
+            if answer not in YES_WORDS | NO_WORDS:
+                raise RuleError("Trả lời «có» hoặc «không».")
+            data["violation"] = answer in YES_WORDS
+            _ask_review(ctx, data)
+        elif step == "review":
+            data["review"] = _review(text)
+            _ask_confirm(ctx, data)
+        elif step == "confirm":
+            if fold(text) not in SAVE_WORDS:
+                raise RuleError("Chọn «Lưu» để lưu, hoặc gõ /huy để bỏ.")
+            ctx.finish()
+            await _save(ctx, data, one_line=False)
+    except RuleError as error:
+        ask = {"general": _ask_general, "task": _ask_task, "violation": _ask_violation,
+               "review": _ask_review, "confirm": _ask_confirm}[step or "general"]
+        ask(ctx, data, f"{error}\n")
+
+
+async def _save(ctx: Ctx, data: dict[str, Any], *, one_line: bool) -> None:
+    assert ctx.member_id is not None and ctx.account.cell_id is not None
+    period = data["period"]
+    if await _locked(ctx, period):  # the cell may have proposed while the member was typing
+        return
+    level = implied(data["general"], data["task"], data["violation"])
+    scores = assessments.Scores(data["general"], data["task"], data["violation"], data["review"])
+    old = await assessments.record(
+        ctx.session, member_id=ctx.member_id, cell_id=ctx.account.cell_id, period=period, year=data["year"],
+        stage=SELF, level=level, by=ctx.member_id, now=ctx.now, scores=scores,
+    )
+    replaced = " (thay bản trước)" if old is not None else ""
+    text = (f"Đã lưu bản tự đánh giá {period_label(period)}{replaced}: "
+            f"{score_line(data['general'], data['task'], data['violation'])} → {level_text(level)}.")
+    if one_line:
+        text += "\nNếu có vi phạm kỷ luật, gõ /danhgia để khai từng bước."
+    text += "\nChi bộ sẽ xem xét và đề xuất mức xếp loại; trước lúc đó đồng chí có thể gõ /danhgia để làm lại."
+    ctx.reply(text)
+
+
+COMMANDS = [
+    Command("danhgia", "Tự đánh giá, xếp loại (năm; «quý» cho quý này)", assess, Audience.MEMBER, private=True,
+            usage="/danhgia [quý] [<điểm chung> <điểm nhiệm vụ> <tự nhận xét>]"),
+]
+FLOWS = {FLOW: _flow}

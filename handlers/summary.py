@@ -1,0 +1,141 @@
+"""/tonghop: instant tallies of a cell, or of a committee with one line per cell, and a chart.
+
+`/tonghop` shows the current month; `/tonghop tháng 11/2026`, `/tonghop quý 4/2026`,
+`/tonghop năm 2026` other periods; a committee member adds a cell's name to open one cell
+(`/tonghop Chi bộ khu phố 1 năm 2026`). The figures come from `storage.summary` (grouped SQL),
+the words from `handlers.summary_text`; the export (/xuat) builds on the same `Built`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers import chart, summary_text
+from handlers.context import Audience, Ctx
+from handlers.registry import Command
+from handlers.summary_scope import Scope, ScopeError, resolve
+from handlers.summary_text import STAGE_NAMES, Header, Section, Targets
+from storage import periods, rules
+from storage.assessments import LEVELS, STAGES
+from storage.periods import Period, PeriodError
+from storage.summary import Tally, chart_window, combine, tallies
+from storage.summary_names import CellNames, cell_names
+
+USAGE = "/tonghop [tên chi bộ] [tháng 11/2026 | quý 4/2026 | năm 2026]"
+
+
+@dataclass(slots=True)
+class Built:
+    """Everything one summary shows, kept together so that the message, the chart and the
+    workbook cannot disagree."""
+
+    scope: Scope
+    period: Period
+    header: Header
+    sections: list[Section]
+    footer: str
+    total: Tally
+    cells: list[Tally]
+    names: CellNames | None
+    targets: Targets
+    chart: chart.ChartData
+
+    @property
+    def text(self) -> str:
+        return summary_text.render(self.header, self.sections, self.footer)
+
+
+async def build(session: AsyncSession, scope: Scope, period: Period, now: datetime, tz: ZoneInfo,
+                command: str = "tonghop") -> Built:
+    """The summary of a scope for a period, as of `now` (an aware local time)."""
+    today = now.date()
+    cells = await tallies(session, [(cell.id, cell.name) for cell in scope.cells], period, today, tz)  # type: ignore[misc]
+    targets = await summary_text.targets_for(session, scope.unit.id)  # type: ignore[arg-type]
+    year = period.year
+    footer = ""
+    if scope.is_committee:
+        total = combine(scope.unit.name, cells)
+        names = None
+        head = summary_text.header(scope.unit.name, period, f"{len(cells)} chi bộ", now)
+        meetings = summary_text.meetings(total, each=False, tz=tz)
+        idle = [cell.name for cell in cells if not cell.meetings]
+        if idle:
+            meetings.add("Chi bộ chưa có buổi sinh hoạt nào kết thúc trong kỳ", names=idle)
+        sections = [
+            summary_text.membership(total, None), meetings, summary_text.reports(total, None),
+            summary_text.ratings(total, targets, period, None, committee=True),
+            summary_text.warnings(total, None, year, today), summary_text.development(total, targets, year),
+            summary_text.cell_lines(cells),
+        ]
+        if cells:
+            example = summary_text.weakest_first(cells)[0].name
+            footer = f"Gõ /{command} <tên chi bộ> để xem chi tiết một chi bộ, ví dụ: /{command} {example}."
+    else:
+        total = cells[0]
+        names = await cell_names(session, total, period, today)
+        context = scope.committee.name if scope.committee else "Chi bộ"
+        head = summary_text.header(scope.unit.name, period, context, now)
+        sections = [
+            summary_text.membership(total, names.admitted), summary_text.meetings(total, each=True, tz=tz),
+            summary_text.reports(total, names.not_reported),
+            summary_text.ratings(total, targets, period, names.not_rated, committee=False),
+            summary_text.warnings(total, names, year, today), summary_text.development(total, targets, year),
+        ]
+    return Built(scope, period, head, sections, footer, total, cells, names, targets,
+                 chart_data(scope.unit.name, total, period, today))
+
+
+def chart_data(name: str, total: Tally, period: Period, today: date) -> chart.ChartData:
+    months = chart_window(period, today)
+    return chart.ChartData(
+        title=f"{name} — {period.label}",
+        months=tuple((f"{m:%m/%y}", *total.months.get(m, (0, 0))) for m in months),
+        ratings_title=f"Xếp loại {period.review_label}",
+        levels=tuple(rules.LEVEL_CODES[level] for level in LEVELS),
+        stages=tuple((STAGE_NAMES[stage], tuple(total.ratings.get(stage, {}).get(level, 0) for level in LEVELS))
+                     for stage in STAGES),
+    )
+
+
+async def parse_request(ctx: Ctx, args: str, command: str) -> tuple[Period, list[Scope]] | None:
+    """The period and scopes asked for, or None after answering what to type instead."""
+    name, period_text = periods.split(args)
+    try:
+        period = periods.parse(period_text, ctx.local_now.date())
+    except PeriodError as error:
+        ctx.reply(f"{error} Gõ ví dụ: /{command} tháng 11/2026, /{command} quý 4/2026 hoặc /{command} năm 2026.")
+        return None
+    try:
+        scopes = await resolve(ctx, name, command, period)
+    except ScopeError as error:
+        ctx.reply(error.text, error.choices)
+        return None
+    return period, scopes
+
+
+async def show(ctx: Ctx, args: str) -> None:
+    """`/tonghop [tên chi bộ] [kỳ]`."""
+    request = await parse_request(ctx, args, "tonghop")
+    if request is None:
+        return
+    period, scopes = request
+    for scope in scopes:
+        built = await build(ctx.session, scope, period, ctx.local_now, ctx.settings.tz)
+        ctx.reply(built.text)
+        path = await asyncio.to_thread(chart.draw, built.chart, ctx.settings.files_dir)
+        caption = (f"Biểu đồ {scope.unit.name}, {period.label}: tỷ lệ dự họp 12 tháng gần nhất "
+                   f"và xếp loại {period.review_label}.")
+        if ctx.caps.files_as_paths:
+            caption += f"\nẢnh đã lưu tại: {path}"
+        ctx.reply(caption, photo=path)
+
+
+COMMANDS = [
+    Command("tonghop", "Tổng hợp số liệu chi bộ, đảng bộ theo tháng, quý, năm", show, Audience.LEADER_OR_COMMITTEE,
+            private=True, usage=USAGE),
+]

@@ -1,0 +1,265 @@
+"""The words of a summary: tallies become sections of figures, figures become message lines.
+
+A `Figure` keeps its numbers (part, whole) beside the words shown, so the workbook's summary
+sheet writes the very figures the message shows. Every percentage goes through
+`rules.fraction` ("24/26 = 92%", or "chưa có dữ liệu" when there is nothing to divide by).
+Name lists are wrapped into lines of bounded length: a messenger splits long messages at line
+boundaries, and no line of ours is ever long enough to be cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from fractions import Fraction
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers import rating_text
+from storage import rules, unit_settings
+from storage.assessments import EXCELLENT, GOOD, LEVELS, SELF, STAGES
+from storage.meetings import COMBINED, REGULAR, THEMATIC
+from storage.periods import Period
+from storage.reports import KIND_NAMES, REPORT_KINDS
+from storage.summary import MeetingTally, Tally
+from storage.summary_names import CellNames
+from storage.tables import EXEMPT, OFFICIAL, PROBATIONARY
+
+NAMES_LINE = 300  # characters of names per line: far below any platform's message limit
+STAGE_NAMES = {stage: name[:1].upper() + name[1:] for stage, name in rating_text.STAGE_NAMES.items()}
+MEETING_KINDS = {REGULAR: "thường kỳ", THEMATIC: "chuyên đề", COMBINED: "thường kỳ và chuyên đề"}
+STATUS_NAMES = {OFFICIAL: "chính thức", PROBATIONARY: "dự bị", EXEMPT: "miễn sinh hoạt"}
+REACHED = "đạt"
+NOT_REACHED = "chưa đạt"
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """The unit's settings a summary measures against (domain.md: local targets are settings)."""
+
+    good_or_better: Fraction
+    admission: Fraction
+    excellent_quota: Fraction
+
+    @property
+    def good_or_better_text(self) -> str:
+        return share_text(self.good_or_better)
+
+
+async def targets_for(session: AsyncSession, unit_id: int) -> Targets:
+    return Targets(
+        rules.as_share(await unit_settings.get(session, unit_id, "good_or_better_target")),
+        rules.as_share(await unit_settings.get(session, unit_id, "admission_target")),
+        rules.as_share(await unit_settings.get(session, unit_id, "excellent_quota")),
+    )
+
+
+def share_text(share: Fraction) -> str:
+    value = share * 100
+    return f"{value.numerator}%" if value.denominator == 1 else f"{float(value):.1f}%".replace(".", ",")
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One line of a summary: `- label: text`, its numbers, and the names it lists (if any)."""
+
+    label: str
+    text: str = ""
+    part: int | None = None
+    whole: int | None = None
+    names: tuple[str, ...] = ()
+    bullet: bool = True
+
+
+@dataclass(slots=True)
+class Section:
+    title: str
+    figures: list[Figure] = field(default_factory=list)
+
+    def add(self, label: str, text: str = "", part: int | None = None, whole: int | None = None,
+            names: tuple[str, ...] | list[str] = (), bullet: bool = True) -> None:
+        self.figures.append(Figure(label, text, part, whole, tuple(names), bullet))
+
+    def ratio(self, label: str, part: int, whole: int, after: str = "") -> None:
+        self.add(label, rules.fraction(part, whole) + after, part, whole)
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    title: str  # "Tổng hợp Chi bộ khu phố 1 — tháng 11/2026"
+    subtitle: str  # the committee, the cell count, the time of the figures
+
+
+def header(unit_name: str, period: Period, context: str, now: datetime) -> Header:
+    return Header(f"Tổng hợp {unit_name} — {period.label}", f"{context}; số liệu đến {now:%H:%M} ngày {now:%d/%m/%Y}.")
+
+
+# -- the sections -----------------------------------------------------------------------------
+
+def membership(t: Tally, admitted: list[str] | None) -> Section:
+    section = Section("ĐẢNG VIÊN")
+    section.add("Đảng số", f"{t.total} (chính thức {t.count(OFFICIAL)}, dự bị {t.count(PROBATIONARY)}, "
+                f"miễn sinh hoạt {t.count(EXEMPT)})", t.total)
+    if admitted:
+        section.add("Kết nạp trong kỳ", str(t.admitted_in_period), t.admitted_in_period, names=admitted)
+    else:
+        section.add("Kết nạp trong kỳ", str(t.admitted_in_period), t.admitted_in_period)
+    return section
+
+
+def meetings(t: Tally, *, each: bool, tz: Any) -> Section:
+    section = Section("SINH HOẠT CHI BỘ")
+    if each:
+        for meeting in t.meetings:
+            section.add(_meeting_label(meeting, tz), _meeting_text(meeting), meeting.present, meeting.expected)
+        if not t.meetings:
+            section.add("Chưa có buổi sinh hoạt nào kết thúc trong kỳ")
+    else:
+        section.add("Số buổi đã họp", str(len(t.meetings)), len(t.meetings))
+    section.ratio("Dự họp bình quân", t.present, t.expected)
+    section.ratio("Buổi đạt chất lượng (dự họp trên 85%, không ai vắng không lý do)",
+                  t.good_meetings, len(t.meetings))
+    return section
+
+
+def _meeting_label(meeting: MeetingTally, tz: Any) -> str:
+    return f"{meeting.starts_at.astimezone(tz):%d/%m} {MEETING_KINDS.get(meeting.kind, meeting.kind)}"
+
+
+def _meeting_text(meeting: MeetingTally) -> str:
+    verdict = "đạt chất lượng" if meeting.good else "chưa đạt chất lượng"
+    return (f"có mặt {rules.fraction(meeting.present, meeting.expected)}; vắng có lý do {meeting.excused}, "
+            f"vắng không lý do {meeting.absent}; {verdict}")
+
+
+def reports(t: Tally, not_reported: list[str] | None) -> Section:
+    section = Section("BÁO CÁO HOẠT ĐỘNG")
+    section.add("Số báo cáo", str(t.report_count), t.report_count)
+    for kind in [kind for kind in REPORT_KINDS if kind in t.reports] + sorted(set(t.reports) - set(REPORT_KINDS)):
+        section.add(f"  + {KIND_NAMES.get(kind, kind)}", str(t.reports[kind]), t.reports[kind], bullet=False)
+    section.ratio("Đảng viên đã báo cáo", t.reporters, t.expected_members)
+    if not_reported:
+        section.add("Chưa báo cáo", names=not_reported)
+    return section
+
+
+def ratings(t: Tally, targets: Targets, period: Period, not_rated: list[str] | None, *, committee: bool) -> Section:
+    title = f"ĐÁNH GIÁ, XẾP LOẠI {period.review_label.upper()}"
+    section = Section(title + (" (mỗi chi bộ tính ở bước mới nhất đã có)" if committee else ""))
+    section.ratio("Đã tự đánh giá", t.rated(SELF), t.expected_members)
+    for stage in STAGES:
+        levels = t.ratings.get(stage, {})
+        section.add(STAGE_NAMES[stage], levels_text(levels) if levels else rules.NO_DATA, sum(levels.values()))
+    if not t.latest_rated:
+        return section
+    stage_note = "" if committee or t.latest_stage is None else f" (theo bước {STAGE_NAMES[t.latest_stage].lower()})"
+    verdict = REACHED if Fraction(t.good_or_better, t.latest_rated) >= targets.good_or_better else NOT_REACHED
+    section.ratio(f"Hoàn thành tốt nhiệm vụ trở lên{stage_note}", t.good_or_better, t.latest_rated,
+                  f"; chỉ tiêu {targets.good_or_better_text}: {verdict}")
+    if not_rated:
+        section.add("Chưa được xếp loại ở bước này", names=not_rated)
+    quota = rules.Quota(t.latest.get(EXCELLENT, 0), t.latest.get(GOOD, 0), targets.excellent_quota)
+    within = "trong định mức" if quota.within else "VƯỢT định mức (chỉ cảnh báo, không tự sửa xếp loại)"
+    section.add("Xuất sắc trên số hoàn thành tốt trở lên",
+                f"{rules.fraction(quota.excellent, quota.base)} ({quota.good} tốt + {quota.excellent} xuất sắc); "
+                f"định mức dưới {share_text(targets.excellent_quota)}: {within}", quota.excellent, quota.base)
+    return section
+
+
+def levels_text(levels: dict[str, int]) -> str:
+    return ", ".join(f"{rules.LEVEL_CODES[level]} {levels.get(level, 0)}" for level in LEVELS)
+
+
+def warnings(t: Tally, names: CellNames | None, year: int, today: date) -> Section:
+    section = Section("CẢNH BÁO")
+    absence = f"Vắng không lý do 3 tháng trong năm {year} (xem xét xóa tên)"
+    due = "Sắp đủ 12 tháng dự bị, cần xét công nhận chính thức"
+    if names is None:
+        section.add(absence, f"{len(t.long_absent)} đảng viên", len(t.long_absent))
+        section.add(due, f"{t.due_recognition} đảng viên", t.due_recognition)
+        section.add("Không nhắn được qua bot", f"{t.unreachable} đảng viên", t.unreachable)
+        section.add("Chưa kết nối với bot", f"{t.no_account} đảng viên", t.no_account)
+        return section
+    if names.long_absent:
+        section.add(absence, "; ".join(f"{name} (tháng {', '.join(map(str, months))})"
+                                       for name, months in names.long_absent), len(names.long_absent))
+    if names.due:
+        section.add(due, "; ".join(
+            f"{d.name} ({'đã đủ' if d.ends_on <= today else 'đủ'} 12 tháng ngày {d.ends_on:%d/%m/%Y})"
+            for d in names.due), len(names.due))
+    if names.unreachable:
+        section.add("Không nhắn được qua bot", names=names.unreachable)
+    if names.no_account:
+        section.add("Chưa kết nối với bot", names=names.no_account)
+    if not section.figures:
+        section.add("Không có cảnh báo")
+    return section
+
+
+def development(t: Tally, targets: Targets, year: int) -> Section:
+    section = Section(f"PHÁT TRIỂN ĐẢNG VIÊN NĂM {year}")
+    target = share_text(targets.admission)
+    if not t.members_at_year_start:
+        section.add("Kết nạp", f"{t.admitted_in_year} người; {rules.NO_DATA} về đảng viên ngày 31/12/{year - 1} "
+                    f"để tính chỉ tiêu {target}", t.admitted_in_year, 0)
+        return section
+    needed = rules.admissions_needed(t.members_at_year_start, targets.admission)
+    verdict = REACHED if t.admitted_in_year >= needed else NOT_REACHED
+    section.ratio("Kết nạp", t.admitted_in_year, t.members_at_year_start,
+                  f" số đảng viên ngày 31/12/{year - 1}; chỉ tiêu {target} (ít nhất {needed} người): {verdict}")
+    return section
+
+
+def cell_lines(cells: list[Tally]) -> Section:
+    """One line per cell, the weakest first: lowest attendance, then lowest reporting (no data first)."""
+    section = Section("CÁC CHI BỘ (yếu trước: dự họp thấp, rồi báo cáo thấp)")
+    for number, cell in enumerate(weakest_first(cells), 1):
+        attendance = rules.fraction(cell.present, cell.expected)
+        reporting = rules.fraction(cell.reporters, cell.expected_members)
+        section.add(f"{number}. {cell.name}", f"{cell.total} đảng viên; dự họp {attendance}; báo cáo {reporting}",
+                    bullet=False)
+    return section
+
+
+def weakest_first(cells: list[Tally]) -> list[Tally]:
+    def key(cell: Tally) -> tuple[Fraction, Fraction, str]:
+        attendance = Fraction(cell.present, cell.expected) if cell.expected else Fraction(-1)
+        reporting = Fraction(cell.reporters, cell.expected_members) if cell.expected_members else Fraction(-1)
+        return attendance, reporting, cell.name
+    return sorted(cells, key=key)
+
+
+# -- the message ------------------------------------------------------------------------------
+
+def render(head: Header, sections: list[Section], footer: str = "") -> str:
+    lines = [head.title, head.subtitle]
+    for section in sections:
+        lines += ["", section.title]
+        for figure in section.figures:
+            lines += figure_lines(figure)
+    if footer:
+        lines += ["", footer]
+    return "\n".join(lines)
+
+
+def figure_lines(figure: Figure) -> list[str]:
+    start = "- " if figure.bullet else ""
+    if not figure.names:
+        return [f"{start}{figure.label}: {figure.text}" if figure.text else f"{start}{figure.label}"]
+    return wrap_names(f"{start}{figure.label} ({len(figure.names)}): ", figure.names)
+
+
+def wrap_names(first: str, names: tuple[str, ...] | list[str], width: int = NAMES_LINE) -> list[str]:
+    """`first` then the names, comma-separated, in lines of at most about `width` characters."""
+    lines: list[str] = []
+    current = first
+    for index, name in enumerate(names):
+        piece = name + ("," if index < len(names) - 1 else "")
+        if len(current) + len(piece) + 1 > width and current.strip() and current != first:
+            lines.append(current.rstrip())
+            current = "  "
+        current += piece + " "
+    lines.append(current.rstrip())
+    return lines
+

@@ -1,0 +1,142 @@
+"""Turns a due outbox row into the message to send now, or into a reason not to send it.
+
+Decided at send time from the database as it is then: a member who has answered gets no
+follow-up, one who excused gets nothing more about that meeting, an exempt member gets no
+meeting reminder, and a reminder whose meeting has begun is no longer useful.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.types import Reply
+from schedules import texts
+from storage import attendance, outbox
+from storage.assessments import SELF, Assessment
+from storage.meetings import CANCELLED, ENDED, EXCUSED, Attendance, Meeting, cell_members
+from storage.tables import EXEMPT, Member, OrgUnit
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """Why a due message is not sent (recorded on the row)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Composer:
+    tz: ZoneInfo
+    grace: timedelta  # how long after a meeting has begun a late reminder is still sent
+
+    async def compose(self, session: AsyncSession, row: Any, now: datetime) -> Reply | Skip:
+        kind = row.kind
+        if kind in outbox.REMINDER_KINDS:
+            return await self._reminder(session, row, now)
+        if kind == outbox.DEADLINE:
+            return await self._deadline(session, row, now)
+        meeting = await session.get(Meeting, row.meeting_id) if row.meeting_id else None
+        if meeting is None:
+            return Skip("the meeting no longer exists")
+        if kind == outbox.MOVED:
+            return await self._moved(session, row, meeting, now)
+        if kind == outbox.CANCELLED:
+            if now >= meeting.starts_at:
+                return Skip("too late: the cancelled meeting's time has passed")
+            return texts.cancelled(meeting, str(row.payload.get("reason") or ""), self.tz)
+        if kind == outbox.RESULT:
+            return await self._result(session, meeting)
+        if kind == outbox.UNREACHABLE_LIST:
+            names = await _names(session, [int(i) for i in row.payload.get("members", [])])
+            return texts.unreachable(meeting, names, self.tz) if names else Skip("nobody to list")
+        if kind == outbox.WARN_ABSENCE:
+            name = (await _names(session, [int(row.payload["member"])]) or ["?"])[0]
+            return texts.absence_warning(name, int(row.payload["year"]), [int(m) for m in row.payload["months"]])
+        if kind == outbox.WARN_EXCUSED:
+            name = (await _names(session, [int(row.payload["member"])]) or ["?"])[0]
+            return texts.excused_warning(name, [int(m) for m in row.payload["meetings"]])
+        return Skip(f"unknown kind {kind}")
+
+    async def _concerned(self, session: AsyncSession, row: Any, meeting: Meeting, now: datetime
+                         ) -> Attendance | Skip | None:
+        """The recipient's answer, or why a message about this meeting no longer concerns them."""
+        if meeting.status == CANCELLED:
+            return Skip("the meeting was cancelled")
+        if meeting.status == ENDED or now >= meeting.starts_at + self.grace:
+            return Skip("too late: the meeting has begun")
+        member = await session.get(Member, row.member_id)
+        if member is None or not member.active or member.cell_id != meeting.cell_id:
+            return Skip("no longer a member of the cell")
+        if member.status == EXEMPT:
+            return Skip("exempt from meetings")
+        return (await session.exec(select(Attendance).where(
+            Attendance.meeting_id == meeting.id, Attendance.member_id == row.member_id
+        ))).first()
+
+    async def _reminder(self, session: AsyncSession, row: Any, now: datetime) -> Reply | Skip:
+        meeting = await session.get(Meeting, row.meeting_id)
+        if meeting is None:
+            return Skip("the meeting no longer exists")
+        answer = await self._concerned(session, row, meeting, now)
+        if isinstance(answer, Skip):
+            return answer
+        rsvp = answer.rsvp if answer is not None else None
+        if rsvp == EXCUSED:
+            return Skip("excused from this meeting")
+        if row.kind == outbox.LAST_CALL:
+            return texts.last_call(meeting, rsvp, now, self.tz)
+        if rsvp is not None:
+            return Skip("already answered")
+        if row.kind == outbox.FOLLOWUP:
+            return texts.followup(meeting, self.tz)
+        cell = await session.get(OrgUnit, meeting.cell_id)
+        return texts.invitation(meeting, cell.name if cell else "Chi bộ", self.tz)
+
+    async def _moved(self, session: AsyncSession, row: Any, meeting: Meeting, now: datetime) -> Reply | Skip:
+        if datetime.fromisoformat(str(row.payload["new"])) != meeting.starts_at:
+            return Skip("moved again since: the newer notice tells")
+        answer = await self._concerned(session, row, meeting, now)
+        if isinstance(answer, Skip):
+            return answer
+        old = datetime.fromisoformat(str(row.payload["old"]))
+        return texts.moved(meeting, old, answer.rsvp if answer is not None else None, self.tz)
+
+    async def _result(self, session: AsyncSession, meeting: Meeting) -> Reply:
+        tally = await attendance.tally(session, meeting)
+        exempt = sum(1 for person in await cell_members(session, meeting.cell_id) if person.exempt)
+        return texts.result(
+            meeting, len(tally.present), len(tally.expected),
+            [(person.full_name, reason) for person, reason in tally.excused],
+            [person.full_name for person in tally.absent], exempt, self.tz,
+        )
+
+    async def _deadline(self, session: AsyncSession, row: Any, now: datetime) -> Reply | Skip:
+        year = int(row.payload["year"])
+        deadline = date.fromisoformat(str(row.payload["deadline"]))
+        today = now.astimezone(self.tz).date()
+        if today > deadline:
+            return Skip("too late: the deadline has passed")
+        member = await session.get(Member, row.member_id)
+        if member is None or not member.active or member.status == EXEMPT:
+            return Skip("not expected to assess themselves")
+        done = (await session.exec(select(Assessment.id).where(
+            Assessment.member_id == row.member_id, Assessment.period == str(year), Assessment.stage == SELF
+        ))).first()
+        if done is not None:
+            return Skip("already assessed themselves")
+        return texts.deadline(year, deadline, (deadline - today).days)
+
+
+async def _names(session: AsyncSession, member_ids: list[int]) -> list[str]:
+    names = []
+    for member_id in member_ids:
+        member = await session.get(Member, member_id)
+        if member is not None:
+            names.append(member.full_name)
+    return names

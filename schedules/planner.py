@@ -1,0 +1,231 @@
+"""The planner: derives what must be sent, and when, from meetings, plans and deadlines.
+
+It only writes rows; the dispatcher sends them. Every pass is idempotent: the series' months are
+unique, the outbox keys are unique, and a row already sent is never touched. So a restart, a move,
+a changed plan or a second process re-planning cannot make a reminder go twice.
+
+- Monthly series: the next two months' meetings exist at all times.
+- Meetings within the horizon: one row per reminder step and expected member. A row whose time
+  changes (the meeting moved, the plan changed) is re-timed while still pending. A new or re-timed
+  invitation whose time has already passed goes at once; a follow-up or last call whose time has
+  passed by then is not planned: the invitation, or the notice of the move, says it all.
+- Ended meetings: attendance is settled, the secretary gets the result and any warning.
+- Self-assessment deadlines: members without a self-assessment are reminded 7 and 2 days before.
+- After the invitations of a meeting, the secretary is told whom they could not reach.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import attendance, outbox, unit_settings
+from storage import meeting_rules as rules
+from storage.assessments import SELF, Assessment
+from storage.db import Database
+from storage.meetings import (
+    SCHEDULED,
+    Meeting,
+    all_active_series,
+    ensure_series_meetings,
+    expected_members,
+    secretaries,
+)
+from storage.tables import CELL, OrgUnit
+
+log = logging.getLogger(__name__)
+HORIZON = timedelta(days=rules.MAX_STEP_DAYS + 5)  # meetings this close get their reminders planned
+DEADLINE_WINDOW = timedelta(days=8)  # deadline reminders are planned from this long before the day
+DEADLINE_REPLAN = timedelta(minutes=10)  # and re-planned (for new members) at most this often
+WARNING_KINDS = {"absence": outbox.WARN_ABSENCE, "excused": outbox.WARN_EXCUSED}
+
+
+def reminder_key(meeting_id: int, part: str, member_id: int) -> str:
+    return f"m{meeting_id}:{part}:{member_id}"
+
+
+def _part(key: str) -> str:
+    return key.split(":")[1]
+
+
+class Planner:
+    def __init__(self, db: Database, tz: ZoneInfo) -> None:
+        self.db = db
+        self.tz = tz
+        self._deadlines_planned_at: datetime | None = None
+
+    async def plan(self, now: datetime) -> None:
+        for step in (self._series, self._meetings, self._deadlines):
+            try:
+                async with self.db.session() as session:
+                    await step(session, now)
+                    await session.commit()
+            except Exception:
+                log.exception("planning (%s) failed; the next pass tries again", step.__name__)
+
+    # -- series and meetings ------------------------------------------------------------------------------
+
+    async def _series(self, session: AsyncSession, now: datetime) -> None:
+        series = await all_active_series(session)
+        if series:
+            await ensure_series_meetings(session, series, now, self.tz)
+
+    async def _meetings(self, session: AsyncSession, now: datetime) -> None:
+        meetings = list((await session.exec(
+            select(Meeting).where(Meeting.status == SCHEDULED, Meeting.starts_at > now,
+                                  Meeting.starts_at <= now + HORIZON).order_by(col(Meeting.starts_at))
+        )).all())
+        if not meetings:
+            return
+        cells = sorted({m.cell_id for m in meetings})
+        members = {cell: await expected_members(session, cell) for cell in cells}
+        plans = {cell: rules.plan_from_setting(await unit_settings.get(session, cell, "reminder_plan"))
+                 for cell in cells}
+        existing = {row.key: row for row in await outbox.planned(session, [m.id for m in meetings],
+                                                                 outbox.REMINDER_KINDS)}
+        new: list[outbox.New] = []
+        obsolete: list[int] = []
+        passed: list[int] = []
+        for meeting in meetings:
+            wanted: set[str] = set()
+            for part, kind, step in rules.roles(plans[meeting.cell_id]):
+                wanted.add(part)
+                due = step.due(meeting.starts_at, self.tz)
+                for person in members[meeting.cell_id]:
+                    key = reminder_key(meeting.id, part, person.id)  # type: ignore[arg-type]
+                    row = existing.get(key)
+                    if row is None:
+                        if due < now and kind != outbox.INVITATION:
+                            continue
+                        new.append(outbox.New(key, person.id, kind, max(due, now), meeting.id,
+                                              {"step": step.code()}))
+                    elif row.status == outbox.PENDING and row.due_at != due:
+                        if due >= now:
+                            await outbox.reschedule(session, row.id, due)
+                        elif kind != outbox.INVITATION:
+                            passed.append(row.id)
+                        elif row.due_at > now:
+                            await outbox.reschedule(session, row.id, now)
+            obsolete += [row.id for row in existing.values()
+                         if row.meeting_id == meeting.id and row.status == outbox.PENDING
+                         and _part(row.key) not in wanted]
+        await outbox.drop(session, passed, "its time had passed when the meeting was moved or the plan changed", now)
+        await outbox.drop(session, obsolete, "no longer in the cell's reminder plan", now)
+        await outbox.enqueue(session, new, now)
+
+    # -- deadlines ----------------------------------------------------------------------------------------
+
+    async def _deadline_of(self, session: AsyncSession, cell_id: int, year: int) -> date | None:
+        found = rules.parse_day_month(str(await unit_settings.get(session, cell_id, "self_assessment_deadline")))
+        return rules.month_day(year, found[1], found[0]) if found else None
+
+    async def _deadlines(self, session: AsyncSession, now: datetime) -> None:
+        last = self._deadlines_planned_at
+        if last is not None and last <= now < last + DEADLINE_REPLAN:
+            return
+        self._deadlines_planned_at = now
+        year = now.astimezone(self.tz).year
+        cells = (await session.exec(select(OrgUnit.id).where(OrgUnit.kind == CELL))).all()
+        new: list[outbox.New] = []
+        for cell_id in cells:
+            deadline = await self._deadline_of(session, int(cell_id), year)
+            if deadline is None:
+                continue
+            opens = rules.local_start(deadline, time(0), self.tz) - DEADLINE_WINDOW
+            if not opens <= now < rules.local_start(deadline + timedelta(days=1), time(0), self.tz):
+                continue
+            people = await expected_members(session, int(cell_id))
+            done = set((await session.exec(select(Assessment.member_id).where(
+                Assessment.period == str(year), Assessment.stage == SELF,
+                col(Assessment.member_id).in_([p.id for p in people]),
+            ))).all())
+            day_start = rules.local_start(deadline, time(0), self.tz)
+            for step in rules.deadline_steps():
+                due = step.due(day_start, self.tz)
+                if due < now:
+                    continue
+                new += [outbox.New(f"d:self:{year}:{step.code()}:{p.id}", p.id, outbox.DEADLINE, due, None,
+                                   {"year": year, "deadline": deadline.isoformat()})
+                        for p in people if p.id not in done]
+        if new:
+            known = await outbox.planned_keys(session, [item.key for item in new])
+            await outbox.enqueue(session, [item for item in new if item.key not in known], now)
+
+    # -- who could not be reached ---------------------------------------------------------------------------
+
+    async def report_unreachable(self, now: datetime) -> int:
+        """Once a meeting's invitations are all out, tell the secretary whom they did not reach
+        (run after dispatching, so the report follows the invitations); returns how many reports."""
+        async with self.db.session() as session:
+            added = await self._unreachable(session, now)
+            await session.commit()
+        return added
+
+    async def _unreachable(self, session: AsyncSession, now: datetime) -> int:
+        meetings = {m.id: m for m in (await session.exec(
+            select(Meeting).where(Meeting.status == SCHEDULED, Meeting.starts_at > now,
+                                  Meeting.starts_at <= now + HORIZON)
+        )).all()}
+        new: list[outbox.New] = []
+        for meeting_id, rows in (await outbox.invitation_outcomes(session, list(meetings))).items():
+            if any(row.status in (outbox.PENDING, outbox.SENDING) for row in rows):
+                continue
+            missed = [row.member_id for row in rows if row.status in (outbox.UNREACHABLE, outbox.FAILED)]
+            if missed:
+                new += [outbox.New(f"m{meeting_id}:unreachable:{secretary}", secretary, outbox.UNREACHABLE_LIST,
+                                   now, meeting_id, {"members": missed})
+                        for secretary in await secretaries(session, meetings[meeting_id].cell_id)]
+        if not new:
+            return 0
+        known = await outbox.planned_keys(session, [item.key for item in new])
+        fresh = [item for item in new if item.key not in known]
+        await outbox.enqueue(session, fresh, now)
+        return len(fresh)
+
+    # -- meetings that are over -------------------------------------------------------------------------------
+
+    async def end_meetings(self, now: datetime) -> list[int]:
+        """Settle every meeting whose time is over; returns their numbers."""
+        async with self.db.session() as session:
+            started = (await session.exec(
+                select(Meeting.id).where(Meeting.status == SCHEDULED, Meeting.starts_at <= now)
+                .order_by(col(Meeting.starts_at))
+            )).all()
+        ended = []
+        for meeting_id in started:
+            async with self.db.session() as session:
+                meeting = await session.get(Meeting, meeting_id)
+                if meeting is None or meeting.status != SCHEDULED or meeting.ends_at > now:
+                    continue
+                await attendance.finalize(session, meeting, now)
+                leaders = await secretaries(session, meeting.cell_id)
+                items = [outbox.New(f"m{meeting.id}:result:{s}", s, outbox.RESULT, now, meeting.id) for s in leaders]
+                for warning in await attendance.warnings_after(session, meeting, self.tz):
+                    items += [outbox.New(f"{warning.key}:to{s}", s, WARNING_KINDS[warning.kind], now, meeting.id,
+                                         {"member": warning.member_id, **warning.detail}) for s in leaders]
+                await outbox.enqueue(session, items, now)
+                await session.commit()
+                ended.append(int(meeting_id))  # type: ignore[arg-type]
+        return ended
+
+    # -- when something next happens ----------------------------------------------------------------------------
+
+    async def next_event(self, after: datetime) -> datetime | None:
+        """The next moment after `after` at which planning or settling has something new to do."""
+        moments: list[datetime] = []
+        async with self.db.session() as session:
+            for meeting in (await session.exec(select(Meeting).where(Meeting.status == SCHEDULED))).all():
+                moments += [meeting.starts_at, meeting.ends_at, meeting.starts_at - HORIZON]
+            cells = (await session.exec(select(OrgUnit.id).where(OrgUnit.kind == CELL))).all()
+            year = after.astimezone(self.tz).year
+            for cell_id in cells:
+                for which in (year, year + 1):
+                    deadline = await self._deadline_of(session, int(cell_id), which)
+                    if deadline is not None:
+                        moments.append(rules.local_start(deadline, time(0), self.tz) - DEADLINE_WINDOW)
+        later = [moment for moment in moments if moment > after]
+        return min(later) if later else None

@@ -1,0 +1,161 @@
+"""Attendance once a meeting ends: who counts as excused or absent, the tally, and the warnings.
+
+Exempt members (miễn sinh hoạt) are left out: they get no row status and are not expected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import meeting_rules as rules
+from storage.meetings import (
+    ABSENT,
+    ENDED,
+    EXCUSED,
+    PRESENT,
+    Attendance,
+    Meeting,
+    Person,
+    attendance_of,
+    cell_members,
+    expected_members,
+)
+from storage.rules import fraction
+from storage.tables import Member
+
+
+@dataclass(slots=True)
+class Tally:
+    """A meeting's attendance: present / expected, and the absentees by name with reasons."""
+
+    meeting_id: int
+    expected: list[Person] = field(default_factory=list)
+    present: list[Person] = field(default_factory=list)
+    excused: list[tuple[Person, str]] = field(default_factory=list)
+    absent: list[Person] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> str:
+        return fraction(len(self.present), len(self.expected))
+
+    @property
+    def meets_quality(self) -> bool:
+        return rules.meets_quality(len(self.present), len(self.expected), len(self.absent))
+
+
+async def finalize(session: AsyncSession, meeting: Meeting, now: datetime) -> Tally:
+    """End the meeting: whoever did not check in is excused (if they gave a reason) or absent."""
+    members = await expected_members(session, meeting.cell_id)
+    expected = {person.id for person in members}
+    rows = await attendance_of(session, meeting.id)  # type: ignore[arg-type]
+    for person in members:
+        row = rows.get(person.id)
+        if row is None:
+            row = Attendance(meeting_id=meeting.id, member_id=person.id)  # type: ignore[arg-type]
+            rows[person.id] = row
+        if row.status is None:
+            row.status = EXCUSED if row.rsvp == EXCUSED and row.reason else ABSENT
+            row.updated_at = now
+        session.add(row)
+    for member_id, row in rows.items():
+        if member_id not in expected and row.status is not None:
+            row.status = None  # became exempt or left the cell: not counted
+            row.updated_at = now
+            session.add(row)
+    meeting.status = ENDED
+    meeting.ended_at = now
+    meeting.updated_at = now
+    session.add(meeting)
+    await session.flush()
+    return await tally(session, meeting)
+
+
+async def tally(session: AsyncSession, meeting: Meeting) -> Tally:
+    """The tally of an ended meeting, from its attendance rows, in list order."""
+    rows = await attendance_of(session, meeting.id)  # type: ignore[arg-type]
+    result = Tally(meeting.id)  # type: ignore[arg-type]
+    for person in await cell_members(session, meeting.cell_id) + await _former(session, meeting, rows):
+        row = rows.get(person.id)
+        if row is None or row.status is None:
+            continue
+        result.expected.append(person)
+        if row.status == PRESENT:
+            result.present.append(person)
+        elif row.status == EXCUSED:
+            result.excused.append((person, row.reason or ""))
+        else:
+            result.absent.append(person)
+    return result
+
+
+async def _former(session: AsyncSession, meeting: Meeting, rows: dict[int, Attendance]) -> list[Person]:
+    """Members counted at the meeting who have since left the cell (they stay in its tally)."""
+    current = {person.id for person in await cell_members(session, meeting.cell_id)}
+    missing = [member_id for member_id, row in rows.items() if member_id not in current and row.status]
+    if not missing:
+        return []
+    found = (await session.exec(select(Member).where(col(Member.id).in_(missing)).order_by(col(Member.id)))).all()
+    return [Person(m.id, m.full_name, m.name_key, False) for m in found]  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    """Something the secretary must consider (the bot never removes anyone)."""
+
+    kind: str  # "absence" (3 months without reason in a year) or "excused" (more than 3 in a row)
+    member_id: int
+    key: str  # what makes it once-only
+    detail: dict[str, object]
+
+
+async def absence_months(session: AsyncSession, member_id: int, year: int, tz: ZoneInfo) -> list[int]:
+    """The months of `year` (local time) in which the member missed a meeting without reason."""
+    low, high = rules.year_bounds(year, tz)
+    starts = (await session.exec(
+        select(Meeting.starts_at).join(Attendance, col(Attendance.meeting_id) == col(Meeting.id)).where(
+            Attendance.member_id == member_id, Attendance.status == ABSENT,
+            Meeting.starts_at >= low, Meeting.starts_at < high,
+        )
+    )).all()
+    return sorted({rules.local_month(start, tz)[1] for start in starts})
+
+
+async def excused_run(session: AsyncSession, member_id: int, meeting: Meeting, tz: ZoneInfo) -> list[int]:
+    """The meetings (latest first) of this year up to `meeting` that the member missed excused in a row."""
+    year = rules.local_month(meeting.starts_at, tz)[0]
+    low, _high = rules.year_bounds(year, tz)
+    rows = (await session.exec(
+        select(Meeting.id, Attendance.status).join(Attendance, col(Attendance.meeting_id) == col(Meeting.id)).where(
+            Attendance.member_id == member_id, Meeting.status == ENDED, col(Attendance.status).is_not(None),
+            Meeting.starts_at >= low, Meeting.starts_at <= meeting.starts_at,
+        ).order_by(col(Meeting.starts_at).desc())
+    )).all()
+    run = rules.trailing_run([status for _id, status in rows], EXCUSED)
+    return [int(meeting_id) for meeting_id, _status in rows[:run]]
+
+
+async def warnings_after(session: AsyncSession, meeting: Meeting, tz: ZoneInfo,
+                         member_ids: list[int] | None = None) -> list[Warning]:
+    """Warnings this meeting's attendance gives rise to (for some members, or all of it)."""
+    rows = await attendance_of(session, meeting.id)  # type: ignore[arg-type]
+    year = rules.local_month(meeting.starts_at, tz)[0]
+    found: list[Warning] = []
+    for member_id, row in sorted(rows.items()):
+        if member_ids is not None and member_id not in member_ids:
+            continue
+        if row.status == ABSENT:
+            months = await absence_months(session, member_id, year, tz)
+            if len(months) >= rules.REMOVAL_MONTHS:
+                found.append(Warning("absence", member_id, f"warn:absence:{year}:{member_id}",
+                                     {"year": year, "months": months}))
+        elif row.status == EXCUSED:
+            run = await excused_run(session, member_id, meeting, tz)
+            if len(run) > rules.EXCUSED_RUN:
+                found.append(Warning("excused", member_id, f"warn:excused:{meeting.id}:{member_id}",
+                                     {"count": len(run), "meetings": sorted(run)}))
+    return found

@@ -1,0 +1,236 @@
+"""The rules of meeting dates, reminder plans and attendance quality (domain.md), as pure functions.
+
+No database and no clock of their own: handlers (what the secretary types) and schedules (when
+reminders fall due) share them, and unit tests pin each rule.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from storage.textkey import fold
+
+REGULAR_MINUTES = 90  # Chỉ thị 50-CT/TW, Hướng dẫn 42-HD/BTCTW: at least 90 minutes
+COMBINED_MINUTES = 120  # regular and thematic in one sitting
+REMINDER_TIME = time(8, 0)  # day-based reminders go out at 08:00 local time
+CHECKIN_OPENS = timedelta(minutes=60)  # /diemdanh may open the roll call this long before the start
+QUALITY_SHARE = Fraction(85, 100)  # attendance must be above this (and no unexcused absence)
+REMOVAL_MONTHS = 3  # months with an unexcused absence in a calendar year: removal to be considered
+EXCUSED_RUN = 3  # excused more than this many times in a row: the secretary is warned
+MAX_STEP_DAYS = 30
+MAX_STEP_HOURS = 72
+MAX_STEPS = 5
+DEFAULT_PLAN = ("3n", "1n", "2g")
+
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?$")
+_TIME = re.compile(r"^(\d{1,2})(?:[:h](\d{2})?)?$")
+_STEP = re.compile(r"(\d{1,3})\s*(ngay|n|gio|g|h)(?![a-z])")
+
+
+class RuleError(ValueError):
+    """Input that breaks a rule; the message is Vietnamese and says what to type instead."""
+
+
+# -- dates and times -----------------------------------------------------------------------------
+
+def parse_date(text: str, today: date) -> date | None:
+    """`05/12/2026`, `5/12/2026`, `5-12-2026` or `5/12` (this year, or next year once passed)."""
+    match = _DATE.match(text.strip())
+    if match is None:
+        return None
+    day, month = int(match.group(1)), int(match.group(2))
+    year = int(match.group(3)) if match.group(3) else today.year
+    try:
+        found = date(year, month, day)
+    except ValueError:
+        return None
+    if match.group(3) is None and found < today:
+        try:
+            found = date(year + 1, month, day)
+        except ValueError:  # 29/02 in a year without it
+            return None
+    return found
+
+
+def parse_time(text: str) -> time | None:
+    """`19:30`, `19h30`, `19h` or `19`."""
+    match = _TIME.match(fold(text))
+    if match is None:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def local_start(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """A local date and time as an aware UTC instant."""
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+def month_day(year: int, month: int, day: int) -> date:
+    """The `day` of a month; a day past the month's end falls on its last day (31 → 30/11, 28/02)."""
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def next_occurrences(day: int, at: time, tz: ZoneInfo, after: datetime, count: int = 2) -> list[tuple[str, datetime]]:
+    """The next `count` monthly meetings strictly after `after`: (series month "YYYY-MM", start)."""
+    local = after.astimezone(tz)
+    year, month = local.year, local.month
+    found: list[tuple[str, datetime]] = []
+    while len(found) < count:
+        start = local_start(month_day(year, month, day), at, tz)
+        if start > after:
+            found.append((f"{year:04d}-{month:02d}", start))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
+def format_when(start: datetime, tz: ZoneInfo) -> str:
+    """`19:30 Thứ Bảy, 05/12/2026`: how every message states a meeting's time."""
+    local = start.astimezone(tz)
+    return f"{local:%H:%M} {WEEKDAYS[local.weekday()]}, {local:%d/%m/%Y}"
+
+
+def format_time(start: datetime, tz: ZoneInfo) -> str:
+    return f"{start.astimezone(tz):%H:%M}"
+
+
+def local_month(start: datetime, tz: ZoneInfo) -> tuple[int, int]:
+    local = start.astimezone(tz)
+    return local.year, local.month
+
+
+def year_bounds(year: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The calendar year in local time, as a UTC half-open interval."""
+    return local_start(date(year, 1, 1), time(0), tz), local_start(date(year + 1, 1, 1), time(0), tz)
+
+
+# -- reminder plans ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One reminder: `amount` days before at 08:00 (unit "n") or `amount` hours before (unit "g")."""
+
+    amount: int
+    unit: str
+
+    @property
+    def nominal_hours(self) -> int:
+        return self.amount * 24 if self.unit == "n" else self.amount
+
+    def code(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+    def words(self) -> str:
+        return f"{self.amount} ngày" if self.unit == "n" else f"{self.amount} giờ"
+
+    def due(self, start: datetime, tz: ZoneInfo) -> datetime:
+        if self.unit == "g":
+            return start - timedelta(hours=self.amount)
+        day = start.astimezone(tz).date() - timedelta(days=self.amount)
+        return local_start(day, REMINDER_TIME, tz)
+
+
+PLAN_HELP = ("Gõ các mốc nhắc, xa trước gần sau, ví dụ: /caidat nhacnho 3n 1n 2g "
+             "(n = ngày, nhắc lúc 08:00; g = giờ trước giờ họp).")
+
+
+def parse_plan(text: str) -> list[Step]:
+    """`3n 1n 2g` (also `3 ngày 1 ngày 2 giờ`), farthest first; a `RuleError` says what is wrong."""
+    folded = fold(text)
+    if not folded:
+        raise RuleError(PLAN_HELP)
+    if _STEP.sub("", folded).replace(",", "").strip():
+        raise RuleError("Không hiểu mốc nhắc «" + text.strip()[:40] + "». " + PLAN_HELP)
+    steps = [Step(int(amount), "n" if unit in ("n", "ngay") else "g") for amount, unit in _STEP.findall(folded)]
+    if len(steps) > MAX_STEPS:
+        raise RuleError(f"Tối đa {MAX_STEPS} mốc nhắc. " + PLAN_HELP)
+    for step in steps:
+        if step.amount < 1 or (step.unit == "n" and step.amount > MAX_STEP_DAYS) or (
+                step.unit == "g" and step.amount > MAX_STEP_HOURS):
+            raise RuleError(f"Mốc nhắc phải từ 1 đến {MAX_STEP_DAYS} ngày, hoặc từ 1 đến {MAX_STEP_HOURS} giờ.")
+    hours = [step.nominal_hours for step in steps]
+    if len(set(hours)) != len(hours):
+        raise RuleError("Các mốc nhắc không được trùng nhau. " + PLAN_HELP)
+    return sorted(steps, key=lambda step: -step.nominal_hours)
+
+
+def plan_from_setting(value: object) -> list[Step]:
+    """The stored plan (a list like ["3n", "1n", "2g"]); a broken value falls back to the default."""
+    try:
+        return parse_plan(" ".join(str(item) for item in value)) if isinstance(value, list) else parse_plan(
+            str(value))
+    except RuleError:
+        return parse_plan(" ".join(DEFAULT_PLAN))
+
+
+INVITATION = "invitation"
+FOLLOWUP = "followup"
+LAST_CALL = "last_call"
+
+
+def roles(steps: list[Step]) -> list[tuple[str, str, Step]]:
+    """(key part, kind, step): the first step invites, the last (of two or more) is the last call,
+    those between remind who has not answered."""
+    found: list[tuple[str, str, Step]] = []
+    for index, step in enumerate(steps):
+        if index == 0:
+            found.append(("inv", INVITATION, step))
+        elif index == len(steps) - 1:
+            found.append(("last", LAST_CALL, step))
+        else:
+            found.append((f"f{index}", FOLLOWUP, step))
+    return found
+
+
+def describe_plan(steps: list[Step]) -> str:
+    """The plan in words, for the secretary."""
+    parts = []
+    for _key, kind, step in roles(steps):
+        when = f"trước {step.words()}" + (" lúc 08:00" if step.unit == "n" else "")
+        parts.append({INVITATION: f"lời mời gửi {when}", FOLLOWUP: f"nhắc người chưa trả lời {when}",
+                      LAST_CALL: f"nhắc lần cuối {when}"}[kind])
+    return "; ".join(parts)
+
+
+def deadline_steps() -> list[Step]:
+    """Self-assessment deadline reminders: 7 and 2 days before, at 08:00."""
+    return [Step(7, "n"), Step(2, "n")]
+
+
+def parse_day_month(text: str) -> tuple[int, int] | None:
+    """A yearly date such as the self-assessment deadline `10/12` (dd/mm)."""
+    match = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})", text.strip())
+    if match is None:
+        return None
+    day, month = int(match.group(1)), int(match.group(2))
+    try:
+        date(2024, month, day)  # a leap year: 29/02 is a valid yearly date
+    except ValueError:
+        return None
+    return day, month
+
+
+# -- attendance --------------------------------------------------------------------------------------
+
+def meets_quality(present: int, expected: int, absent: int) -> bool:
+    """Attendance above 85% and no unexcused absence (the 2018 guide; exempt members left out)."""
+    return expected > 0 and Fraction(present, expected) > QUALITY_SHARE and absent == 0
+
+
+def trailing_run(statuses_newest_first: list[str], status: str) -> int:
+    """How many of the latest meetings in a row had this status."""
+    run = 0
+    for found in statuses_newest_first:
+        if found != status:
+            break
+        run += 1
+    return run

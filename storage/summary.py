@@ -1,0 +1,413 @@
+"""Tallies behind `/tonghop`: grouped SQL over indexed columns, one row per cell, never per member.
+
+The same seven grouped queries serve one cell and a committee of a hundred cells (`GROUP BY
+cell_id`); a committee's totals are the sum of its cells' tallies, so its lines always add up.
+Each query reads an index that covers it (see the tables' `__table_args__`): members by
+(cell_id, status), meetings by (cell_id, starts_at), attendance by (meeting_id, status), reports
+by (cell_id, done_on, kind, member_id) and (member_id, done_on), ratings by (cell_id, period,
+stage, level). No index and no table were added for summaries: at a province's size (bench/)
+these answer a cell in a few milliseconds and a hundred cells' year in under a hundred, so
+monthly tallies kept by triggers were not worth their write cost and their second source of
+truth. Names (who did not report...) are listed for one cell only: `storage.summary_names`.
+
+Counting rules (domain.md):
+- the total (đảng số) counts active members of every status; exempt members (miễn sinh hoạt) are
+  not expected at meetings, nor to report or be rated, and are left out of those rates;
+- attendance comes from the roll call of ended meetings (attendance rows with a status); rows of
+  exempt members are subtracted;
+- ratings count at the latest stage the cell has reached (final, else the cell's proposal, else
+  the self-assessments); a committee adds up its cells, each at its own latest stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, exists, func, select, text
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import meeting_rules, rules
+from storage.assessments import CELL_PROPOSED, EXCELLENT, FINAL, GOOD, SELF, Assessment
+from storage.meetings import ABSENT, ENDED, EXCUSED, PRESENT, Attendance, Meeting
+from storage.periods import Period, local_midnight, month_starts
+from storage.reports import REPORT_KINDS, Report
+from storage.tables import EXEMPT, PROBATIONARY, ChatAccount, Member
+
+_MEMBER = Member.__table__  # type: ignore[attr-defined]
+_REPORT = Report.__table__  # type: ignore[attr-defined]
+_MEETING = Meeting.__table__  # type: ignore[attr-defined]
+_ATTENDANCE = Attendance.__table__  # type: ignore[attr-defined]
+_ASSESSMENT = Assessment.__table__  # type: ignore[attr-defined]
+_ACCOUNT = ChatAccount.__table__  # type: ignore[attr-defined]
+
+CHART_MONTHS = 12
+OTHER = "other"
+LATEST_FIRST = (FINAL, CELL_PROPOSED, SELF)
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingTally:
+    """One ended meeting's roll call (exempt members left out)."""
+
+    id: int
+    cell_id: int
+    kind: str
+    starts_at: datetime
+    present: int
+    excused: int
+    absent: int
+
+    @property
+    def expected(self) -> int:
+        return self.present + self.excused + self.absent
+
+    @property
+    def good(self) -> bool:
+        return meeting_rules.meets_quality(self.present, self.expected, self.absent)
+
+
+@dataclass(slots=True)
+class Tally:
+    """A cell's figures for a period, or (summed by `combine`) a committee's."""
+
+    cell_id: int | None
+    name: str
+    statuses: dict[str, int] = field(default_factory=dict)  # status -> active members
+    admitted_in_period: int = 0
+    admitted_in_year: int = 0
+    members_at_year_start: int = 0  # members on 31/12 of the previous year (admitted before)
+    reporters: int = 0  # members expected to report who did
+    no_account: int = 0  # never linked a messenger account
+    unreachable: int = 0  # every linked account refused our messages
+    due_recognition: int = 0  # probationary, 12 months complete within 30 days (or already)
+    long_absent: dict[int, list[int]] = field(default_factory=dict)  # member -> its ≥ 3 months of the year
+    meetings: list[MeetingTally] = field(default_factory=list)  # held in the period (use add_meeting)
+    present: int = 0  # over the period's meetings
+    expected: int = 0
+    good_meetings: int = 0
+    months: dict[date, tuple[int, int]] = field(default_factory=dict)  # month -> (present, expected)
+    reports: dict[str, int] = field(default_factory=dict)  # kind -> reports in the period
+    ratings: dict[str, dict[str, int]] = field(default_factory=dict)  # stage -> level -> count
+    latest_stage: str | None = None  # for a cell; None for a committee's sum
+    latest: dict[str, int] = field(default_factory=dict)  # level -> count at the latest stage
+    cells: int = 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.statuses.values())
+
+    def count(self, status: str) -> int:
+        return self.statuses.get(status, 0)
+
+    @property
+    def expected_members(self) -> int:
+        """Members expected at meetings, to report and to be rated: all but the exempt."""
+        return self.total - self.count(EXEMPT)
+
+    def add_meeting(self, meeting: MeetingTally) -> None:
+        """A meeting held in the period; its counts join the sums (kept, not recomputed: a
+        committee's hundred cells are sorted and printed by them)."""
+        self.meetings.append(meeting)
+        self.present += meeting.present
+        self.expected += meeting.expected
+        self.good_meetings += meeting.good
+
+    @property
+    def report_count(self) -> int:
+        return sum(self.reports.values())
+
+    def rated(self, stage: str) -> int:
+        return sum(self.ratings.get(stage, {}).values())
+
+    @property
+    def latest_rated(self) -> int:
+        return sum(self.latest.values())
+
+    @property
+    def good_or_better(self) -> int:
+        return self.latest.get(EXCELLENT, 0) + self.latest.get(GOOD, 0)
+
+    def attendance_ratio(self) -> float | None:
+        return self.present / self.expected if self.expected else None
+
+    def reporting_ratio(self) -> float | None:
+        return self.reporters / self.expected_members if self.expected_members else None
+
+
+def combine(name: str, parts: Sequence[Tally]) -> Tally:
+    """A committee's tally: the sum of its cells' (ratings at each cell's own latest stage)."""
+    total = Tally(None, name, cells=len(parts))
+    for part in parts:
+        _add(total.statuses, part.statuses)
+        _add(total.reports, part.reports)
+        _add(total.latest, part.latest)
+        for stage, levels in part.ratings.items():
+            _add(total.ratings.setdefault(stage, {}), levels)
+        for month, (present, expected) in part.months.items():
+            was = total.months.get(month, (0, 0))
+            total.months[month] = (was[0] + present, was[1] + expected)
+        total.meetings.extend(part.meetings)
+        total.long_absent.update(part.long_absent)
+        for name_ in ("admitted_in_period", "admitted_in_year", "members_at_year_start", "reporters",
+                      "no_account", "unreachable", "due_recognition", "present", "expected", "good_meetings"):
+            setattr(total, name_, getattr(total, name_) + getattr(part, name_))
+    return total
+
+
+def _add(into: dict[Any, int], values: dict[Any, int]) -> None:
+    for key, value in values.items():
+        into[key] = into.get(key, 0) + value
+
+
+def chart_window(period: Period, today: date) -> list[date]:
+    """The months the chart shows: the twelve ending with the period's last month (or this month)."""
+    return month_starts(min(period.end - timedelta(days=1), today), CHART_MONTHS)
+
+
+async def tallies(
+    session: AsyncSession, cells: Sequence[tuple[int, str]], period: Period, today: date, tz: ZoneInfo
+) -> list[Tally]:
+    """One tally per cell, in the order given; the same queries whatever the number of cells."""
+    found = {cell_id: Tally(cell_id, name) for cell_id, name in cells}
+    ids = list(found)
+    if not ids:
+        return []
+    if len(ids) > 1:
+        await plan_for_many_cells(session)
+    await _members(session, found, ids, period, today)
+    await _meetings(session, found, ids, period, today, tz)
+    await _long_absences(session, found, ids, period.year, tz)
+    await _reports(session, found, ids, period)
+    await _ratings(session, found, ids, period.review_period)
+    return [found[cell_id] for cell_id in ids]
+
+
+async def plan_for_many_cells(session: AsyncSession) -> None:
+    """On PostgreSQL, plans fit for a committee's queries, for the rest of this transaction.
+
+    - `jit = off`: the grouped queries have high planner costs (many index probes) but run in
+      milliseconds; compiling them took some 30 ms per statement, more than running them.
+    - no parallel workers: starting them cost more than they saved.
+    - `plan_cache_mode = force_custom_plan`: asyncpg prepares statements, and after five runs
+      PostgreSQL may switch to a generic plan that ignores the actual cell ids and dates; the
+      committee summary then took twice as long (160 ms instead of 80 in bench/).
+    `SET LOCAL` ends with the transaction (the message's). One cell's queries need none of this.
+    """
+    if session.bind.dialect.name == "postgresql":
+        for setting in ("jit = off", "max_parallel_workers_per_gather = 0", "plan_cache_mode = force_custom_plan"):
+            await session.execute(text(f"SET LOCAL {setting}"))
+
+
+# -- members -----------------------------------------------------------------------------------
+
+def _between(column: Any, start: Any, end: Any) -> ColumnElement[bool]:
+    return and_(column >= start, column < end)
+
+
+def _sum(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def account_counts(member_ids: Any) -> Any:
+    """Per member (of the `member_ids` subquery): linked accounts, and those not marked unreachable.
+
+    A grouped subquery joined once, rather than EXISTS in the select list: PostgreSQL cannot turn
+    the latter into a join and hashed the whole account table three times.
+    """
+    account = _ACCOUNT.c
+    return (
+        select(account.member_id, func.count().label("accounts"),
+               func.count(case((account.unreachable_since.is_(None), 1))).label("reachable"))
+        .where(account.member_id.in_(member_ids))
+        .group_by(account.member_id)
+        .subquery()
+    )
+
+
+def in_period(member: Any, period: Period) -> ColumnElement[bool]:
+    """Members of the cell during the period: admitted before it ended (or on an unknown date).
+
+    Membership has no history beyond admission dates, so a past period counts today's members
+    who had been admitted by then; someone admitted later is not expected to have reported.
+    """
+    return member.admitted_on.is_(None) | (member.admitted_on < period.end)
+
+
+async def _members(session: AsyncSession, found: dict[int, Tally], ids: list[int], period: Period,
+                   today: date) -> None:
+    """Membership and reporting over the period's members; reachability and probation over
+    today's members (warnings are about now)."""
+    member = _MEMBER.c
+    year_start = date(period.year, 1, 1)
+    then = in_period(member, period)
+    reported = exists().where(_REPORT.c.member_id == member.id, _between(_REPORT.c.done_on, period.start, period.end))
+    accounts = account_counts(select(member.id).where(member.cell_id.in_(ids)))
+    any_account = accounts.c.accounts.is_not(None)
+    reachable = accounts.c.reachable > 0
+    query = (
+        select(
+            member.cell_id, member.status, _sum(then).label("n"),
+            _sum(_between(member.admitted_on, period.start, period.end)).label("admitted_in_period"),
+            _sum(_between(member.admitted_on, year_start, date(period.year + 1, 1, 1))).label("admitted_in_year"),
+            _sum(member.admitted_on.is_(None) | (member.admitted_on < year_start)).label("at_year_start"),
+            _sum(and_(then, member.status != EXEMPT, reported)).label("reporters"),
+            _sum(~any_account).label("no_account"),
+            _sum(and_(any_account, ~reachable)).label("unreachable"),
+            _sum(and_(member.status == PROBATIONARY,
+                      member.admitted_on <= rules.latest_admission_due(today))).label("due"),
+        )
+        .select_from(_MEMBER.outerjoin(accounts, accounts.c.member_id == member.id))
+        .where(member.cell_id.in_(ids), member.active)
+        .group_by(member.cell_id, member.status)
+    )
+    for row in await session.execute(query):
+        tally = found[row.cell_id]
+        if row.n:
+            tally.statuses[row.status] = int(row.n)
+        tally.admitted_in_period += int(row.admitted_in_period)
+        tally.admitted_in_year += int(row.admitted_in_year)
+        tally.members_at_year_start += int(row.at_year_start)
+        tally.reporters += int(row.reporters)
+        tally.no_account += int(row.no_account)
+        tally.unreachable += int(row.unreachable)
+        tally.due_recognition += int(row.due)
+
+
+# -- meetings and attendance --------------------------------------------------------------------
+
+def _exempt_ids(ids: list[int]) -> Any:
+    return select(_MEMBER.c.id).where(_MEMBER.c.cell_id.in_(ids), _MEMBER.c.status == EXEMPT)
+
+
+async def _meetings(session: AsyncSession, found: dict[int, Tally], ids: list[int], period: Period,
+                    today: date, tz: ZoneInfo) -> None:
+    """Ended meetings of the chart's twelve months (which include the period), with their roll call."""
+    months = chart_window(period, today)
+    window_start = local_midnight(months[0], tz)
+    period_start, period_end = period.instants(tz)
+    window_end = max(period_end, local_midnight(_next_month(months[-1]), tz))
+    meeting, attendance = _MEETING.c, _ATTENDANCE.c
+    in_window = and_(meeting.cell_id.in_(ids), meeting.status == ENDED,
+                     _between(meeting.starts_at, min(window_start, period_start), window_end))
+    counts = (
+        select(
+            meeting.id, meeting.cell_id, meeting.kind, meeting.starts_at,
+            func.count(case((attendance.status == PRESENT, 1))).label("present"),
+            func.count(case((attendance.status == EXCUSED, 1))).label("excused"),
+            func.count(case((attendance.status == ABSENT, 1))).label("absent"),
+        )
+        .select_from(_MEETING.outerjoin(_ATTENDANCE, attendance.meeting_id == meeting.id))
+        .where(in_window)
+        .group_by(meeting.id, meeting.cell_id, meeting.kind, meeting.starts_at)
+    )
+    # Exempt members are not expected: their rows (if any were made) are taken off again. Both
+    # databases start from the few exempt members (member index by cell and status), then their rows.
+    exempt = (
+        select(attendance.meeting_id, attendance.status, func.count().label("n"))
+        .where(attendance.member_id.in_(_exempt_ids(ids)), attendance.status.is_not(None),
+               attendance.meeting_id.in_(select(meeting.id).where(in_window)))
+        .group_by(attendance.meeting_id, attendance.status)
+    )
+    off: dict[int, dict[str, int]] = {}
+    for row in await session.execute(exempt):
+        off.setdefault(row.meeting_id, {})[row.status] = row.n
+    for row in await session.execute(counts):
+        less = off.get(row.id, {})
+        tally = MeetingTally(
+            row.id, row.cell_id, row.kind, row.starts_at,
+            row.present - less.get(PRESENT, 0), row.excused - less.get(EXCUSED, 0), row.absent - less.get(ABSENT, 0),
+        )
+        cell = found[row.cell_id]
+        if period_start <= row.starts_at < period_end:
+            cell.add_meeting(tally)
+        month = row.starts_at.astimezone(tz).date().replace(day=1)
+        if months[0] <= month <= months[-1]:
+            was = cell.months.get(month, (0, 0))
+            cell.months[month] = (was[0] + tally.present, was[1] + tally.expected)
+    for cell in found.values():
+        cell.meetings.sort(key=lambda m: (m.starts_at, m.id))
+
+
+def _next_month(first: date) -> date:
+    return date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
+
+
+async def absences(session: AsyncSession, ids: list[int], year: int, tz: ZoneInfo) -> dict[int, dict[int, list[int]]]:
+    """Cell -> member -> the local months (1–12) of `year` with an unexcused absence at an ended
+    meeting; exempt members left out.
+
+    Two steps on purpose: the year's meetings first (a few per cell, by the (cell_id, starts_at)
+    index), then only the absent rows of those meetings (by the (meeting_id, status) index). As one
+    join, PostgreSQL preferred to scan the whole attendance table for a committee's year.
+    """
+    meeting, attendance = _MEETING.c, _ATTENDANCE.c
+    start, end = local_midnight(date(year, 1, 1), tz), local_midnight(date(year + 1, 1, 1), tz)
+    held = await session.execute(
+        select(meeting.id, meeting.cell_id, meeting.starts_at)
+        .where(meeting.cell_id.in_(ids), meeting.status == ENDED, _between(meeting.starts_at, start, end))
+    )
+    month_of = {row.id: (row.cell_id, row.starts_at.astimezone(tz).month) for row in held}
+    found: dict[int, dict[int, list[int]]] = {}
+    if not month_of:
+        return found
+    absent = await session.execute(
+        select(attendance.meeting_id, attendance.member_id)
+        .where(attendance.meeting_id.in_(list(month_of)), attendance.status == ABSENT,
+               attendance.member_id.not_in(_exempt_ids(ids)))
+    )
+    for row in absent:
+        cell_id, month = month_of[row.meeting_id]
+        months = found.setdefault(cell_id, {}).setdefault(row.member_id, [])
+        if month not in months:
+            months.append(month)
+    for members in found.values():
+        for months in members.values():
+            months.sort()
+    return found
+
+
+async def _long_absences(session: AsyncSession, found: dict[int, Tally], ids: list[int], year: int,
+                         tz: ZoneInfo) -> None:
+    for cell_id, members in (await absences(session, ids, year, tz)).items():
+        found[cell_id].long_absent = {member_id: months for member_id, months in members.items()
+                                      if len(months) >= meeting_rules.REMOVAL_MONTHS}
+
+
+# -- reports and ratings --------------------------------------------------------------------------
+
+async def _reports(session: AsyncSession, found: dict[int, Tally], ids: list[int], period: Period) -> None:
+    """Reports per cell and kind. One conditional count per kind, grouped by cell alone, follows
+    the (cell_id, done_on, kind, member_id) index without sorting: grouping by (cell, kind) costs
+    a temporary B-tree and is five times slower at a committee's year. A kind this code does not
+    know (none today) is counted as "other"."""
+    report = _REPORT.c
+    query = (
+        select(report.cell_id, func.count().label("all"),
+               *[_sum(report.kind == kind).label(kind) for kind in REPORT_KINDS])
+        .where(report.cell_id.in_(ids), _between(report.done_on, period.start, period.end))
+        .group_by(report.cell_id)
+    )
+    for row in await session.execute(query):
+        counts = {kind: int(getattr(row, kind)) for kind in REPORT_KINDS}
+        counts[OTHER] += row.all - sum(counts.values())
+        found[row.cell_id].reports = {kind: count for kind, count in counts.items() if count}
+
+
+async def _ratings(session: AsyncSession, found: dict[int, Tally], ids: list[int], review: str) -> None:
+    rating = _ASSESSMENT.c
+    query = (
+        select(rating.cell_id, rating.stage, rating.level, func.count().label("n"))
+        .where(rating.cell_id.in_(ids), rating.period == review)
+        .group_by(rating.cell_id, rating.stage, rating.level)
+    )
+    for row in await session.execute(query):
+        found[row.cell_id].ratings.setdefault(row.stage, {})[row.level] = row.n
+    for tally in found.values():
+        tally.latest_stage = next((stage for stage in LATEST_FIRST if tally.rated(stage)), None)
+        tally.latest = dict(tally.ratings.get(tally.latest_stage, {})) if tally.latest_stage else {}
+

@@ -1,0 +1,97 @@
+"""Who is behind a cell's figures: the names a secretary acts on (did not report, not rated yet,
+absent three months, due for official recognition, out of reach).
+
+Only ever for one cell (at most 150 members), each list one indexed query; members are listed in
+roster order (their id), the order the cell's list was imported or joined in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, exists, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import rules
+from storage.assessments import Assessment
+from storage.periods import Period
+from storage.reports import Report
+from storage.summary import Tally, account_counts, in_period
+from storage.tables import EXEMPT, PROBATIONARY, ChatAccount, Member
+
+_MEMBER = Member.__table__  # type: ignore[attr-defined]
+_REPORT = Report.__table__  # type: ignore[attr-defined]
+_ASSESSMENT = Assessment.__table__  # type: ignore[attr-defined]
+_ACCOUNT = ChatAccount.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    name: str
+    admitted_on: date
+
+    @property
+    def ends_on(self) -> date:
+        return rules.probation_end(self.admitted_on)
+
+
+@dataclass(slots=True)
+class CellNames:
+    admitted: list[str] = field(default_factory=list)
+    not_reported: list[str] = field(default_factory=list)
+    not_rated: list[str] = field(default_factory=list)  # at the cell's latest stage
+    long_absent: list[tuple[str, list[int]]] = field(default_factory=list)  # name, months
+    due: list[Due] = field(default_factory=list)
+    no_account: list[str] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)
+
+
+async def cell_names(session: AsyncSession, tally: Tally, period: Period, today: date) -> CellNames:
+    """All of a cell's lists from one pass over its members (each flag an indexed EXISTS); the
+    names of the members its tally found absent in three months of the year."""
+    cell_id, stage = tally.cell_id, tally.latest_stage
+    member = _MEMBER.c
+    expected = and_(member.status != EXEMPT, in_period(member, period))
+    reported = exists().where(_REPORT.c.member_id == member.id, _REPORT.c.done_on >= period.start,
+                              _REPORT.c.done_on < period.end)
+    rated = exists().where(_ASSESSMENT.c.member_id == member.id, _ASSESSMENT.c.period == period.review_period,
+                           _ASSESSMENT.c.stage == (stage or ""))
+    accounts = account_counts(select(member.id).where(member.cell_id == cell_id))
+    any_account = accounts.c.accounts.is_not(None)
+    reachable = func.coalesce(accounts.c.reachable, 0) > 0
+    query = (
+        select(
+            member.full_name, member.status, member.admitted_on,
+            and_(member.admitted_on >= period.start, member.admitted_on < period.end).label("admitted"),
+            and_(expected, ~reported).label("not_reported"),
+            and_(expected, ~rated).label("not_rated"),
+            (~any_account).label("no_account"),
+            and_(any_account, ~reachable).label("unreachable"),
+        )
+        .select_from(_MEMBER.outerjoin(accounts, accounts.c.member_id == member.id))
+        .where(member.cell_id == cell_id, member.active)
+        .order_by(member.id)
+    )
+    names = CellNames()
+    due_by = rules.latest_admission_due(today)
+    for row in await session.execute(query):
+        for flag, into in (("admitted", names.admitted), ("not_reported", names.not_reported),
+                           ("no_account", names.no_account), ("unreachable", names.unreachable)):
+            if getattr(row, flag):
+                into.append(row.full_name)
+        if stage is not None and row.not_rated:
+            names.not_rated.append(row.full_name)
+        if row.status == PROBATIONARY and row.admitted_on is not None and row.admitted_on <= due_by:
+            names.due.append(Due(row.full_name, row.admitted_on))
+    names.due.sort(key=lambda due: due.admitted_on)  # stable: roster order within a day
+    names.long_absent = await _long_absent(session, tally.long_absent)
+    return names
+
+
+async def _long_absent(session: AsyncSession, flagged: dict[int, list[int]]) -> list[tuple[str, list[int]]]:
+    if not flagged:
+        return []
+    rows = await session.execute(
+        select(_MEMBER.c.id, _MEMBER.c.full_name).where(_MEMBER.c.id.in_(list(flagged))).order_by(_MEMBER.c.id))
+    return [(row.full_name, flagged[row.id]) for row in rows]

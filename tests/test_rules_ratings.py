@@ -1,0 +1,232 @@
+"""The rules of ratings and reports, pinned: levels, the quota, and reading levels, scores and dates."""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+
+import pytest
+
+from handlers.ratings import split_who_level
+from storage.assessments import COMPLETE, EXCELLENT, GOOD, INCOMPLETE
+from storage.roster import CellRef, Entry, find, split_cell
+from storage.rules import (
+    Quota,
+    RuleError,
+    as_share,
+    level_for,
+    parse_done_on,
+    parse_level,
+    parse_score,
+    period_label,
+    quota_within,
+    review_period,
+    whole_number,
+)
+
+TODAY = date(2026, 11, 20)
+TWENTY = Fraction(1, 5)
+
+
+# -- levels from scores ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("total", "level"), [
+    (0, INCOMPLETE), (49, INCOMPLETE), (50, COMPLETE), (69, COMPLETE), (70, GOOD), (89, GOOD),
+    (90, EXCELLENT), (100, EXCELLENT),
+])
+def test_level_boundaries(total: int, level: str) -> None:
+    assert level_for(total) == level
+
+
+@pytest.mark.parametrize("total", [0, 49, 50, 70, 90, 100])
+def test_a_violation_means_incomplete_whatever_the_score(total: int) -> None:
+    assert level_for(total, violation=True) == INCOMPLETE
+
+
+# -- the quota of "xuất sắc" -----------------------------------------------------------------------
+
+def test_the_product_owners_example() -> None:
+    assert quota_within(2, 9, TWENTY)  # 2 < 20% of 11 = 2.2
+    assert not quota_within(2, 8, TWENTY)  # 2 is not below 20% of 10 = 2.0
+
+
+@pytest.mark.parametrize(("excellent", "good", "within"), [
+    (0, 0, True),  # nobody excellent: always within, even with nobody good
+    (0, 5, True),
+    (1, 0, False),
+    (1, 4, False),  # 1 of 5 is exactly 20%: not below
+    (1, 5, True),  # 1 of 6
+    (3, 12, False),  # 3 of 15 = 20%
+    (3, 13, True),
+    (20, 80, False),
+    (20, 81, True),
+])
+def test_quota_edges(excellent: int, good: int, within: bool) -> None:
+    assert quota_within(excellent, good, TWENTY) is within
+
+
+def test_quota_follows_the_setting() -> None:
+    assert not quota_within(2, 8, as_share(0.2))
+    assert quota_within(2, 8, as_share("25%"))  # 2 < 2.5
+    assert quota_within(2, 8, as_share(30))
+    assert not quota_within(1, 100, as_share(0))  # a zero quota: any excellent is too many
+
+
+def test_quota_figures_say_what_was_counted() -> None:
+    quota = Quota(2, 8, TWENTY)
+    assert quota.base == 10
+    assert quota.figures() == ("2 xuất sắc trên 10 đảng viên hoàn thành tốt trở lên (8 tốt + 2 xuất sắc) = 20%; "
+                               "định mức: dưới 20%")
+
+
+@pytest.mark.parametrize("value", [-0.1, 101, "150%"])  # above 1 reads as a percent
+def test_share_out_of_range_is_refused(value: object) -> None:
+    with pytest.raises(ValueError):
+        as_share(value)
+
+
+# -- levels as typed ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("typed", "level"), [
+    ("HTXSNV", EXCELLENT), ("htxs", EXCELLENT), ("xuất sắc", EXCELLENT), ("xuat sac", EXCELLENT),
+    ("XUẤT SẮC", EXCELLENT), ("xuatsac", EXCELLENT), ("Hoàn thành xuất sắc nhiệm vụ", EXCELLENT),
+    ("HTTNV", GOOD), ("HTT", GOOD), ("tốt", GOOD), ("tot", GOOD), ("Hoàn thành tốt", GOOD),
+    ("hoan thanh tot nhiem vu", GOOD),
+    ("HTNV", COMPLETE), ("ht", COMPLETE), ("hoàn thành", COMPLETE), ("hoan thanh", COMPLETE),
+    ("Hoàn thành nhiệm vụ", COMPLETE),
+    ("KHTNV", INCOMPLETE), ("kht", INCOMPLETE), ("không hoàn thành", INCOMPLETE),
+    ("khong hoan thanh", INCOMPLETE), ("khonghoanthanh", INCOMPLETE), ("Không hoàn thành nhiệm vụ", INCOMPLETE),
+])
+def test_levels_with_and_without_diacritics(typed: str, level: str) -> None:
+    assert parse_level(typed) == (level, None)
+
+
+@pytest.mark.parametrize(("typed", "level"), [("49", INCOMPLETE), ("50", COMPLETE), ("89", GOOD), ("90", EXCELLENT),
+                                              ("100", EXCELLENT), ("0", INCOMPLETE)])
+def test_levels_as_scores(typed: str, level: str) -> None:
+    assert parse_level(typed) == (level, int(typed))
+
+
+@pytest.mark.parametrize("typed", ["giỏi", "abc", "", "101", "-1", "tốt lắm"])
+def test_unknown_levels_are_refused_with_what_to_type(typed: str) -> None:
+    with pytest.raises(RuleError) as caught:
+        parse_level(typed)
+    assert "0 đến 100" in str(caught.value)
+
+
+# -- scores -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed", ["31", "-1", "abc", "27.5", "", "1e2"])
+def test_bad_general_scores(typed: str) -> None:
+    with pytest.raises(RuleError) as caught:
+        parse_score(typed, 30, "Điểm tiêu chí chung", 27)
+    assert "từ 0 đến 30" in str(caught.value)
+
+
+def test_good_scores() -> None:
+    assert parse_score(" 0 ", 30, "x", 1) == 0
+    assert parse_score("30", 30, "x", 1) == 30
+    assert parse_score("70", 70, "x", 1) == 70
+
+
+# -- dates --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("hôm nay", TODAY), ("Hôm nay", TODAY), ("hom nay", TODAY), ("HOMNAY", TODAY),
+    ("hôm qua", date(2026, 11, 19)), ("hom qua", date(2026, 11, 19)),
+    ("18/11", date(2026, 11, 18)), ("1/1", date(2026, 1, 1)), ("18/11/2026", date(2026, 11, 18)),
+    ("18-11-26", date(2026, 11, 18)), ("18.11", date(2026, 11, 18)), ("20/11", TODAY),
+])
+def test_dates(typed: str, expected: date) -> None:
+    assert parse_done_on(typed, TODAY) == expected
+
+
+@pytest.mark.parametrize(("typed", "reason"), [
+    ("21/11", "chưa tới"), ("1/1/2027", "chưa tới"), ("31/12/2025", "năm trước"), ("31/02", "không có thật"),
+    ("mai", "không đúng dạng"), ("18/13", "không có thật"), ("", "không đúng dạng"),
+])
+def test_bad_dates(typed: str, reason: str) -> None:
+    with pytest.raises(RuleError) as caught:
+        parse_done_on(typed, TODAY)
+    assert reason in str(caught.value)
+
+
+def test_yesterday_on_new_years_day_is_last_year() -> None:
+    with pytest.raises(RuleError, match="năm trước"):
+        parse_done_on("hôm qua", date(2027, 1, 1))
+
+
+# -- periods ------------------------------------------------------------------------------------------
+
+def test_periods() -> None:
+    assert review_period(TODAY) == ("2026", 2026)
+    assert review_period(TODAY, quarterly=True) == ("2026-Q4", 2026)
+    assert review_period(date(2026, 3, 31), quarterly=True) == ("2026-Q1", 2026)
+    assert review_period(date(2026, 4, 1), quarterly=True) == ("2026-Q2", 2026)
+    assert period_label("2026") == "năm 2026"
+    assert period_label("2026-Q4") == "quý 4 năm 2026"
+
+
+# -- naming members and cells ------------------------------------------------------------------------
+
+ROSTER = [
+    Entry(1, 10, 1, "Nguyễn Văn An", "nguyen van an", "official"),
+    Entry(2, 11, 1, "Trần Thị Bình", "tran thi binh", "official"),
+    Entry(3, 12, 1, "Lê Thị Bình", "le thi binh", "official"),
+    Entry(4, 13, 1, "Phạm An Khang", "pham an khang", "official"),
+]
+
+
+def test_find_by_number_and_name() -> None:
+    assert [e.number for e in find(ROSTER, "2")] == [2]
+    assert find(ROSTER, "9") == []
+    assert [e.number for e in find(ROSTER, "Tran Thi Binh")] == [2]
+    assert [e.number for e in find(ROSTER, "bình")] == [2, 3]  # ambiguous: the caller asks for a number
+    assert [e.number for e in find(ROSTER, "An")] == [1]  # the given name wins over a middle name
+    assert [e.number for e in find(ROSTER, "khang")] == [4]
+    assert find(ROSTER, "") == []
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("3 tot", ("3", "tot")),
+    ("3", ("3", None)),
+    ("3 85", ("3", "85")),
+    ("Trần Thị Bình hoàn thành tốt", ("Trần Thị Bình", "hoàn thành tốt")),
+    ("Bình không hoàn thành", ("Bình", "không hoàn thành")),
+    ("Bình xuat sac", ("Bình", "xuat sac")),
+    ("Bình 92", ("Bình", "92")),
+    ("Trần Thị Bình", ("Trần Thị Bình", None)),
+])
+def test_split_who_and_level(typed: str, expected: tuple[str, str | None]) -> None:
+    assert split_who_level(typed) == expected
+
+
+CELLS = [CellRef(1, 5, 1, "Chi bộ khu phố 1", "chi bo khu pho 1"),
+         CellRef(2, 6, 1, "Chi bộ khu phố 10", "chi bo khu pho 10"),
+         CellRef(3, 7, 1, "Chi bộ Trường học", "chi bo truong hoc")]
+
+
+@pytest.mark.parametrize(("typed", "cell", "rest"), [
+    ("1 tatca", 5, "tatca"),
+    ("Chi bộ khu phố 1 3 tốt", 5, "3 tốt"),
+    ("khu pho 10 tatca", 6, "tatca"),  # the longest name wins: "khu phố 10", not "khu phố 1"
+    ("truong hoc 2", 7, "2"),
+    ("3", 7, ""),
+])
+def test_split_cell(typed: str, cell: int, rest: str) -> None:
+    found, remainder = split_cell(CELLS, typed)
+    assert found is not None and found.cell_id == cell
+    assert remainder == rest
+
+
+def test_split_cell_unknown() -> None:
+    assert split_cell(CELLS, "9 tatca") == (None, "9 tatca")
+    assert split_cell(CELLS, "khu pho 7 tatca")[0] is None
+
+
+@pytest.mark.parametrize(("typed", "number"), [("12", 12), (" 7 ", 7), ("999999999", 999999999), ("0", 0),
+                                               ("²", None), ("9223372036854775808", None), ("1e3", None), ("", None),
+                                               ("-3", None), ("٣", None)])
+def test_whole_numbers_fit_a_database_integer(typed: str, number: int | None) -> None:
+    assert whole_number(typed) == number
+    assert find(ROSTER, "²") == [] and split_cell(CELLS, "² tatca")[0] is None
