@@ -15,7 +15,7 @@ def main(argv: list[str]) -> int:
             print(f"no benchmark {name}; have: {', '.join(names)}", file=sys.stderr)
             return 2
         print(f"== {name}", flush=True)
-        importlib.import_module(f"bench.{name}").main()
+        importlib.import_module(f"bench.{name}").main([])
     return 0
 
 
