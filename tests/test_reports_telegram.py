@@ -3,7 +3,6 @@ members, the secretary and the committee tap the inline buttons the bot offers."
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -15,6 +14,7 @@ from storage import org
 from storage.assessments import FINAL, SELF, Assessment
 from storage.reports import Report
 from storage.tables import COMMITTEE_MEMBER, SECRETARY, ChatAccount
+from tests.fakes.recording import polling
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 
 SECRETARY_ID = 101
@@ -27,19 +27,11 @@ NAMES = {101: "Nguyễn Văn An", 201: "Trần Thị Bình", 202: "Lê Văn Cư�
 
 @pytest.fixture
 async def telegram(app: Chibo) -> AsyncIterator[FakeTelegram]:
+    """A fake server, and the bot polling it through the real Telegram channel."""
     fake = FakeTelegram()
     await fake.start()
-    channel = TelegramChannel(fake.token, base_url=fake.base_url, catalog=app.catalog)
-    app.add_channel(channel)
-    task = asyncio.create_task(channel.run(app.handle))
-    for _ in range(200):
-        if fake.called("getUpdates"):
-            break
-        await asyncio.sleep(0.02)
-    yield fake
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    async with polling(app, TelegramChannel(fake.token, base_url=fake.base_url, catalog=app.catalog), fake):
+        yield fake
     await fake.stop()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from bot.app import Chibo
 from bot.channels.telegram import TelegramChannel
 from storage import accounts, org
+from tests.fakes.recording import polling
 from tests.fakes.telegram_api import FakeTelegram
 
 SECRETARY = 100
@@ -21,17 +21,8 @@ async def telegram(app: Chibo) -> AsyncIterator[FakeTelegram]:
     """A fake server, and the bot polling it through the real Telegram channel."""
     fake = FakeTelegram()
     await fake.start()
-    channel = TelegramChannel(fake.token, base_url=fake.base_url, catalog=app.catalog)
-    app.add_channel(channel)
-    task = asyncio.create_task(channel.run(app.handle))
-    for _ in range(200):
-        if fake.called("getUpdates"):
-            break
-        await asyncio.sleep(0.02)
-    yield fake
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    async with polling(app, TelegramChannel(fake.token, base_url=fake.base_url, catalog=app.catalog), fake):
+        yield fake
     await fake.stop()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from storage.meetings import YES, Attendance
 from storage.reports import Report
 from storage.tables import ChatAccount, JoinRequest, Member, ProcessedUpdate
 from tests.conftest import TZ
+from tests.fakes.recording import polling
 from tests.fakes.zalo_api import MAX_TEXT, FakeZalo
 
 SECRETARY = FakeZalo.user_id(1)
@@ -41,17 +41,8 @@ async def fake() -> AsyncIterator[FakeZalo]:
 @pytest.fixture
 async def zalo(app: Chibo, fake: FakeZalo) -> AsyncIterator[FakeZalo]:
     """The bot polling the fake server through the real Zalo channel."""
-    channel = ZaloChannel(fake.token, base_url=fake.base_url, poll_timeout=1)
-    app.add_channel(channel)
-    task = asyncio.create_task(channel.run(app.handle))
-    for _ in range(200):
-        if fake.called("getUpdates"):
-            break
-        await asyncio.sleep(0.02)
-    yield fake
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    async with polling(app, ZaloChannel(fake.token, base_url=fake.base_url, poll_timeout=1), fake):
+        yield fake
 
 
 async def _cell_with_zalo_secretary(app: Chibo) -> str:

@@ -19,6 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.recording import Recording
+
 JSON_FIELDS = {"reply_markup", "commands", "allowed_updates", "scope", "entities", "link_preview_options"}
 SEND_METHODS = {"sendMessage", "sendPhoto", "sendDocument"}
 
@@ -40,7 +42,7 @@ class SentMessage:
 
 
 @dataclass
-class FakeTelegram:
+class FakeTelegram(Recording):
     token: str = "123456:TEST-TOKEN"
     username: str = "chibo_test_bot"
     latency: float = 0.0  # seconds before each answer
@@ -125,22 +127,7 @@ class FakeTelegram:
         self._new.set()
         return update_id
 
-    # -- what tests read -----------------------------------------------------------
-    def sent_to(self, chat_id: int | str) -> list[SentMessage]:
-        return [m for m in self.sent if m.chat_id == str(chat_id)]
-
-    async def wait_sent(self, count: int, within: float = 10.0) -> list[SentMessage]:
-        """Wait until at least `count` messages were sent in all; returns them all."""
-        deadline = time.monotonic() + within
-        while len(self.sent) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"expected {count} messages, got {len(self.sent)}: "
-                                     + "; ".join(m.text[:60] for m in self.sent))
-            await asyncio.sleep(0.01)
-        return self.sent
-
-    def called(self, method: str) -> list[dict[str, Any]]:
-        return [params for name, params in self.calls if name == method]
+    # -- what tests read: sent_to, wait_sent, called (Recording) ----------------------------
 
     # -- the API ---------------------------------------------------------------------
     async def _route(self, request: web.Request) -> web.Response:

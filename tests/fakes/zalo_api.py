@@ -21,6 +21,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.recording import Recording
+
 MAX_TEXT = 2000
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 
@@ -36,7 +38,7 @@ class SentMessage:
 
 
 @dataclass
-class FakeZalo:
+class FakeZalo(Recording):
     token: str = "2468013579:ZALO-TEST-TOKEN"
     rate_limit: float | None = None  # messages per second overall; beyond it: 429
     max_wait: float = 1.0  # the longest a getUpdates call is held, whatever timeout is asked
@@ -128,22 +130,7 @@ class FakeZalo:
         async with self._http.get(url) as answer:
             return answer.status, await answer.read()
 
-    # -- what tests read -----------------------------------------------------------
-    def sent_to(self, chat_id: str) -> list[SentMessage]:
-        return [m for m in self.sent if m.chat_id == chat_id]
-
-    async def wait_sent(self, count: int, within: float = 10.0) -> list[SentMessage]:
-        """Wait until at least `count` messages were sent in all; returns them all."""
-        deadline = time.monotonic() + within
-        while len(self.sent) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"expected {count} messages, got {len(self.sent)}: "
-                                     + "; ".join(m.text[:60] for m in self.sent))
-            await asyncio.sleep(0.01)
-        return self.sent
-
-    def called(self, method: str) -> list[dict[str, Any]]:
-        return [params for name, params in self.calls if name == method]
+    # -- what tests read: sent_to, wait_sent, called (Recording) ----------------------------
 
     @property
     def waiting(self) -> int:
