@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
 
@@ -126,43 +129,46 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     return await run_export(settings, args.committee, args.cell, args.period, args.file)
 
 
-async def _create_committee(settings: Settings, args: argparse.Namespace) -> int:
+@contextlib.asynccontextmanager
+async def _unit_of_work(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A migrated database and one committed session, for the `org` sub-commands."""
     from bot.wiring import open_database
-    from storage import org
 
     db = await open_database(settings.database_url)
     try:
         async with db.session() as session:
-            unit, code = await org.create_committee(session, args.name)
+            yield session
             await session.commit()
+    finally:
+        await db.dispose()
+
+
+async def _create_committee(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import org
+
+    try:
+        async with _unit_of_work(settings) as session:
+            unit, code = await org.create_committee(session, args.name)
     except org.OrgError as error:
         print(str(error), file=sys.stderr)
         return 1
-    finally:
-        await db.dispose()
     print(f"Đã tạo {unit.name}.\nMã bí thư đảng bộ (dùng một lần): {code.code}\n"
           f"Bí thư đảng bộ nhắn cho bot: /thamgia {code.code} <Họ và tên>")
     return 0
 
 
 async def _create_cell(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.wiring import open_database
     from storage import org
 
-    db = await open_database(settings.database_url)
     try:
-        async with db.session() as session:
+        async with _unit_of_work(settings) as session:
             committee = await org.find_committee(session, args.committee)
             if committee is None:
-                print(f"Không có đảng bộ tên «{args.committee}».", file=sys.stderr)
-                return 1
+                raise org.OrgError(f"Không có đảng bộ tên «{args.committee}».")
             unit, secretary, member = await org.create_cell(session, committee, args.name)
-            await session.commit()
     except org.OrgError as error:
         print(str(error), file=sys.stderr)
         return 1
-    finally:
-        await db.dispose()
     print(f"Đã tạo {unit.name} thuộc {committee.name}.\nMã bí thư (dùng một lần): {secretary.code}\n"
           f"Mã đảng viên: {member.code}")
     return 0
@@ -170,22 +176,19 @@ async def _create_cell(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _secretary_code(settings: Settings, args: argparse.Namespace) -> int:
     """A cell imported from a list has no secretary code yet; a lost code needs a new one."""
-    from bot.wiring import open_database
     from storage import org
 
-    db = await open_database(settings.database_url)
     try:
-        async with db.session() as session:
+        async with _unit_of_work(settings) as session:
             unit = await org.find_committee(session, args.committee)
             if unit is not None and args.cell:
                 unit = await org.find_cell(session, unit.id, args.cell)
             if unit is None:
-                print(f"Không tìm thấy «{args.cell or args.committee}».", file=sys.stderr)
-                return 1
+                raise org.OrgError(f"Không tìm thấy «{args.cell or args.committee}».")
             code = await org.issue_code(session, unit.id, org.SECRETARY_CODE)  # type: ignore[arg-type]
-            await session.commit()
-    finally:
-        await db.dispose()
+    except org.OrgError as error:
+        print(str(error), file=sys.stderr)
+        return 1
     print(f"Mã bí thư {unit.name} (dùng một lần): {code.code}\nNhắn cho bot: /thamgia {code.code} <Họ và tên>")
     return 0
 
