@@ -128,6 +128,27 @@ def _who_and_level(ctx: Ctx, members: list[Entry], args: str, where: str, again:
     return entry, level_text_
 
 
+async def _chosen_level(
+    ctx: Ctx, members: list[Entry], text: str, where: str, prefix: str, period: str, stage_words: str
+) -> tuple[Entry, dict[str, Assessment], str, int | None] | None:
+    """Who and which level a rating command names; asks for what is missing (None: answered)."""
+    picked = _who_and_level(ctx, members, text, where, prefix)
+    if picked is None:
+        return None
+    entry, typed_level = picked
+    stages = await assessments.stages_of(ctx.session, entry.member_id, period)
+    if typed_level is None:
+        lines = _detail(entry, stages, period)
+        lines.append(f"Chọn mức {stage_words}, hoặc gõ {prefix} {entry.number} <mức>:")
+        ctx.reply("\n".join(lines), level_choices(f"{prefix} {entry.number}"))
+        return None
+    parsed = _level_or_reply(ctx, typed_level, f"{prefix} {entry.number} tot")
+    if parsed is None:
+        return None
+    level, score = parsed
+    return entry, stages, level, score
+
+
 # -- /xeploai: the cell proposes -------------------------------------------------------------------
 
 async def propose(ctx: Ctx, args: str) -> None:
@@ -142,20 +163,10 @@ async def propose(ctx: Ctx, args: str) -> None:
     if not args:
         await _propose_list(ctx, cells, members, names, period, command)
         return
-    picked = _who_and_level(ctx, members, args, where, command)
-    if picked is None:
+    chosen = await _chosen_level(ctx, members, args, where, command, period, "chi bộ đề xuất")
+    if chosen is None:
         return
-    entry, typed_level = picked
-    stages = await assessments.stages_of(ctx.session, entry.member_id, period)
-    if typed_level is None:
-        lines = _detail(entry, stages, period)
-        lines.append(f"Chọn mức chi bộ đề xuất, hoặc gõ {command} {entry.number} <mức>:")
-        ctx.reply("\n".join(lines), level_choices(f"{command} {entry.number}"))
-        return
-    parsed = _level_or_reply(ctx, typed_level, f"{command} {entry.number} tot")
-    if parsed is None:
-        return
-    level, score = parsed
+    entry, stages, level, score = chosen
     if FINAL in stages:
         ctx.reply(f"Cấp ủy đã quyết định mức {period_label(period)} của {entry.full_name}: "
                   f"{level_text(stages[FINAL].level)}. Chi bộ không đổi đề xuất được nữa.")
@@ -229,20 +240,10 @@ async def decide(ctx: Ctx, args: str) -> None:
     if fold(rest) in ALL_WORDS:
         await _confirm_all(ctx, cell, members, period, year)
         return
-    picked = _who_and_level(ctx, members, rest, cell.name, prefix)
-    if picked is None:
+    chosen = await _chosen_level(ctx, members, rest, cell.name, prefix, period, "cấp ủy quyết định")
+    if chosen is None:
         return
-    entry, typed_level = picked
-    stages = await assessments.stages_of(ctx.session, entry.member_id, period)
-    if typed_level is None:
-        lines = _detail(entry, stages, period)
-        lines.append(f"Chọn mức cấp ủy quyết định, hoặc gõ {prefix} {entry.number} <mức>:")
-        ctx.reply("\n".join(lines), level_choices(f"{prefix} {entry.number}"))
-        return
-    parsed = _level_or_reply(ctx, typed_level, f"{prefix} {entry.number} tot")
-    if parsed is None:
-        return
-    level, score = parsed
+    entry, stages, level, score = chosen
     old = await assessments.record(
         ctx.session, member_id=entry.member_id, cell_id=entry.cell_id, period=period, year=year,
         stage=FINAL, level=level, by=ctx.member_id, now=ctx.now,
