@@ -14,7 +14,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -92,6 +92,9 @@ _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _YEAR = re.compile(r"^\d{4}$")
 _ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _SPLIT = re.compile(r"[;,]")
+
+
+NEVER_SEEN = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class ImportFailed(Exception):
@@ -595,8 +598,10 @@ async def _apply(session: AsyncSession, rows: list[Row], errors: _RowErrors) -> 
         for platform, user_id in row.accounts:
             account = accounts.get((platform, user_id))
             if account is None:
+                # Never seen: an account typed into a list must not outrank the one the member uses.
                 session.add(ChatAccount(platform=platform, platform_user_id=user_id, chat_id=user_id,
-                                        display_name=member.full_name[:200], member_id=member.id))
+                                        display_name=member.full_name[:200], member_id=member.id,
+                                        last_seen_at=NEVER_SEEN))
                 result.accounts_linked += 1
             elif account.member_id is None:
                 account.member_id = member.id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -474,3 +474,25 @@ def test_cli_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pyt
     captured = capsys.readouterr()
     assert "Dòng 4:" in captured.err
     assert captured.out == ""
+
+
+async def test_imported_accounts_do_not_outrank_the_one_in_use(db: Database) -> None:
+    """Mai writes on Telegram; a later import adds her Zalo account, which has never written:
+    reminders still go to Telegram."""
+    from datetime import timedelta
+
+    from storage import accounts as account_store
+
+    path = Path(__file__).parent / "data" / "members.csv"
+    await import_file(db, path, today=TODAY)
+    mai = (await members(db))["Nguyễn Thị Mai"]
+    async with db.session() as session:
+        zalo = (await session.exec(select(ChatAccount).where(ChatAccount.platform_user_id == "6ede9a1b2c3d"))).one()
+        await session.delete(zalo)  # as if the first list had only her Telegram account
+        await account_store.load_or_create(session, "telegram", "123456", "123456", "Mai",
+                                           datetime.now(UTC) - timedelta(hours=1))
+        await session.commit()
+    await import_file(db, path, today=TODAY)  # the Zalo account arrives now
+    async with db.session() as session:
+        target = await account_store.preferred_account(session, mai.id)  # type: ignore[arg-type]
+    assert target is not None and (target.platform, target.chat_id) == ("telegram", "123456")
