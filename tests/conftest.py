@@ -19,6 +19,7 @@ from bot.scheduling import attach_scheduler
 from handlers.context import HandlerSettings
 from storage.db import Database
 from storage.schema import metadata
+from tests.fakes.telegram_api import FakeTelegram
 from tests.pg_available import PG_URL
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -89,3 +90,16 @@ def memory(app: Chibo) -> MemoryChannel:
     channel = MemoryChannel()
     app.add_channel(channel)
     return channel
+
+
+@pytest.fixture
+async def telegram(app: Chibo) -> AsyncIterator[FakeTelegram]:
+    """A fake Telegram Bot API server, and the bot polling it through the real Telegram channel."""
+    from bot.channels.telegram import TelegramChannel
+    from tests.fakes.recording import polling
+
+    fake = FakeTelegram()
+    await fake.start()
+    async with polling(app, TelegramChannel(fake.token, base_url=fake.base_url, catalog=app.catalog), fake):
+        yield fake
+    await fake.stop()

@@ -3,18 +3,13 @@ members, the secretary and the committee tap the inline buttons the bot offers."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlmodel import select
 
 from bot.app import Chibo
-from bot.channels.telegram import TelegramChannel
 from storage import org
 from storage.assessments import FINAL, SELF, Assessment
 from storage.reports import Report
 from storage.tables import COMMITTEE_MEMBER, SECRETARY, ChatAccount
-from tests.fakes.recording import polling
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 
 SECRETARY_ID = 101
@@ -23,16 +18,6 @@ OTHER_CELL_MEMBER = 301
 COMMITTEE_ID = 900
 NAMES = {101: "Nguyễn Văn An", 201: "Trần Thị Bình", 202: "Lê Văn Cường", 203: "Phạm Thị Dung",
          204: "Hoàng Văn Em", 301: "Ngô Thị Lan", 900: "Trần Văn Phúc"}
-
-
-@pytest.fixture
-async def telegram(app: Chibo) -> AsyncIterator[FakeTelegram]:
-    """A fake server, and the bot polling it through the real Telegram channel."""
-    fake = FakeTelegram()
-    await fake.start()
-    async with polling(app, TelegramChannel(fake.token, base_url=fake.base_url, catalog=app.catalog), fake):
-        yield fake
-    await fake.stop()
 
 
 async def _organisation(app: Chibo) -> None:

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from bot.app import Chibo
-from bot.channels.telegram import TelegramChannel
 from storage import accounts, org
-from tests.fakes.recording import polling
 from tests.fakes.telegram_api import FakeTelegram
 
 SECRETARY = 100
 NEWCOMER = 200
-
-
-@pytest.fixture
-async def telegram(app: Chibo) -> AsyncIterator[FakeTelegram]:
-    """A fake server, and the bot polling it through the real Telegram channel."""
-    fake = FakeTelegram()
-    await fake.start()
-    async with polling(app, TelegramChannel(fake.token, base_url=fake.base_url, catalog=app.catalog), fake):
-        yield fake
-    await fake.stop()
 
 
 async def _cell_with_secretary(app: Chibo) -> str:
