@@ -33,6 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench import generate
+from storage.db import answers
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 12, 20, 9, 0, tzinfo=TZ)
@@ -138,20 +139,6 @@ def _report(name: str, generated: str, results: dict[str, Any]) -> None:
           f"(target ≤ {TARGET_RSS_MB:.0f} MB: {verdict})")
 
 
-def _postgres_available(url: str) -> bool:
-    import asyncpg
-
-    async def ping() -> bool:
-        try:
-            connection = await asyncpg.connect(url.replace("+asyncpg", ""), timeout=3)
-        except Exception:
-            return False
-        await connection.close()
-        return True
-
-    return asyncio.run(ping())
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sqlite", type=Path, default=DEFAULT_SQLITE)
@@ -177,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.no_postgres:
         return
-    if not _postgres_available(args.postgres):
+    if not asyncio.run(answers(args.postgres)):
         print(f"-- PostgreSQL: not reachable at {args.postgres}: skipped")
         return
     dsn = args.postgres.replace("+asyncpg", "")

@@ -64,3 +64,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+async def answers(url: str, within: float = 3.0) -> bool:
+    """Whether the database at `url` accepts a connection within `within` seconds.
+
+    Tests and benchmarks use PostgreSQL only when it answers; they ask here.
+    """
+    engine = create_async_engine(url, connect_args={"timeout": within})
+    try:
+        async with engine.connect():
+            return True
+    except Exception:
+        return False
+    finally:
+        await engine.dispose()
