@@ -30,11 +30,12 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from domain.vocabulary import UnitKind
 from storage.db import Database
 from storage.meetings import Meeting
 from storage.outbox import OutboxMessage
 from storage.schema import metadata
-from storage.tables import CELL, COMMITTEE, ChatAccount, Member, OrgUnit
+from storage.tables import ChatAccount, Member, OrgUnit
 from tests.fakes.telegram_api import FakeTelegram
 
 TOKEN = "123456:BENCH-TOKEN"
@@ -74,12 +75,12 @@ async def populate(url: str, schema: str | None, reminders: int) -> None:
         await connection.run_sync(metadata.create_all)
         unit = OrgUnit.__table__  # type: ignore[attr-defined]
         committee = (await connection.execute(insert(unit).values(
-            kind=COMMITTEE, name="Đảng bộ thử", name_key="dang bo thu", settings={},
+            kind=UnitKind.COMMITTEE, name="Đảng bộ thử", name_key="dang bo thu", settings={},
             created_at=datetime.now(UTC)))).inserted_primary_key[0]
         cell_ids = []
         for number in range(cells):
             result = await connection.execute(insert(unit).values(
-                kind=CELL, name=f"Chi bộ {number + 1}", name_key=f"chi bo {number + 1}", parent_id=committee,
+                kind=UnitKind.CELL, name=f"Chi bộ {number + 1}", name_key=f"chi bo {number + 1}", parent_id=committee,
                 settings={"reminder_plan": ["1n"]}, created_at=datetime.now(UTC)))
             cell_ids.append(result.inserted_primary_key[0])
         now = datetime.now(UTC)

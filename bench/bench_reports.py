@@ -26,13 +26,14 @@ from sqlalchemy import event, func, insert, select
 
 from bot.app import Chibo
 from bot.channels.memory import MemoryChannel
+from domain.messages import Incoming
+from domain.vocabulary import UnitKind
 from handlers.context import Audience, Ctx, HandlerSettings
 from handlers.registry import Command, build_catalog
-from handlers.types import Incoming
 from storage.db import Database
 from storage.reports import Report
 from storage.schema import metadata
-from storage.tables import CELL, COMMITTEE, ChatAccount, Member, OrgUnit
+from storage.tables import ChatAccount, Member, OrgUnit
 
 TARGET_RATE = 500.0  # messages per second on the 2-core development machine
 TARGET_P99_MS = 50.0
@@ -46,11 +47,11 @@ async def _populate(db: Database, members: int) -> list[str]:
     async with db.engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
         committee = (await connection.execute(insert(OrgUnit.__table__).values(  # type: ignore[attr-defined]
-            kind=COMMITTEE, name="Đảng bộ thử", name_key="dang bo thu", settings={}))).inserted_primary_key[0]
+            kind=UnitKind.COMMITTEE, name="Đảng bộ thử", name_key="dang bo thu", settings={}))).inserted_primary_key[0]
         cell_ids = []
         for number in range(cells):
             result = await connection.execute(insert(OrgUnit.__table__).values(  # type: ignore[attr-defined]
-                kind=CELL, name=f"Chi bộ {number + 1}", name_key=f"chi bo {number + 1}", parent_id=committee,
+                kind=UnitKind.CELL, name=f"Chi bộ {number + 1}", name_key=f"chi bo {number + 1}", parent_id=committee,
                 settings={}))
             cell_ids.append(result.inserted_primary_key[0])
         await connection.execute(insert(Member.__table__), [  # type: ignore[attr-defined]

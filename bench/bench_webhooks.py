@@ -24,10 +24,11 @@ from sqlalchemy import insert, select
 from bot.app import Chibo
 from bot.channels.zalo import ZaloChannel
 from bot.web import WebServer
+from domain.vocabulary import UnitKind
 from handlers.context import HandlerSettings
 from storage.db import Database
 from storage.schema import metadata
-from storage.tables import CELL, COMMITTEE, ChatAccount, Member, OrgUnit
+from storage.tables import ChatAccount, Member, OrgUnit
 from tests.fakes.zalo_api import FakeZalo
 
 SECRET = "bench-webhook-secret"
@@ -41,11 +42,11 @@ async def _populate(db: Database, members: int) -> list[str]:
         await connection.run_sync(metadata.create_all)
         units = OrgUnit.__table__  # type: ignore[attr-defined]
         committee = (await connection.execute(insert(units).values(
-            kind=COMMITTEE, name="Đảng bộ thử", name_key="dang bo thu", settings={}))).inserted_primary_key[0]
+            kind=UnitKind.COMMITTEE, name="Đảng bộ thử", name_key="dang bo thu", settings={}))).inserted_primary_key[0]
         cells = []
         for number in range(max(1, members // MEMBERS_PER_CELL)):
             cells.append((await connection.execute(insert(units).values(
-                kind=CELL, name=f"Chi bộ {number + 1}", name_key=f"chi bo {number + 1}", parent_id=committee,
+                kind=UnitKind.CELL, name=f"Chi bộ {number + 1}", name_key=f"chi bo {number + 1}", parent_id=committee,
                 settings={}))).inserted_primary_key[0])
         table = Member.__table__  # type: ignore[attr-defined]
         await connection.execute(insert(table), [

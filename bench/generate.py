@@ -32,9 +32,9 @@ from alembic import command
 from sqlalchemy import create_engine
 from sqlalchemy.schema import CreateIndex
 
+from domain.text import fold
 from storage.migrate import alembic_config
 from storage.schema import metadata
-from storage.textkey import fold
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 VERSION = 2

@@ -13,11 +13,11 @@ from datetime import datetime
 
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
+from domain.messages import Incoming, Outgoing, PlatformCaps, RetryLater, SendError, Unreachable
 from handlers.catalog import default_catalog
 from handlers.context import HandlerSettings
 from handlers.registry import Catalog
 from handlers.router import Router
-from handlers.types import Incoming, Outgoing, PlatformCaps, RetryLater, SendError, Unreachable
 from storage import delivery
 from storage.db import Database
 

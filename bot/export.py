@@ -13,11 +13,12 @@ from typing import TextIO
 
 from bot.settings import Settings
 from bot.wiring import open_database
+from domain import periods
+from domain.figures import thousands
 from handlers import workbook
 from handlers.summary import build
 from handlers.summary_scope import Scope, match_cells
-from storage import org, periods
-from storage.rules import thousands
+from storage import org
 
 BAR_WIDTH = 30
 

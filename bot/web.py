@@ -35,7 +35,7 @@ from bot.channels import zalo as zalo_api
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.files import FileShelf
-from handlers.types import Incoming
+from domain.messages import Incoming
 from storage import inbox
 
 log = logging.getLogger(__name__)

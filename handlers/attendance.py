@@ -11,19 +11,14 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
+from domain import meeting_rules as rules
+from domain.text import clean_name, fold, has_control
+from domain.vocabulary import Answer, MeetingStatus, Presence
 from handlers.context import Audience, Ctx
 from handlers.meetings import describe, is_number, led_cell
 from handlers.registry import Command
 from storage import attendance, org, outbox
-from storage import meeting_rules as rules
 from storage.meetings import (
-    ABSENT,
-    CANCELLED,
-    ENDED,
-    EXCUSED,
-    PRESENT,
-    SCHEDULED,
-    YES,
     Meeting,
     Person,
     answer,
@@ -37,17 +32,18 @@ from storage.meetings import (
     upcoming,
 )
 from storage.tables import ChatAccount, CodeAttempt
-from storage.textkey import clean_name, fold, has_control
 
 FLOW = "absence"
 REASON_MAX = 500
 STATUS_WORDS = {
-    "comat": PRESENT, "co mat": PRESENT, "present": PRESENT,
-    "vangcoly": EXCUSED, "vang co ly": EXCUSED, "vang co ly do": EXCUSED, "coly": EXCUSED, "co ly do": EXCUSED,
-    "vangkhongly": ABSENT, "vang khong ly": ABSENT, "vang khong ly do": ABSENT, "khongly": ABSENT,
-    "vang": ABSENT, "khong ly do": ABSENT,
+    "comat": Presence.PRESENT, "co mat": Presence.PRESENT, "present": Presence.PRESENT,
+    "vangcoly": Presence.EXCUSED, "vang co ly": Presence.EXCUSED, "vang co ly do": Presence.EXCUSED,
+        "coly": Presence.EXCUSED, "co ly do": Presence.EXCUSED,
+    "vangkhongly": Presence.ABSENT, "vang khong ly": Presence.ABSENT, "vang khong ly do": Presence.ABSENT,
+        "khongly": Presence.ABSENT,
+    "vang": Presence.ABSENT, "khong ly do": Presence.ABSENT,
 }
-STATUS_NAMES = {PRESENT: "có mặt", EXCUSED: "vắng có lý do", ABSENT: "vắng không lý do"}
+STATUS_NAMES = {Presence.PRESENT: "có mặt", Presence.EXCUSED: "vắng có lý do", Presence.ABSENT: "vắng không lý do"}
 CORRECT_HELP = "Gõ /diemdanh <số buổi> <số|tên> comat|vangcoly|vangkhongly, ví dụ: /diemdanh 12 5 comat."
 
 
@@ -71,8 +67,8 @@ async def _meeting_for_member(ctx: Ctx, number: str | None) -> Meeting | None:
 
 
 async def _answerable(ctx: Ctx, meeting: Meeting) -> bool:
-    if meeting.status != SCHEDULED or meeting.ends_at <= ctx.now:
-        state = "đã hủy" if meeting.status == CANCELLED else "đã kết thúc"
+    if meeting.status != MeetingStatus.SCHEDULED or meeting.ends_at <= ctx.now:
+        state = "đã hủy" if meeting.status == MeetingStatus.CANCELLED else "đã kết thúc"
         ctx.reply(f"Buổi số {meeting.id} {state}.")
         return False
     if ctx.member_id not in {p.id for p in await expected_members(ctx.session, meeting.cell_id)}:
@@ -95,7 +91,7 @@ async def attend(ctx: Ctx, args: str) -> None:
     meeting = await _meeting_for_member(ctx, number)
     if meeting is None or not await _answerable(ctx, meeting):
         return
-    await answer(ctx.session, meeting.id, ctx.member_id, YES, None, ctx.now)  # type: ignore[arg-type]
+    await answer(ctx.session, meeting.id, ctx.member_id, Answer.YES, None, ctx.now)  # type: ignore[arg-type]
     ctx.reply(f"Đã ghi nhận: đồng chí tham dự {_when(ctx, meeting)}.")
 
 
@@ -134,7 +130,7 @@ async def _save_excuse(ctx: Ctx, meeting: Meeting, raw: str) -> None:
         ctx.ask(f"Lý do phải là chữ thường, không quá {REASON_MAX} ký tự. Vui lòng gõ lại lý do:", FLOW, "reason",
                 {"meeting": meeting.id})
         return
-    await answer(ctx.session, meeting.id, ctx.member_id, EXCUSED, reason, ctx.now)  # type: ignore[arg-type]
+    await answer(ctx.session, meeting.id, ctx.member_id, Presence.EXCUSED, reason, ctx.now)  # type: ignore[arg-type]
     ctx.reply(f"Đã ghi nhận đồng chí xin vắng {_when(ctx, meeting)}. Lý do: {reason}.\n"
               "Bot sẽ không nhắc đồng chí về buổi này nữa.")
 
@@ -147,7 +143,7 @@ def _numbered(people: list[tuple[int, str]]) -> str:
 
 async def _roster(ctx: Ctx, meeting: Meeting) -> list[Person]:
     """Whom the meeting's numbers refer to: those counted (ended), or those expected (coming)."""
-    if meeting.status == ENDED:
+    if meeting.status == MeetingStatus.ENDED:
         tally = await attendance.tally(ctx.session, meeting)
         return tally.expected
     return await expected_members(ctx.session, meeting.cell_id)
@@ -182,27 +178,28 @@ async def expected(ctx: Ctx, args: str) -> None:
     groups: dict[str, list[tuple[int, str]]] = {}
     for number_in_list, person in enumerate(roster, 1):
         row = rows.get(person.id)
-        if meeting.status == ENDED:
-            state = (row.status if row else None) or ABSENT
+        if meeting.status == MeetingStatus.ENDED:
+            state = (row.status if row else None) or Presence.ABSENT
         else:
             state = (row.rsvp if row else None) or "none"
         text = person.full_name
-        if state == EXCUSED and row is not None and row.reason:
+        if state == Presence.EXCUSED and row is not None and row.reason:
             text += f" ({row.reason})"
         groups.setdefault(state, []).append((number_in_list, text))
-    if meeting.status == ENDED:
+    if meeting.status == MeetingStatus.ENDED:
         tally = await attendance.tally(ctx.session, meeting)
         lines.append(f"Đã kết thúc. Có mặt: {tally.ratio}.")
-        labels = ((PRESENT, "Có mặt"), (EXCUSED, "Vắng có lý do"), (ABSENT, "Vắng không lý do"))
+        labels = ((Presence.PRESENT, "Có mặt"), (Presence.EXCUSED, "Vắng có lý do"), (Presence.ABSENT,
+            "Vắng không lý do"))
     else:
-        labels = ((YES, "Tham dự"), (EXCUSED, "Xin vắng"), ("none", "Chưa trả lời"))
+        labels = ((Answer.YES, "Tham dự"), (Presence.EXCUSED, "Xin vắng"), ("none", "Chưa trả lời"))
     for key, label in labels:
         found = groups.get(key, [])
         lines.append(f"{label} ({len(found)}): {_numbered(found)}")
     exempt = [p.full_name for p in await cell_members(ctx.session, meeting.cell_id) if p.exempt]
     if exempt:
         lines.append(f"Miễn sinh hoạt, không tính: {', '.join(exempt)}.")
-    if meeting.status != ENDED:
+    if meeting.status != MeetingStatus.ENDED:
         unreachable = await _unreachable_names(ctx, roster)
         if unreachable:
             lines.append(f"Bot chưa liên lạc được: {', '.join(unreachable)}.")
@@ -212,7 +209,8 @@ async def expected(ctx: Ctx, args: str) -> None:
 # -- /diemdanh (the secretary) ----------------------------------------------------------------------------
 
 def _open_now(meeting: Meeting, now: datetime) -> bool:
-    return meeting.status == SCHEDULED and meeting.starts_at - rules.CHECKIN_OPENS <= now < meeting.ends_at
+    opens = meeting.starts_at - rules.CHECKIN_OPENS
+    return meeting.status == MeetingStatus.SCHEDULED and opens <= now < meeting.ends_at
 
 
 async def roll_call(ctx: Ctx, args: str) -> None:
@@ -233,7 +231,7 @@ async def roll_call(ctx: Ctx, args: str) -> None:
         ctx.session.add(meeting)
     note = ""
     if ctx.member_id in {p.id for p in await expected_members(ctx.session, meeting.cell_id)}:
-        await record(ctx.session, meeting.id, ctx.member_id, PRESENT, ctx.now)  # type: ignore[arg-type]
+        await record(ctx.session, meeting.id, ctx.member_id, Presence.PRESENT, ctx.now)  # type: ignore[arg-type]
         note = " Đồng chí đã được ghi có mặt."
     ends = rules.format_time(meeting.ends_at, ctx.settings.tz)
     ctx.reply(f"Mã điểm danh buổi số {meeting.id}: {meeting.checkin_code}\n"
@@ -293,7 +291,8 @@ async def _correct(ctx: Ctx, cells: list[int], number: str, rest: str) -> None:
     if meeting is None:
         ctx.reply(f"Không có buổi số {number} của chi bộ đồng chí.")
         return
-    if meeting.status not in (SCHEDULED, ENDED) or ctx.now < meeting.starts_at - rules.CHECKIN_OPENS:
+    if meeting.status not in (MeetingStatus.SCHEDULED,
+        MeetingStatus.ENDED) or ctx.now < meeting.starts_at - rules.CHECKIN_OPENS:
         ctx.reply(f"Buổi số {meeting.id} chưa diễn ra hoặc đã hủy, chưa điểm danh được.")
         return
     split = _status_of(rest)
@@ -312,11 +311,11 @@ async def _correct(ctx: Ctx, cells: list[int], number: str, rest: str) -> None:
         ctx.reply(f"Có nhiều đồng chí khớp «{ref}»: {names}. Vui lòng gõ số thứ tự.")
         return
     row = await record(ctx.session, meeting.id, found.id, status, ctx.now)  # type: ignore[arg-type]
-    if status == EXCUSED and not row.reason:
+    if status == Presence.EXCUSED and not row.reason:
         row.reason = "bí thư ghi nhận"
         ctx.session.add(row)
     lines = [f"Đã ghi: {found.full_name} — {STATUS_NAMES[status]} (buổi số {meeting.id})."]
-    if meeting.status == ENDED:
+    if meeting.status == MeetingStatus.ENDED:
         tally = await attendance.tally(ctx.session, meeting)
         verdict = "đạt yêu cầu" if tally.meets_quality else (
             "chưa đạt yêu cầu (cần trên 85% có mặt, không ai vắng không lý do)")
@@ -364,10 +363,10 @@ async def check_in(ctx: Ctx, args: str) -> None:
         return
     row = (await attendance_of(ctx.session, meeting.id)).get(ctx.member_id)  # type: ignore[arg-type, arg-type]
     local = ctx.settings.tz
-    if row is not None and row.status == PRESENT and row.checked_in_at is not None:
+    if row is not None and row.status == Presence.PRESENT and row.checked_in_at is not None:
         ctx.reply(f"Đồng chí đã điểm danh lúc {rules.format_time(row.checked_in_at, local)}.")
         return
-    await record(ctx.session, meeting.id, ctx.member_id, PRESENT, ctx.now)  # type: ignore[arg-type]
+    await record(ctx.session, meeting.id, ctx.member_id, Presence.PRESENT, ctx.now)  # type: ignore[arg-type]
     ctx.reply(f"Đã điểm danh: đồng chí có mặt tại buổi số {meeting.id} lúc {rules.format_time(ctx.now, local)}.")
 
 

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.rules import NO_DATA, percent
+from domain.figures import NO_DATA, percent
 
 GOOD_LINE = 85  # the attendance a good meeting must exceed, drawn as a dashed line
 _DRAWING = threading.Lock()  # matplotlib is not thread-safe; charts are drawn in a worker thread

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.types import Address, Choice, Incoming, Outgoing, PlatformCaps, Reply
+from domain.messages import Address, Choice, Incoming, Outgoing, PlatformCaps, Reply
+from domain.vocabulary import LEADER_ROLES, Position, UnitKind
 from storage import accounts
-from storage.tables import COMMITTEE, COMMITTEE_MEMBER, DEPUTY, LEADER_ROLES, SECRETARY
 
 if TYPE_CHECKING:
     from handlers.registry import Catalog
@@ -142,13 +142,14 @@ class Ctx:
 
     async def leader_cells(self) -> list[int]:
         """Cells this person leads (secretary, deputy, cell committee)."""
-        return [r.unit_id for r in await self.roles() if r.role in LEADER_ROLES and r.unit_kind != COMMITTEE]
+        return [r.unit_id for r in await self.roles() if r.role in LEADER_ROLES and r.unit_kind != UnitKind.COMMITTEE]
 
     async def committees(self) -> list[int]:
         """Committees this person sits on (secretary, deputy or member of the committee)."""
         return sorted({
             r.unit_id for r in await self.roles()
-            if r.unit_kind == COMMITTEE and r.role in (SECRETARY, DEPUTY, COMMITTEE_MEMBER)
+            if r.unit_kind == UnitKind.COMMITTEE and r.role in (Position.SECRETARY, Position.DEPUTY,
+                Position.COMMITTEE_MEMBER)
         })
 
     async def allows(self, audience: Audience) -> bool:

@@ -7,12 +7,12 @@ prints its path. (`chibo export` writes the same workbook from the command line.
 
 from __future__ import annotations
 
+from domain.figures import thousands
 from handlers import files
 from handlers.context import Audience, Ctx
 from handlers.registry import Command
 from handlers.summary import build, parse_request
 from storage import export_rows
-from storage.rules import thousands
 
 # A chat export is written while the message is handled (on SQLite, while other messages wait):
 # about 11,000 rows a second here, so this many rows is some five seconds. Bigger exports (a

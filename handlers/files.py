@@ -12,7 +12,7 @@ import secrets
 import time
 from pathlib import Path
 
-from storage.textkey import fold
+from domain.text import fold
 
 KEEP_SECONDS = 7 * 24 * 3600
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from domain.messages import Choice, Reply
+from domain.text import fold, whole_number
+from domain.vocabulary import LEADER_ROLES, Position, UnitKind
 from handlers.context import Audience, Ctx
 from handlers.registry import Command
-from handlers.types import Choice, Reply
 from storage import accounts, org
-from storage.rules import whole_number
-from storage.tables import CELL, COMMITTEE, LEADER_ROLES, SECRETARY, JoinRequest, Member
-from storage.textkey import fold
+from storage.tables import JoinRequest, Member
 
 APPROVE_WORDS = {"dong y", "dongy", "duyet", "co", "ok", "chap nhan", "y"}
 REFUSE_WORDS = {"tu choi", "tuchoi", "khong", "khong dong y", "bac", "huy"}
@@ -83,20 +83,20 @@ async def _become_secretary(ctx: Ctx, code: org.JoinCode, unit: org.OrgUnit, ful
     if ctx.member_id is not None:
         member = await session.get(Member, ctx.member_id)
         assert member is not None
-        if unit.kind == CELL and member.cell_id not in (None, unit.id):
+        if unit.kind == UnitKind.CELL and member.cell_id not in (None, unit.id):
             raise org.OrgError("Đồng chí đang sinh hoạt ở một chi bộ khác, không nhận mã bí thư của chi bộ này.")
-        if unit.kind == CELL and member.cell_id is None:
+        if unit.kind == UnitKind.CELL and member.cell_id is None:
             member.cell_id = unit.id
             session.add(member)
     else:
-        cell_id = unit.id if unit.kind == CELL else None
+        cell_id = unit.id if unit.kind == UnitKind.CELL else None
         member = await org.member_by_name(session, unit.id, full_name) if cell_id else None
         member = member or await org.add_member(session, cell_id, full_name)
         await accounts.link(session, ctx.account.id, member.id)  # type: ignore[arg-type]
-    await org.grant_role(session, member.id, unit.id, SECRETARY)  # type: ignore[arg-type]
+    await org.grant_role(session, member.id, unit.id, Position.SECRETARY)  # type: ignore[arg-type]
     code.used_at = ctx.now
     session.add(code)
-    if unit.kind == COMMITTEE:
+    if unit.kind == UnitKind.COMMITTEE:
         ctx.reply(f"Đồng chí {member.full_name} đã là bí thư {unit.name}.\n"
                   "Gõ /taochibo <tên chi bộ> để tạo chi bộ và nhận mã cho bí thư chi bộ. Gõ /trogiup để xem các lệnh.")
     else:
@@ -105,7 +105,7 @@ async def _become_secretary(ctx: Ctx, code: org.JoinCode, unit: org.OrgUnit, ful
 
 
 async def _request_membership(ctx: Ctx, unit: org.OrgUnit, full_name: str) -> None:
-    if unit.kind != CELL:
+    if unit.kind != UnitKind.CELL:
         raise org.OrgError("Mã này không phải mã của chi bộ.")
     if ctx.member_id is not None:
         own = "chi bộ này" if ctx.account.cell_id == unit.id else "một chi bộ khác"

@@ -11,18 +11,15 @@ import re
 import unicodedata
 from datetime import datetime, timedelta
 
+from domain import dates
+from domain import meeting_rules as rules
+from domain.errors import UserError
+from domain.text import clean_name, fold, has_control
+from domain.vocabulary import Answer, MeetingKind, MeetingStatus, Presence
 from handlers.context import Audience, Ctx
 from handlers.registry import Command
-from storage import meeting_rules as rules
 from storage import org, outbox, unit_settings
 from storage.meetings import (
-    CANCELLED,
-    COMBINED,
-    EXCUSED,
-    REGULAR,
-    SCHEDULED,
-    THEMATIC,
-    YES,
     Meeting,
     MeetingSeries,
     active_series,
@@ -35,7 +32,6 @@ from storage.meetings import (
     title,
     upcoming,
 )
-from storage.textkey import clean_name, fold, has_control
 
 SCHEDULE_HELP = (
     "Gõ một trong các dạng:\n"
@@ -86,18 +82,18 @@ def split_details(text: str) -> dict[str, str]:
         seen.add(name)
         found.append((match.start(), match.end(), name))
     if not found or text[:found[0][0]].strip(" [],;"):
-        raise rules.RuleError(f"Không hiểu «{text[:40]}». " + SCHEDULE_HELP)
+        raise UserError(f"Không hiểu «{text[:40]}». " + SCHEDULE_HELP)
     details: dict[str, str] = {}
     for index, (_start, end, name) in enumerate(found):
         stop = found[index + 1][0] if index + 1 < len(found) else len(text)
         value = clean_name(text[end:stop].strip(" []"))
         value = value.rstrip(" ,;")
         if not value:
-            raise rules.RuleError(f"{WHAT[name]} đang để trống. " + SCHEDULE_HELP)
+            raise UserError(f"{WHAT[name]} đang để trống. " + SCHEDULE_HELP)
         if has_control(value):
-            raise rules.RuleError(f"{WHAT[name]} có ký tự không hợp lệ.")
+            raise UserError(f"{WHAT[name]} có ký tự không hợp lệ.")
         if len(value) > LIMITS[name]:
-            raise rules.RuleError(f"{WHAT[name]} dài quá {LIMITS[name]} ký tự. Vui lòng gõ ngắn gọn hơn.")
+            raise UserError(f"{WHAT[name]} dài quá {LIMITS[name]} ký tự. Vui lòng gõ ngắn gọn hơn.")
         details[name] = value
     return details
 
@@ -136,20 +132,20 @@ async def schedule(ctx: Ctx, args: str) -> None:
             await _set_series(ctx, cell_id, rest.strip())
         else:
             await _schedule_one(ctx, cell_id, args)
-    except rules.RuleError as error:
+    except UserError as error:
         ctx.reply(str(error))
 
 
 async def _set_series(ctx: Ctx, cell_id: int, args: str) -> None:
     day_text, _, rest = args.partition(" ")
     time_text, _, rest = rest.strip().partition(" ")
-    at = rules.parse_time(time_text)
+    at = dates.parse_time(time_text)
     if not is_number(day_text) or not 1 <= int(day_text) <= 31 or at is None:
-        raise rules.RuleError("Gõ /lichhop hangthang <ngày> <giờ> [tại <địa điểm>], ví dụ: "
+        raise UserError("Gõ /lichhop hangthang <ngày> <giờ> [tại <địa điểm>], ví dụ: "
                               "/lichhop hangthang 5 19:30 tại Hội trường khu phố.")
     details = split_details(rest)
     if set(details) - {"place"}:
-        raise rules.RuleError("Lịch hằng tháng chỉ nhận ngày, giờ và địa điểm. Chủ đề, nội dung của từng buổi: "
+        raise UserError("Lịch hằng tháng chỉ nhận ngày, giờ và địa điểm. Chủ đề, nội dung của từng buổi: "
                               "gõ /lichhop <dd/mm/yyyy> <hh:mm> chuyên đề: … hoặc nội dung: ….")
     tz = ctx.settings.tz
     old = await active_series(ctx.session, cell_id)
@@ -185,7 +181,7 @@ async def _retire_series_meetings(ctx: Ctx, series: MeetingSeries) -> list[Meeti
         if await outbox.told_about(ctx.session, meeting.id):  # type: ignore[arg-type]
             kept.append(meeting)
             continue
-        meeting.status = CANCELLED
+        meeting.status = MeetingStatus.CANCELLED
         meeting.updated_at = ctx.now
         ctx.session.add(meeting)
         await outbox.drop_meeting_reminders(ctx.session, meeting.id, "the monthly schedule was replaced")  # type: ignore[arg-type]
@@ -194,36 +190,36 @@ async def _retire_series_meetings(ctx: Ctx, series: MeetingSeries) -> list[Meeti
 
 def _parse_start(ctx: Ctx, date_text: str, time_text: str) -> datetime:
     tz = ctx.settings.tz
-    day = rules.parse_date(date_text, ctx.local_now.date())
-    at = rules.parse_time(time_text)
+    day = dates.parse_optional_date(date_text, ctx.local_now.date(), dates.Direction.FUTURE)
+    at = dates.parse_time(time_text)
     if day is None or at is None:
-        raise rules.RuleError(f"Không hiểu ngày giờ «{date_text} {time_text}». Ngày gõ dd/mm/yyyy, giờ gõ hh:mm, "
-                              "ví dụ: 05/12/2026 19:30.")
+        raise UserError(f"Không hiểu ngày giờ «{date_text} {time_text}». Ngày gõ dd/mm/yyyy, giờ gõ hh:mm, "
+                        "ví dụ: 05/12/2026 19:30.")
     start = rules.local_start(day, at, tz)
     if start <= ctx.now:
-        raise rules.RuleError(f"{rules.format_when(start, tz)} đã qua. Vui lòng chọn thời gian sắp tới.")
+        raise UserError(f"{rules.format_when(start, tz)} đã qua. Vui lòng chọn thời gian sắp tới.")
     if start > ctx.now + MAX_AHEAD:
-        raise rules.RuleError("Chỉ đặt lịch trong vòng một năm tới.")
+        raise UserError("Chỉ đặt lịch trong vòng một năm tới.")
     return start
 
 
 async def _schedule_one(ctx: Ctx, cell_id: int, args: str) -> None:
     parts = args.split(" ", 2)
     if len(parts) < 2:
-        raise rules.RuleError(SCHEDULE_HELP)
+        raise UserError(SCHEDULE_HELP)
     start = _parse_start(ctx, parts[0], parts[1])
     details = split_details(parts[2] if len(parts) > 2 else "")
     tz = ctx.settings.tz
     same_day = await on_day(ctx.session, cell_id, start, tz)
     if same_day is not None:
-        if "topic" in details and same_day.kind == REGULAR and same_day.starts_at == start:
+        if "topic" in details and same_day.kind == MeetingKind.REGULAR and same_day.starts_at == start:
             await _combine(ctx, same_day, details)
             return
-        raise rules.RuleError(
+        raise UserError(
             f"Ngày này chi bộ đã có {describe(same_day, ctx)}. Muốn ghép sinh hoạt chuyên đề vào buổi đó, gõ lại "
             f"với giờ {rules.format_time(same_day.starts_at, tz)}; muốn đổi giờ, gõ /doihop {same_day.id} "
             f"{same_day.starts_at.astimezone(tz):%d/%m/%Y} <giờ>.")
-    kind = THEMATIC if "topic" in details else REGULAR
+    kind = MeetingKind.THEMATIC if "topic" in details else MeetingKind.REGULAR
     meeting = Meeting(cell_id=cell_id, kind=kind, starts_at=start, duration_minutes=duration_for(kind),
                       place=details.get("place"), topic=details.get("topic"), content=details.get("content"),
                       created_at=ctx.now, updated_at=ctx.now)
@@ -235,9 +231,9 @@ async def _schedule_one(ctx: Ctx, cell_id: int, args: str) -> None:
 
 async def _combine(ctx: Ctx, meeting: Meeting, details: dict[str, str]) -> None:
     """A thematic meeting on the regular meeting's day and time: one sitting of 120 minutes."""
-    meeting.kind = COMBINED
+    meeting.kind = MeetingKind.COMBINED
     meeting.topic = details["topic"]
-    meeting.duration_minutes = duration_for(COMBINED)
+    meeting.duration_minutes = duration_for(MeetingKind.COMBINED)
     meeting.place = details.get("place", meeting.place)
     meeting.content = details.get("content", meeting.content)
     meeting.updated_at = ctx.now
@@ -249,8 +245,8 @@ async def _combine(ctx: Ctx, meeting: Meeting, details: dict[str, str]) -> None:
 async def _counts(ctx: Ctx, meeting: Meeting) -> str:
     expected = {p.id for p in await expected_members(ctx.session, meeting.cell_id)}
     rows = await attendance_of(ctx.session, meeting.id)  # type: ignore[arg-type]
-    yes = sum(1 for m, r in rows.items() if m in expected and r.rsvp == YES)
-    excused = sum(1 for m, r in rows.items() if m in expected and r.rsvp == EXCUSED)
+    yes = sum(1 for m, r in rows.items() if m in expected and r.rsvp == Answer.YES)
+    excused = sum(1 for m, r in rows.items() if m in expected and r.rsvp == Presence.EXCUSED)
     return f"tham dự {yes}, xin vắng {excused}, chưa trả lời {len(expected) - yes - excused}"
 
 
@@ -284,8 +280,8 @@ async def _own_meeting(ctx: Ctx, number: str, usage: str) -> Meeting | None:
     if meeting is None:
         ctx.reply(f"Không có buổi số {number} của chi bộ đồng chí. Gõ /lichhop để xem các buổi sắp tới.")
         return None
-    if meeting.status != SCHEDULED or meeting.starts_at <= ctx.now:
-        state = "đã hủy" if meeting.status == CANCELLED else "đã bắt đầu hoặc đã kết thúc"
+    if meeting.status != MeetingStatus.SCHEDULED or meeting.starts_at <= ctx.now:
+        state = "đã hủy" if meeting.status == MeetingStatus.CANCELLED else "đã bắt đầu hoặc đã kết thúc"
         ctx.reply(f"Buổi số {meeting.id} {state}, không thay đổi được nữa.")
         return None
     return meeting
@@ -321,7 +317,7 @@ async def move(ctx: Ctx, args: str) -> None:
     tz = ctx.settings.tz
     try:
         start = _parse_start(ctx, parts[1], parts[2])
-    except rules.RuleError as error:
+    except UserError as error:
         ctx.reply(str(error))
         return
     if start == meeting.starts_at:
@@ -351,7 +347,7 @@ async def cancel(ctx: Ctx, args: str) -> None:
     if has_control(reason):
         ctx.reply("Lý do có ký tự không hợp lệ. " + CANCEL_HELP)
         return
-    meeting.status = CANCELLED
+    meeting.status = MeetingStatus.CANCELLED
     meeting.updated_at = ctx.now
     ctx.session.add(meeting)
     await outbox.drop_meeting_reminders(ctx.session, meeting.id, "the meeting was cancelled")  # type: ignore[arg-type]
@@ -362,7 +358,7 @@ async def cancel(ctx: Ctx, args: str) -> None:
 
 # -- /lich (any member) ------------------------------------------------------------------------------------
 
-ANSWER_WORDS = {YES: "tham dự", EXCUSED: "xin vắng"}
+ANSWER_WORDS = {Answer.YES: "tham dự", Presence.EXCUSED: "xin vắng"}
 
 
 async def calendar(ctx: Ctx, args: str) -> None:
@@ -411,7 +407,7 @@ async def settings(ctx: Ctx, args: str) -> None:
     if key in ("nhacnho", "nhac nho", "nhaclich"):
         try:
             steps = rules.parse_plan(rest)
-        except rules.RuleError as error:
+        except UserError as error:
             ctx.reply(str(error))
             return
         await unit_settings.put(ctx.session, unit_id, "reminder_plan", [s.code() for s in steps])
@@ -424,7 +420,7 @@ async def settings(ctx: Ctx, args: str) -> None:
         if not committees:
             ctx.reply("Hạn tự đánh giá do cấp ủy đảng bộ đặt.")
             return
-        found = rules.parse_day_month(rest)
+        found = dates.parse_day_month(rest)
         if found is None:
             ctx.reply("Gõ /caidat handanhgia <dd/mm>, ví dụ: /caidat handanhgia 10/12.")
             return

@@ -6,12 +6,12 @@ both); `/kenh telegram` or `/kenh zalo` fixes one, `/kenh tudong` goes back to "
 
 from __future__ import annotations
 
+from domain.messages import Choice
+from domain.text import fold
 from handlers.context import Audience, Ctx
 from handlers.profile import PLATFORM_WORDS
 from handlers.registry import Command
-from handlers.types import Choice
 from storage import messengers
-from storage.textkey import fold
 
 MESSENGERS = ("telegram", "zalo")
 AUTOMATIC = "tudong"

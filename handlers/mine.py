@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from domain.periods import period_label
+from domain.vocabulary import STAGES, Presence
 from handlers import texts
 from handlers.context import Audience, Ctx
 from handlers.rating_text import STAGE_NAMES, level_text, self_line
 from handlers.registry import Command
 from storage import assessments, reports
-from storage.assessments import STAGES
-from storage.meetings import ABSENT, EXCUSED, PRESENT
 from storage.member_record import attendance_counts
 from storage.reports import KIND_NAMES
-from storage.rules import period_label
 
 RECENT = 10
 SNIPPET = 80
@@ -72,8 +71,8 @@ async def mine(ctx: Ctx, args: str) -> None:
     counts = await attendance_counts(ctx.session, ctx.member_id, start, end)
     if counts:
         lines.append("")
-        lines.append(f"Sinh hoạt chi bộ năm {today.year}: có mặt {counts[PRESENT]}, "
-                     f"vắng có lý do {counts[EXCUSED]}, vắng không lý do {counts[ABSENT]}.")
+        lines.append(f"Sinh hoạt chi bộ năm {today.year}: có mặt {counts[Presence.PRESENT]}, "
+                     f"vắng có lý do {counts[Presence.EXCUSED]}, vắng không lý do {counts[Presence.ABSENT]}.")
     ctx.reply("\n".join(lines))
 
 

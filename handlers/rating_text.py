@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from handlers.types import Choice
-from storage.assessments import CELL_PROPOSED, COMPLETE, EXCELLENT, FINAL, GOOD, INCOMPLETE, SELF, Assessment
-from storage.rules import LEVEL_CODES, LEVEL_NAMES, level_for
-from storage.textkey import fold
+from domain.messages import Choice
+from domain.review import LEVEL_CODES, LEVEL_NAMES, level_for
+from domain.text import fold
+from domain.vocabulary import Level, Stage
+from storage.assessments import Assessment
 
-STAGE_NAMES = {SELF: "tự đánh giá", CELL_PROPOSED: "chi bộ đề xuất", FINAL: "cấp ủy quyết định"}
+STAGE_NAMES = {Stage.SELF: "tự đánh giá", Stage.CELL_PROPOSED: "chi bộ đề xuất", Stage.FINAL: "cấp ủy quyết định"}
 # Short labels and ASCII words for choices (a choice's value is what a Zalo user could type).
 LEVEL_CHOICES = (
-    (EXCELLENT, "Xuất sắc", "xuatsac"),
-    (GOOD, "Tốt", "tot"),
-    (COMPLETE, "Hoàn thành", "hoanthanh"),
-    (INCOMPLETE, "Không hoàn thành", "khonghoanthanh"),
+    (Level.EXCELLENT, "Xuất sắc", "xuatsac"),
+    (Level.GOOD, "Tốt", "tot"),
+    (Level.COMPLETE, "Hoàn thành", "hoanthanh"),
+    (Level.INCOMPLETE, "Không hoàn thành", "khonghoanthanh"),
 )
 QUARTER_WORDS = frozenset({"quy", "q"})
 YES_WORDS = frozenset({"co", "co vi pham", "vi pham", "y", "yes"})

@@ -10,26 +10,19 @@ from __future__ import annotations
 
 import re
 
+from domain.errors import UserError
+from domain.figures import as_share
+from domain.messages import Choice
+from domain.periods import period_label, review_period
+from domain.review import LEVEL_HINT, LEVEL_MAX_WORDS, Quota, level_from_words, parse_level
+from domain.text import fold, whole_number
+from domain.vocabulary import Level, Stage
 from handlers.context import Audience, Ctx
 from handlers.rating_text import STAGE_NAMES, code, level_choices, level_text, self_line, split_period_word
 from handlers.registry import Command
-from handlers.types import Choice
 from storage import assessments, org, roster, unit_settings
-from storage.assessments import CELL_PROPOSED, EXCELLENT, FINAL, GOOD, SELF, Assessment
+from storage.assessments import Assessment
 from storage.roster import CellRef, Entry
-from storage.rules import (
-    LEVEL_HINT,
-    LEVEL_MAX_WORDS,
-    Quota,
-    RuleError,
-    as_share,
-    level_from_words,
-    parse_level,
-    period_label,
-    review_period,
-    whole_number,
-)
-from storage.textkey import fold
 
 ALL_WORDS = frozenset({"tatca", "tat ca", "all"})
 _SCORE = re.compile(r"[+-]?[0-9]+")
@@ -54,25 +47,25 @@ def split_who_level(text: str) -> tuple[str, str | None]:
 
 def _status(stages: dict[str, Assessment]) -> str:
     """One member's ratings in a list line."""
-    own = stages.get(SELF)
+    own = stages.get(Stage.SELF)
     parts = [f"tự đánh giá {(own.general_score or 0) + (own.task_score or 0)} điểm ({code(own.level)})"
              if own else "chưa tự đánh giá"]
-    if CELL_PROPOSED in stages:
-        parts.append(f"chi bộ đề xuất {code(stages[CELL_PROPOSED].level)}")
-    if FINAL in stages:
-        parts.append(f"cấp ủy quyết định {code(stages[FINAL].level)}")
+    if Stage.CELL_PROPOSED in stages:
+        parts.append(f"chi bộ đề xuất {code(stages[Stage.CELL_PROPOSED].level)}")
+    if Stage.FINAL in stages:
+        parts.append(f"cấp ủy quyết định {code(stages[Stage.FINAL].level)}")
     return "; ".join(parts)
 
 
 def _detail(entry: Entry, stages: dict[str, Assessment], period: str) -> list[str]:
-    own = stages.get(SELF)
+    own = stages.get(Stage.SELF)
     lines = [f"{entry.number}. {entry.full_name} — {period_label(period)}"]
     if own is None:
         lines.append("Tự đánh giá: chưa có")
     else:
         lines.append(f"Tự đánh giá: {self_line(own)}")
         lines.append(f"Tự nhận xét: {own.review or '(không có)'}")
-    for stage in (CELL_PROPOSED, FINAL):
+    for stage in (Stage.CELL_PROPOSED, Stage.FINAL):
         rating = stages.get(stage)
         lines.append(f"{STAGE_NAMES[stage].capitalize()}: {level_text(rating.level) if rating else 'chưa có'}")
     return lines
@@ -94,7 +87,7 @@ def _pick(ctx: Ctx, members: list[Entry], who: str, where: str, again: str) -> E
 def _level_or_reply(ctx: Ctx, text: str, example: str) -> tuple[str, int | None] | None:
     try:
         return parse_level(text)
-    except RuleError as error:
+    except UserError as error:
         ctx.reply(f"{error}\nVí dụ: {example}. Chưa lưu gì.")
         return None
 
@@ -103,7 +96,7 @@ async def _quota_warning(ctx: Ctx, setting_unit: int, cell_ids: list[int], perio
                          scope: str) -> str | None:
     counts = await assessments.level_counts(ctx.session, cell_ids, period, stage)
     share = as_share(await unit_settings.get(ctx.session, setting_unit, "excellent_quota"))
-    quota = Quota(counts[EXCELLENT], counts[GOOD], share)
+    quota = Quota(counts[Level.EXCELLENT], counts[Level.GOOD], share)
     if quota.within:
         return None
     return (f"Cảnh báo định mức xuất sắc ({scope}): {quota.figures()}. "
@@ -167,13 +160,13 @@ async def propose(ctx: Ctx, args: str) -> None:
     if chosen is None:
         return
     entry, stages, level, score = chosen
-    if FINAL in stages:
+    if Stage.FINAL in stages:
         ctx.reply(f"Cấp ủy đã quyết định mức {period_label(period)} của {entry.full_name}: "
-                  f"{level_text(stages[FINAL].level)}. Chi bộ không đổi đề xuất được nữa.")
+                  f"{level_text(stages[Stage.FINAL].level)}. Chi bộ không đổi đề xuất được nữa.")
         return
     old = await assessments.record(
         ctx.session, member_id=entry.member_id, cell_id=entry.cell_id, period=period, year=year,
-        stage=CELL_PROPOSED, level=level, by=ctx.member_id, now=ctx.now,
+        stage=Stage.CELL_PROPOSED, level=level, by=ctx.member_id, now=ctx.now,
     )
     scored = f", theo {score} điểm" if score is not None else ""
     text = f"Chi bộ đề xuất {period_label(period)}: {entry.number}. {entry.full_name} — {level_text(level)}{scored}."
@@ -181,9 +174,9 @@ async def propose(ctx: Ctx, args: str) -> None:
         text += f" Đề xuất trước: {code(old)}."
     elif old == level:
         text += " (Không đổi so với đề xuất trước.)"
-    if SELF not in stages:
+    if Stage.SELF not in stages:
         text += "\nLưu ý: đồng chí này chưa tự đánh giá."
-    warning = await _quota_warning(ctx, entry.cell_id, [entry.cell_id], period, CELL_PROPOSED,
+    warning = await _quota_warning(ctx, entry.cell_id, [entry.cell_id], period, Stage.CELL_PROPOSED,
                                    f"đề xuất của {names[entry.cell_id]}")
     if warning:
         text += "\n" + warning
@@ -201,12 +194,13 @@ async def _propose_list(ctx: Ctx, cells: list[int], members: list[Entry], names:
         for entry in own:
             stages = ratings.get(entry.member_id, {})
             lines.append(f"{entry.number}. {entry.full_name}: {_status(stages)}")
-            if CELL_PROPOSED not in stages and len(choices) < MAX_CHOICES:
+            if Stage.CELL_PROPOSED not in stages and len(choices) < MAX_CHOICES:
                 choices.append(Choice(f"{entry.number}. {entry.full_name}", f"{command} {entry.number}"))
-        selfs = sum(1 for e in own if SELF in ratings.get(e.member_id, {}))
-        proposed = sum(1 for e in own if CELL_PROPOSED in ratings.get(e.member_id, {}))
+        selfs = sum(1 for e in own if Stage.SELF in ratings.get(e.member_id, {}))
+        proposed = sum(1 for e in own if Stage.CELL_PROPOSED in ratings.get(e.member_id, {}))
         lines.append(f"Đã tự đánh giá: {selfs}/{len(own)}; chi bộ đã đề xuất: {proposed}/{len(own)}.")
-        warning = await _quota_warning(ctx, cell_id, [cell_id], period, CELL_PROPOSED, f"đề xuất của {names[cell_id]}")
+        warning = await _quota_warning(ctx, cell_id, [cell_id], period, Stage.CELL_PROPOSED,
+            f"đề xuất của {names[cell_id]}")
         if warning:
             lines.append(warning)
     lines.append(f"Gõ {command} <số> <mức>, ví dụ: {command} 2 tot. Mức: {LEVEL_HINT}.")
@@ -246,14 +240,14 @@ async def decide(ctx: Ctx, args: str) -> None:
     entry, stages, level, score = chosen
     old = await assessments.record(
         ctx.session, member_id=entry.member_id, cell_id=entry.cell_id, period=period, year=year,
-        stage=FINAL, level=level, by=ctx.member_id, now=ctx.now,
+        stage=Stage.FINAL, level=level, by=ctx.member_id, now=ctx.now,
     )
     scored = f", theo {score} điểm" if score is not None else ""
     text = (f"Cấp ủy quyết định {period_label(period)}: {entry.full_name} ({cell.name}) — "
             f"{level_text(level)}{scored}.")
     if old is not None and old != level:
         text += f" Quyết định trước: {code(old)}."
-    proposal = stages.get(CELL_PROPOSED)
+    proposal = stages.get(Stage.CELL_PROPOSED)
     if proposal is None:
         text += "\nLưu ý: chi bộ chưa đề xuất mức cho đồng chí này."
     elif proposal.level != level:
@@ -267,7 +261,7 @@ async def decide(ctx: Ctx, args: str) -> None:
 async def _committee_warning(ctx: Ctx, cells: list[CellRef], cell: CellRef, period: str) -> str | None:
     """The quota over the committee's final decisions (the grassroots organisation as a whole)."""
     same = [c.cell_id for c in cells if c.committee_id == cell.committee_id]
-    return await _quota_warning(ctx, cell.committee_id, same, period, FINAL, "quyết định của đảng bộ")
+    return await _quota_warning(ctx, cell.committee_id, same, period, Stage.FINAL, "quyết định của đảng bộ")
 
 
 async def _cell_list(ctx: Ctx, cells: list[CellRef], period: str, command: str) -> None:
@@ -281,8 +275,8 @@ async def _cell_list(ctx: Ctx, cells: list[CellRef], period: str, command: str) 
     for cell in cells:
         got = counts.get(cell.cell_id, {})
         lines.append(f"{cell.number}. {cell.name}: {sizes.get(cell.cell_id, 0)} đảng viên; "
-                     f"tự đánh giá {got.get(SELF, 0)}; chi bộ đề xuất {got.get(CELL_PROPOSED, 0)}; "
-                     f"cấp ủy quyết định {got.get(FINAL, 0)}")
+                     f"tự đánh giá {got.get(Stage.SELF, 0)}; chi bộ đề xuất {got.get(Stage.CELL_PROPOSED, 0)}; "
+                     f"cấp ủy quyết định {got.get(Stage.FINAL, 0)}")
     lines.append(f"Gõ {command} <số chi bộ> để xem từng đảng viên, {command} <số chi bộ> tatca "
                  "để quyết định theo đề xuất của chi bộ. Hoặc chọn một chi bộ:")
     ctx.reply("\n".join(lines), [Choice(c.name, f"{command} {c.number}") for c in cells[:MAX_CHOICES]])
@@ -305,7 +299,7 @@ async def _confirm_all(ctx: Ctx, cell: CellRef, members: list[Entry], period: st
     kept: list[str] = []
     for entry in members:
         stages = ratings.get(entry.member_id, {})
-        proposal, final = stages.get(CELL_PROPOSED), stages.get(FINAL)
+        proposal, final = stages.get(Stage.CELL_PROPOSED), stages.get(Stage.FINAL)
         if proposal is None:
             missing.append(f"{entry.number}. {entry.full_name}")
         elif final is not None and final.level != proposal.level:
@@ -313,7 +307,7 @@ async def _confirm_all(ctx: Ctx, cell: CellRef, members: list[Entry], period: st
         elif final is None:
             await assessments.record(
                 ctx.session, member_id=entry.member_id, cell_id=entry.cell_id, period=period, year=year,
-                stage=FINAL, level=proposal.level, by=ctx.member_id, now=ctx.now,
+                stage=Stage.FINAL, level=proposal.level, by=ctx.member_id, now=ctx.now,
             )
             decided.append(f"{entry.number}. {entry.full_name}: {level_text(proposal.level)}")
     if decided:

@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
 
+from domain.text import fold
 from handlers.context import Audience, Ctx
-from storage.textkey import fold
 
 CommandRun = Callable[[Ctx, str], Awaitable[None]]
 FlowRun = Callable[[Ctx, str], Awaitable[None]]

@@ -11,14 +11,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from domain.dates import looks_like_date, parse_done_on
+from domain.errors import UserError
+from domain.figures import thousands
+from domain.messages import Choice
+from domain.text import fold, whole_number
+from domain.vocabulary import REPORT_KINDS
 from handlers import texts
 from handlers.context import Audience, Ctx
 from handlers.registry import Command
-from handlers.types import Choice
 from storage import reports
-from storage.reports import KIND_NAMES, PHOTO_MAX, PHOTO_WINDOW, REPORT_KINDS, TEXT_MAX
-from storage.rules import RuleError, looks_like_date, parse_done_on, thousands, whole_number
-from storage.textkey import fold
+from storage.reports import KIND_NAMES, PHOTO_MAX, PHOTO_WINDOW, TEXT_MAX
 
 FLOW = "report"
 EXAMPLE = "/baocao 2 Vận động 5 hộ đóng góp làm đường"
@@ -44,12 +47,12 @@ def _kind(word: str) -> str | None:
 
 
 def _text(raw: str) -> str:
-    """The activity as typed, or a `RuleError` saying what to type."""
+    """The activity as typed, or a `UserError` saying what to type."""
     text = raw.strip()
     if not text:
-        raise RuleError(f"Nội dung báo cáo không được để trống. Gõ việc đã làm, ví dụ: {EXAMPLE}")
+        raise UserError(f"Nội dung báo cáo không được để trống. Gõ việc đã làm, ví dụ: {EXAMPLE}")
     if len(text) > TEXT_MAX:
-        raise RuleError(f"Nội dung báo cáo dài {thousands(len(text))} ký tự, tối đa {thousands(TEXT_MAX)} ký tự. "
+        raise UserError(f"Nội dung báo cáo dài {thousands(len(text))} ký tự, tối đa {thousands(TEXT_MAX)} ký tự. "
                         "Vui lòng rút gọn rồi gửi lại.")
     return text
 
@@ -57,7 +60,7 @@ def _text(raw: str) -> str:
 def _photo(ctx: Ctx) -> str | None:
     photo = ctx.incoming.photo
     if photo is not None and len(photo) > PHOTO_MAX:
-        raise RuleError("Liên kết ảnh dài quá nên không lưu được. Vui lòng gửi ảnh khác hoặc báo cáo không kèm ảnh.")
+        raise UserError("Liên kết ảnh dài quá nên không lưu được. Vui lòng gửi ảnh khác hoặc báo cáo không kèm ảnh.")
     return photo
 
 
@@ -78,7 +81,7 @@ async def report(ctx: Ctx, args: str) -> None:
         return
     try:
         photo = _photo(ctx)
-    except RuleError as error:
+    except UserError as error:
         ctx.reply(str(error))
         return
     kind_word, rest = _first_word(args)
@@ -99,7 +102,7 @@ async def report(ctx: Ctx, args: str) -> None:
             done_on, text = parse_done_on(first, _today(ctx)), _text(after)
         else:
             done_on, text = _today(ctx), _text(rest)
-    except RuleError as error:
+    except UserError as error:
         ctx.reply(f"{error}\nChưa lưu báo cáo.")
         return
     await _save(ctx, kind, text, done_on, photo)
@@ -127,7 +130,7 @@ async def _flow(ctx: Ctx, text: str) -> None:
     if ctx.incoming.photo:
         try:
             data["photo"] = _photo(ctx)
-        except RuleError as error:
+        except UserError as error:
             ctx.ask(str(error), FLOW, ctx.conversation.step or "kind", data)
             return
     step = ctx.conversation.step
@@ -146,7 +149,7 @@ async def _flow(ctx: Ctx, text: str) -> None:
             return
         try:
             data["text"] = _text(text)
-        except RuleError as error:
+        except UserError as error:
             ctx.ask(str(error), FLOW, "text", data)
             return
         _ask_date(ctx, data)
@@ -156,7 +159,7 @@ async def _flow(ctx: Ctx, text: str) -> None:
             return
         try:
             done_on = parse_done_on(text, _today(ctx))
-        except RuleError as error:
+        except UserError as error:
             _ask_date(ctx, data, f"{error}\n")
             return
         ctx.finish()
@@ -189,7 +192,7 @@ async def photo_after(ctx: Ctx) -> None:
         return
     try:
         photo = _photo(ctx)
-    except RuleError as error:
+    except UserError as error:
         ctx.reply(str(error))
         return
     assert photo is not None

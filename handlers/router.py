@@ -13,16 +13,17 @@ from datetime import datetime
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.errors import UserError
+from domain.messages import Address, Incoming, Outgoing, PlatformCaps
+from domain.text import fold, whole_number
 from handlers import texts
 from handlers.context import ConversationState, Ctx, HandlerSettings
 from handlers.registry import Catalog
-from handlers.types import Address, Incoming, Outgoing, PlatformCaps
 from storage import accounts
 from storage.db import Database
-from storage.rules import whole_number
 from storage.tables import ProcessedUpdate
-from storage.textkey import fold
 
 log = logging.getLogger(__name__)
 _PROCESSED = ProcessedUpdate.__table__  # type: ignore[attr-defined]
@@ -59,10 +60,25 @@ class Router:
             state = ConversationState(**loaded.conversation) if loaded.conversation else ConversationState()
             ctx = Ctx(session, incoming, caps, now, self.settings, loaded.account, state, self.catalog)
             text = _choice_value(incoming.text.strip(), state)
-            await self._dispatch(ctx, text)
+            try:
+                await self._dispatch(ctx, text)
+            except UserError as error:
+                # What the person typed breaks a rule: nothing of this message is kept but the
+                # mark that it was handled; the conversation stays where it was.
+                await session.rollback()
+                await self._mark(session, incoming, now)
+                await session.commit()
+                return [Outgoing(_address(incoming), texts.reply(str(error)))]
             await self._remember(ctx, existed=loaded.has_conversation_row)
             await session.commit()
             return ctx.out
+
+    @staticmethod
+    async def _mark(session: AsyncSession, incoming: Incoming, now: datetime) -> None:
+        if incoming.update_key is not None:
+            await session.exec(insert(_PROCESSED).values(
+                platform=incoming.platform, update_key=incoming.update_key[:96], at=now
+            ))
 
     async def _dispatch(self, ctx: Ctx, text: str) -> None:
         if text.startswith("/"):

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.errors import UserError
+from domain.figures import thousands
+from domain.messages import Choice
+from domain.periods import period_label, review_period
+from domain.review import GENERAL_MAX, TASK_MAX, parse_score
+from domain.text import fold
+from domain.vocabulary import Stage
 from handlers.context import Audience, Ctx
 from handlers.rating_text import NO_WORDS, YES_WORDS, implied, level_text, score_line, split_period_word
 from handlers.registry import Command
-from handlers.types import Choice
 from storage import assessments
-from storage.assessments import CELL_PROPOSED, SELF
-from storage.rules import GENERAL_MAX, TASK_MAX, RuleError, parse_score, period_label, review_period, thousands
-from storage.textkey import fold
 
 FLOW = "assess"
 REVIEW_MAX = 2000
@@ -32,11 +35,11 @@ NO_CELL = "Đồng chí chưa sinh hoạt ở chi bộ nào nên chưa tự đá
 def _review(raw: str) -> str:
     text = raw.strip()
     if not text:
-        raise RuleError("Bản tự nhận xét không được để trống: ghi ưu điểm, khuyết điểm, hướng khắc phục. "
+        raise UserError("Bản tự nhận xét không được để trống: ghi ưu điểm, khuyết điểm, hướng khắc phục. "
                         "Ví dụ: Ưu điểm: hoàn thành nhiệm vụ được giao; Khuyết điểm: còn chậm báo cáo; "
                         "Hướng khắc phục: báo cáo đúng hạn.")
     if len(text) > REVIEW_MAX:
-        raise RuleError(f"Bản tự nhận xét dài {thousands(len(text))} ký tự, tối đa {thousands(REVIEW_MAX)} ký tự. "
+        raise UserError(f"Bản tự nhận xét dài {thousands(len(text))} ký tự, tối đa {thousands(REVIEW_MAX)} ký tự. "
                         "Vui lòng rút gọn rồi gửi lại.")
     return text
 
@@ -44,9 +47,9 @@ def _review(raw: str) -> str:
 async def _locked(ctx: Ctx, period: str) -> bool:
     assert ctx.member_id is not None
     stages = await assessments.stages_of(ctx.session, ctx.member_id, period)
-    if CELL_PROPOSED in stages:
+    if Stage.CELL_PROPOSED in stages:
         ctx.reply(f"Chi bộ đã đề xuất mức xếp loại {period_label(period)} cho đồng chí: "
-                  f"{level_text(stages[CELL_PROPOSED].level)}. Bản tự đánh giá đã khóa, không sửa được nữa; "
+                  f"{level_text(stages[Stage.CELL_PROPOSED].level)}. Bản tự đánh giá đã khóa, không sửa được nữa; "
                   "có ý kiến thì đồng chí trao đổi với bí thư chi bộ.")
         return True
     return False
@@ -71,7 +74,7 @@ async def assess(ctx: Ctx, args: str) -> None:
             data["task"] = parse_score(parts[1], TASK_MAX, *TASK)
         if len(parts) > 2:
             data["review"] = _review(parts[2])
-    except RuleError as error:
+    except UserError as error:
         ctx.reply(f"{error}\nChưa lưu gì. Gõ /danhgia để tự đánh giá từng bước, hoặc một dòng: {ONE_LINE}")
         return
     if len(parts) == 1:
@@ -125,7 +128,7 @@ async def _flow(ctx: Ctx, text: str) -> None:
         elif step == "violation":
             answer = fold(text)
             if answer not in YES_WORDS | NO_WORDS:
-                raise RuleError("Trả lời «có» hoặc «không».")
+                raise UserError("Trả lời «có» hoặc «không».")
             data["violation"] = answer in YES_WORDS
             _ask_review(ctx, data)
         elif step == "review":
@@ -133,10 +136,10 @@ async def _flow(ctx: Ctx, text: str) -> None:
             _ask_confirm(ctx, data)
         elif step == "confirm":
             if fold(text) not in SAVE_WORDS:
-                raise RuleError("Chọn «Lưu» để lưu, hoặc gõ /huy để bỏ.")
+                raise UserError("Chọn «Lưu» để lưu, hoặc gõ /huy để bỏ.")
             ctx.finish()
             await _save(ctx, data, one_line=False)
-    except RuleError as error:
+    except UserError as error:
         ask = {"general": _ask_general, "task": _ask_task, "violation": _ask_violation,
                "review": _ask_review, "confirm": _ask_confirm}[step or "general"]
         ask(ctx, data, f"{error}\n")
@@ -151,7 +154,7 @@ async def _save(ctx: Ctx, data: dict[str, Any], *, one_line: bool) -> None:
     scores = assessments.Scores(data["general"], data["task"], data["violation"], data["review"])
     old = await assessments.record(
         ctx.session, member_id=ctx.member_id, cell_id=ctx.account.cell_id, period=period, year=data["year"],
-        stage=SELF, level=level, by=ctx.member_id, now=ctx.now, scores=scores,
+        stage=Stage.SELF, level=level, by=ctx.member_id, now=ctx.now, scores=scores,
     )
     replaced = " (thay bản trước)" if old is not None else ""
     text = (f"Đã lưu bản tự đánh giá {period_label(period)}{replaced}: "

@@ -15,14 +15,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain import periods, review
+from domain.periods import Period, PeriodError
+from domain.vocabulary import LEVELS, STAGES
 from handlers import chart, summary_text
 from handlers.context import Audience, Ctx
 from handlers.registry import Command
 from handlers.summary_scope import Scope, ScopeError, resolve
 from handlers.summary_text import STAGE_NAMES, Header, Section, Targets
-from storage import periods, rules
-from storage.assessments import LEVELS, STAGES
-from storage.periods import Period, PeriodError
 from storage.summary import Tally, chart_window, combine, tallies
 from storage.summary_names import CellNames, cell_names
 
@@ -96,7 +96,7 @@ def chart_data(name: str, total: Tally, period: Period, today: date) -> chart.Ch
         title=f"{name} — {period.label}",
         months=tuple((f"{m:%m/%y}", *total.months.get(m, (0, 0))) for m in months),
         ratings_title=f"Xếp loại {period.review_label}",
-        levels=tuple(rules.LEVEL_CODES[level] for level in LEVELS),
+        levels=tuple(review.LEVEL_CODES[level] for level in LEVELS),
         stages=tuple((STAGE_NAMES[stage], tuple(total.ratings.get(stage, {}).get(level, 0) for level in LEVELS))
                      for stage in STAGES),
     )

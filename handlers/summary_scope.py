@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 from sqlmodel import col, or_, select
 
+from domain.messages import Choice
+from domain.periods import EXAMPLES, Period
+from domain.text import fold
+from domain.vocabulary import UnitKind
 from handlers.context import Ctx
-from handlers.types import Choice
 from storage import org
-from storage.periods import EXAMPLES, Period
-from storage.tables import CELL, COMMITTEE, OrgUnit
-from storage.textkey import fold
+from storage.tables import OrgUnit
 
 CHOICE_BYTES = 64  # a choice's value is sent back as typed text: Telegram's callback_data limit
 CELL_WORDS = "chi bo "
@@ -32,7 +33,7 @@ class Scope:
 
     @property
     def is_committee(self) -> bool:
-        return self.unit.kind == COMMITTEE
+        return self.unit.kind == UnitKind.COMMITTEE
 
 
 class ScopeError(Exception):
@@ -58,7 +59,7 @@ async def resolve(ctx: Ctx, name: str, command: str, period: Period) -> list[Sco
     if leader_ids:
         conditions.append(col(OrgUnit.id).in_(leader_ids))
     visible = list((await ctx.session.exec(
-        select(OrgUnit).where(OrgUnit.kind == CELL, or_(*conditions)).order_by(OrgUnit.name_key)
+        select(OrgUnit).where(OrgUnit.kind == UnitKind.CELL, or_(*conditions)).order_by(OrgUnit.name_key)
     )).all())
     found = match_cells(visible, name)
     if len(found) == 1:

@@ -2,7 +2,7 @@
 
 A `Figure` keeps its numbers (part, whole) beside the words shown, so the workbook's summary
 sheet writes the very figures the message shows. Every percentage goes through
-`rules.fraction` ("24/26 = 92%", or "chưa có dữ liệu" when there is nothing to divide by).
+`figures.fraction` ("24/26 = 92%", or "chưa có dữ liệu" when there is nothing to divide by).
 Name lists are wrapped into lines of bounded length: a messenger splits long messages at line
 boundaries, and no line of ours is ever long enough to be cut.
 """
@@ -16,20 +16,21 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain import figures, review
+from domain.membership import admissions_needed
+from domain.periods import Period
+from domain.vocabulary import LEVELS, REPORT_KINDS, STAGES, Level, MeetingKind, Stage, Status
 from handlers import rating_text
-from storage import rules, unit_settings
-from storage.assessments import EXCELLENT, GOOD, LEVELS, SELF, STAGES
-from storage.meetings import COMBINED, REGULAR, THEMATIC
-from storage.periods import Period
-from storage.reports import KIND_NAMES, REPORT_KINDS
+from storage import unit_settings
+from storage.reports import KIND_NAMES
 from storage.summary import MeetingTally, Tally
 from storage.summary_names import CellNames
-from storage.tables import EXEMPT, OFFICIAL, PROBATIONARY
 
 NAMES_LINE = 300  # characters of names per line: far below any platform's message limit
 STAGE_NAMES = {stage: name[:1].upper() + name[1:] for stage, name in rating_text.STAGE_NAMES.items()}
-MEETING_KINDS = {REGULAR: "thường kỳ", THEMATIC: "chuyên đề", COMBINED: "thường kỳ và chuyên đề"}
-STATUS_NAMES = {OFFICIAL: "chính thức", PROBATIONARY: "dự bị", EXEMPT: "miễn sinh hoạt"}
+MEETING_KINDS = {MeetingKind.REGULAR: "thường kỳ", MeetingKind.THEMATIC: "chuyên đề",
+    MeetingKind.COMBINED: "thường kỳ và chuyên đề"}
+STATUS_NAMES = {Status.OFFICIAL: "chính thức", Status.PROBATIONARY: "dự bị", Status.EXEMPT: "miễn sinh hoạt"}
 REACHED = "đạt"
 NOT_REACHED = "chưa đạt"
 
@@ -49,9 +50,9 @@ class Targets:
 
 async def targets_for(session: AsyncSession, unit_id: int) -> Targets:
     return Targets(
-        rules.as_share(await unit_settings.get(session, unit_id, "good_or_better_target")),
-        rules.as_share(await unit_settings.get(session, unit_id, "admission_target")),
-        rules.as_share(await unit_settings.get(session, unit_id, "excellent_quota")),
+        figures.as_share(await unit_settings.get(session, unit_id, "good_or_better_target")),
+        figures.as_share(await unit_settings.get(session, unit_id, "admission_target")),
+        figures.as_share(await unit_settings.get(session, unit_id, "excellent_quota")),
     )
 
 
@@ -82,7 +83,7 @@ class Section:
         self.figures.append(Figure(label, text, part, whole, tuple(names), bullet))
 
     def ratio(self, label: str, part: int, whole: int, after: str = "") -> None:
-        self.add(label, rules.fraction(part, whole) + after, part, whole)
+        self.add(label, figures.fraction(part, whole) + after, part, whole)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +100,8 @@ def header(unit_name: str, period: Period, context: str, now: datetime) -> Heade
 
 def membership(t: Tally, admitted: list[str] | None) -> Section:
     section = Section("ĐẢNG VIÊN")
-    section.add("Đảng số", f"{t.total} (chính thức {t.count(OFFICIAL)}, dự bị {t.count(PROBATIONARY)}, "
-                f"miễn sinh hoạt {t.count(EXEMPT)})", t.total)
+    section.add("Đảng số", f"{t.total} (chính thức {t.count(Status.OFFICIAL)}, dự bị {t.count(Status.PROBATIONARY)}, "
+                f"miễn sinh hoạt {t.count(Status.EXEMPT)})", t.total)
     if admitted:
         section.add("Kết nạp trong kỳ", str(t.admitted_in_period), t.admitted_in_period, names=admitted)
     else:
@@ -129,7 +130,7 @@ def _meeting_label(meeting: MeetingTally, tz: Any) -> str:
 
 def _meeting_text(meeting: MeetingTally) -> str:
     verdict = "đạt chất lượng" if meeting.good else "chưa đạt chất lượng"
-    return (f"có mặt {rules.fraction(meeting.present, meeting.expected)}; vắng có lý do {meeting.excused}, "
+    return (f"có mặt {figures.fraction(meeting.present, meeting.expected)}; vắng có lý do {meeting.excused}, "
             f"vắng không lý do {meeting.absent}; {verdict}")
 
 
@@ -147,10 +148,10 @@ def reports(t: Tally, not_reported: list[str] | None) -> Section:
 def ratings(t: Tally, targets: Targets, period: Period, not_rated: list[str] | None, *, committee: bool) -> Section:
     title = f"ĐÁNH GIÁ, XẾP LOẠI {period.review_label.upper()}"
     section = Section(title + (" (mỗi chi bộ tính ở bước mới nhất đã có)" if committee else ""))
-    section.ratio("Đã tự đánh giá", t.rated(SELF), t.expected_members)
+    section.ratio("Đã tự đánh giá", t.rated(Stage.SELF), t.expected_members)
     for stage in STAGES:
         levels = t.ratings.get(stage, {})
-        section.add(STAGE_NAMES[stage], levels_text(levels) if levels else rules.NO_DATA, sum(levels.values()))
+        section.add(STAGE_NAMES[stage], levels_text(levels) if levels else figures.NO_DATA, sum(levels.values()))
     if not t.latest_rated:
         return section
     stage_note = "" if committee or t.latest_stage is None else f" (theo bước {STAGE_NAMES[t.latest_stage].lower()})"
@@ -159,16 +160,16 @@ def ratings(t: Tally, targets: Targets, period: Period, not_rated: list[str] | N
                   f"; chỉ tiêu {targets.good_or_better_text}: {verdict}")
     if not_rated:
         section.add("Chưa được xếp loại ở bước này", names=not_rated)
-    quota = rules.Quota(t.latest.get(EXCELLENT, 0), t.latest.get(GOOD, 0), targets.excellent_quota)
+    quota = review.Quota(t.latest.get(Level.EXCELLENT, 0), t.latest.get(Level.GOOD, 0), targets.excellent_quota)
     within = "trong định mức" if quota.within else "VƯỢT định mức (chỉ cảnh báo, không tự sửa xếp loại)"
     section.add("Xuất sắc trên số hoàn thành tốt trở lên",
-                f"{rules.fraction(quota.excellent, quota.base)} ({quota.good} tốt + {quota.excellent} xuất sắc); "
+                f"{quota.figures()}; "
                 f"định mức dưới {share_text(targets.excellent_quota)}: {within}", quota.excellent, quota.base)
     return section
 
 
 def levels_text(levels: dict[str, int]) -> str:
-    return ", ".join(f"{rules.LEVEL_CODES[level]} {levels.get(level, 0)}" for level in LEVELS)
+    return ", ".join(f"{review.LEVEL_CODES[level]} {levels.get(level, 0)}" for level in LEVELS)
 
 
 def warnings(t: Tally, names: CellNames | None, year: int, today: date) -> Section:
@@ -201,10 +202,10 @@ def development(t: Tally, targets: Targets, year: int) -> Section:
     section = Section(f"PHÁT TRIỂN ĐẢNG VIÊN NĂM {year}")
     target = share_text(targets.admission)
     if not t.members_at_year_start:
-        section.add("Kết nạp", f"{t.admitted_in_year} người; {rules.NO_DATA} về đảng viên ngày 31/12/{year - 1} "
+        section.add("Kết nạp", f"{t.admitted_in_year} người; {figures.NO_DATA} về đảng viên ngày 31/12/{year - 1} "
                     f"để tính chỉ tiêu {target}", t.admitted_in_year, 0)
         return section
-    needed = rules.admissions_needed(t.members_at_year_start, targets.admission)
+    needed = admissions_needed(t.members_at_year_start, targets.admission)
     verdict = REACHED if t.admitted_in_year >= needed else NOT_REACHED
     section.ratio("Kết nạp", t.admitted_in_year, t.members_at_year_start,
                   f" số đảng viên ngày 31/12/{year - 1}; chỉ tiêu {target} (ít nhất {needed} người): {verdict}")
@@ -215,8 +216,8 @@ def cell_lines(cells: list[Tally]) -> Section:
     """One line per cell, the weakest first: lowest attendance, then lowest reporting (no data first)."""
     section = Section("CÁC CHI BỘ (yếu trước: dự họp thấp, rồi báo cáo thấp)")
     for number, cell in enumerate(weakest_first(cells), 1):
-        attendance = rules.fraction(cell.present, cell.expected)
-        reporting = rules.fraction(cell.reporters, cell.expected_members)
+        attendance = figures.fraction(cell.present, cell.expected)
+        reporting = figures.fraction(cell.reporters, cell.expected_members)
         section.add(f"{number}. {cell.name}", f"{cell.total} đảng viên; dự họp {attendance}; báo cáo {reporting}",
                     bullet=False)
     return section

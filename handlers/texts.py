@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from domain.messages import PlatformCaps, Reply
 from handlers.context import Audience
-from handlers.types import PlatformCaps, Reply
 
 INTERNAL_ERROR = "Xin lỗi, hệ thống vừa gặp lỗi nên chưa lưu được yêu cầu của đồng chí. Vui lòng thử lại sau ít phút."
 UNKNOWN_COMMAND = "Không có lệnh {command}. Gõ /trogiup để xem các lệnh đồng chí dùng được."

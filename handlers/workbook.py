@@ -22,19 +22,18 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain import review
+from domain.vocabulary import Presence, Stage, Status
 from handlers.summary import Built
 from handlers.summary_text import MEETING_KINDS, STAGE_NAMES, STATUS_NAMES, weakest_first
-from storage import export_rows, rules
-from storage.assessments import CELL_PROPOSED, FINAL, SELF
-from storage.meetings import ABSENT, EXCUSED, PRESENT
+from storage import export_rows
 from storage.reports import KIND_NAMES
-from storage.tables import EXEMPT, OFFICIAL, PROBATIONARY
 
 Progress = Callable[[int, int], None]  # (rows written, rows in all)
 
 DATE_FORMAT = "DD/MM/YYYY"
 PERCENT_FORMAT = "0%"
-ATTENDANCE_NAMES = {PRESENT: "Có mặt", EXCUSED: "Vắng có lý do", ABSENT: "Vắng không lý do"}
+ATTENDANCE_NAMES = {Presence.PRESENT: "Có mặt", Presence.EXCUSED: "Vắng có lý do", Presence.ABSENT: "Vắng không lý do"}
 SUMMARY = "Tổng hợp"
 CELLS = "Các chi bộ"
 MEMBERS = "Đảng viên"
@@ -49,8 +48,9 @@ MEMBER_HEADERS = ("STT", "Chi bộ", "Họ và tên", "Tình trạng", "Ngày v�
                   "Số báo cáo trong kỳ", "Có mặt", "Vắng có lý do", "Vắng không lý do", "Đã kết nối bot")
 REPORT_HEADERS = ("STT", "Chi bộ", "Ngày", "Họ và tên", "Loại hoạt động", "Nội dung")
 ATTENDANCE_HEADERS = ("STT", "Chi bộ", "Ngày họp", "Giờ", "Loại buổi", "Họ và tên", "Điểm danh", "Lý do")
-RATING_HEADERS = ("STT", "Chi bộ", "Họ và tên", "Tình trạng", "Kỳ", STAGE_NAMES[SELF], STAGE_NAMES[CELL_PROPOSED],
-                  STAGE_NAMES[FINAL])
+RATING_HEADERS = ("STT", "Chi bộ", "Họ và tên", "Tình trạng", "Kỳ", STAGE_NAMES[Stage.SELF],
+    STAGE_NAMES[Stage.CELL_PROPOSED],
+                  STAGE_NAMES[Stage.FINAL])
 WIDTHS = {"STT": 6, "Chi bộ": 26, "Họ và tên": 26, "Nội dung": 60, "Mục": 34, "Chỉ tiêu": 48, "Diễn giải": 70}
 _BOLD = Font(bold=True)
 
@@ -143,7 +143,7 @@ async def write(session: AsyncSession, built: Built, path: Path, tz: ZoneInfo,
 
 
 def _level(level: str | None) -> str | None:
-    return rules.LEVEL_NAMES.get(level, level) if level else None
+    return review.LEVEL_NAMES.get(level, level) if level else None
 
 
 def _status(status: str) -> str:
@@ -170,7 +170,8 @@ def _cells_sheet(book: Workbook, built: Built) -> None:
     for number, cell in enumerate(weakest_first(built.cells), 1):
         stage = STAGE_NAMES.get(cell.latest_stage or "", "")
         sheet.append((
-            number, cell.name, cell.total, cell.count(OFFICIAL), cell.count(PROBATIONARY), cell.count(EXEMPT),
+            number, cell.name, cell.total, cell.count(Status.OFFICIAL), cell.count(Status.PROBATIONARY),
+                cell.count(Status.EXEMPT),
             len(cell.meetings), cell.present, cell.expected, ratio(cell.present, cell.expected),
             cell.reporters, cell.expected_members, ratio(cell.reporters, cell.expected_members), cell.report_count,
             cell.good_or_better, cell.latest_rated, stage,

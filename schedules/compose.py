@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.types import Reply
+from domain.messages import Reply
+from domain.vocabulary import MeetingStatus, Presence, Stage, Status
 from schedules import texts
 from storage import attendance, outbox
-from storage.assessments import SELF, Assessment
-from storage.meetings import CANCELLED, ENDED, EXCUSED, Attendance, Meeting, cell_members
-from storage.tables import EXEMPT, Member, OrgUnit
+from storage.assessments import Assessment
+from storage.meetings import Attendance, Meeting, cell_members
+from storage.tables import Member, OrgUnit
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +67,14 @@ class Composer:
     async def _concerned(self, session: AsyncSession, row: Any, meeting: Meeting, now: datetime
                          ) -> Attendance | Skip | None:
         """The recipient's answer, or why a message about this meeting no longer concerns them."""
-        if meeting.status == CANCELLED:
+        if meeting.status == MeetingStatus.CANCELLED:
             return Skip("the meeting was cancelled")
-        if meeting.status == ENDED or now >= meeting.starts_at + self.grace:
+        if meeting.status == MeetingStatus.ENDED or now >= meeting.starts_at + self.grace:
             return Skip("too late: the meeting has begun")
         member = await session.get(Member, row.member_id)
         if member is None or not member.active or member.cell_id != meeting.cell_id:
             return Skip("no longer a member of the cell")
-        if member.status == EXEMPT:
+        if member.status == Status.EXEMPT:
             return Skip("exempt from meetings")
         return (await session.exec(select(Attendance).where(
             Attendance.meeting_id == meeting.id, Attendance.member_id == row.member_id
@@ -87,7 +88,7 @@ class Composer:
         if isinstance(answer, Skip):
             return answer
         rsvp = answer.rsvp if answer is not None else None
-        if rsvp == EXCUSED:
+        if rsvp == Presence.EXCUSED:
             return Skip("excused from this meeting")
         if row.kind == outbox.LAST_CALL:
             return texts.last_call(meeting, rsvp, now, self.tz)
@@ -123,10 +124,10 @@ class Composer:
         if today > deadline:
             return Skip("too late: the deadline has passed")
         member = await session.get(Member, row.member_id)
-        if member is None or not member.active or member.status == EXEMPT:
+        if member is None or not member.active or member.status == Status.EXEMPT:
             return Skip("not expected to assess themselves")
         done = (await session.exec(select(Assessment.id).where(
-            Assessment.member_id == row.member_id, Assessment.period == str(year), Assessment.stage == SELF
+            Assessment.member_id == row.member_id, Assessment.period == str(year), Assessment.stage == Stage.SELF
         ))).first()
         if done is not None:
             return Skip("already assessed themselves")

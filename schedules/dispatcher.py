@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from handlers.types import Address, Reply, RetryLater, SendError, Unreachable
+from domain.messages import Address, Reply, RetryLater, SendError, Unreachable
 from schedules.compose import Composer, Skip
 from schedules.lease import DispatchLock
 from schedules.ratelimit import RateLimiter

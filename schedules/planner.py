@@ -23,19 +23,14 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain import dates
+from domain import meeting_rules as rules
+from domain.vocabulary import MeetingStatus, Stage, UnitKind
 from storage import attendance, outbox, unit_settings
-from storage import meeting_rules as rules
-from storage.assessments import SELF, Assessment
+from storage.assessments import Assessment
 from storage.db import Database
-from storage.meetings import (
-    SCHEDULED,
-    Meeting,
-    all_active_series,
-    ensure_series_meetings,
-    expected_members,
-    secretaries,
-)
-from storage.tables import CELL, OrgUnit
+from storage.meetings import Meeting, all_active_series, ensure_series_meetings, expected_members, secretaries
+from storage.tables import OrgUnit
 
 log = logging.getLogger(__name__)
 HORIZON = timedelta(days=rules.MAX_STEP_DAYS + 5)  # meetings this close get their reminders planned
@@ -76,7 +71,7 @@ class Planner:
 
     async def _meetings(self, session: AsyncSession, now: datetime) -> None:
         meetings = list((await session.exec(
-            select(Meeting).where(Meeting.status == SCHEDULED, Meeting.starts_at > now,
+            select(Meeting).where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at > now,
                                   Meeting.starts_at <= now + HORIZON).order_by(col(Meeting.starts_at))
         )).all())
         if not meetings:
@@ -120,7 +115,7 @@ class Planner:
     # -- deadlines ----------------------------------------------------------------------------------------
 
     async def _deadline_of(self, session: AsyncSession, cell_id: int, year: int) -> date | None:
-        found = rules.parse_day_month(str(await unit_settings.get(session, cell_id, "self_assessment_deadline")))
+        found = dates.parse_day_month(str(await unit_settings.get(session, cell_id, "self_assessment_deadline")))
         return rules.month_day(year, found[1], found[0]) if found else None
 
     async def _deadlines(self, session: AsyncSession, now: datetime) -> None:
@@ -129,7 +124,7 @@ class Planner:
             return
         self._deadlines_planned_at = now
         year = now.astimezone(self.tz).year
-        cells = (await session.exec(select(OrgUnit.id).where(OrgUnit.kind == CELL))).all()
+        cells = (await session.exec(select(OrgUnit.id).where(OrgUnit.kind == UnitKind.CELL))).all()
         new: list[outbox.New] = []
         for cell_id in cells:
             deadline = await self._deadline_of(session, int(cell_id), year)
@@ -140,7 +135,7 @@ class Planner:
                 continue
             people = await expected_members(session, int(cell_id))
             done = set((await session.exec(select(Assessment.member_id).where(
-                Assessment.period == str(year), Assessment.stage == SELF,
+                Assessment.period == str(year), Assessment.stage == Stage.SELF,
                 col(Assessment.member_id).in_([p.id for p in people]),
             ))).all())
             day_start = rules.local_start(deadline, time(0), self.tz)
@@ -167,7 +162,7 @@ class Planner:
 
     async def _unreachable(self, session: AsyncSession, now: datetime) -> int:
         meetings = {m.id: m for m in (await session.exec(
-            select(Meeting).where(Meeting.status == SCHEDULED, Meeting.starts_at > now,
+            select(Meeting).where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at > now,
                                   Meeting.starts_at <= now + HORIZON)
         )).all()}
         new: list[outbox.New] = []
@@ -192,14 +187,14 @@ class Planner:
         """Settle every meeting whose time is over; returns their numbers."""
         async with self.db.session() as session:
             started = (await session.exec(
-                select(Meeting.id).where(Meeting.status == SCHEDULED, Meeting.starts_at <= now)
+                select(Meeting.id).where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at <= now)
                 .order_by(col(Meeting.starts_at))
             )).all()
         ended = []
         for meeting_id in started:
             async with self.db.session() as session:
                 meeting = await session.get(Meeting, meeting_id)
-                if meeting is None or meeting.status != SCHEDULED or meeting.ends_at > now:
+                if meeting is None or meeting.status != MeetingStatus.SCHEDULED or meeting.ends_at > now:
                     continue
                 await attendance.finalize(session, meeting, now)
                 leaders = await secretaries(session, meeting.cell_id)
@@ -218,9 +213,9 @@ class Planner:
         """The next moment after `after` at which planning or settling has something new to do."""
         moments: list[datetime] = []
         async with self.db.session() as session:
-            for meeting in (await session.exec(select(Meeting).where(Meeting.status == SCHEDULED))).all():
+            for meeting in (await session.exec(select(Meeting).where(Meeting.status == MeetingStatus.SCHEDULED))).all():
                 moments += [meeting.starts_at, meeting.ends_at, meeting.starts_at - HORIZON]
-            cells = (await session.exec(select(OrgUnit.id).where(OrgUnit.kind == CELL))).all()
+            cells = (await session.exec(select(OrgUnit.id).where(OrgUnit.kind == UnitKind.CELL))).all()
             year = after.astimezone(self.tz).year
             for cell_id in cells:
                 for which in (year, year + 1):

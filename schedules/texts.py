@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from handlers.types import Choice, Reply
-from storage import meeting_rules as rules
-from storage.meetings import EXCUSED, YES, Meeting, title
-from storage.rules import fraction, percent
+from domain import meeting_rules as rules
+from domain.figures import fraction, percent
+from domain.messages import Choice, Reply
+from domain.vocabulary import Answer, Presence
+from storage.meetings import Meeting, title
 
 
 def answer_choices(meeting_id: int) -> tuple[Choice, ...]:
@@ -72,8 +73,8 @@ def last_call(meeting: Meeting, rsvp: str | None, now: datetime, tz: ZoneInfo) -
 
 def moved(meeting: Meeting, old_start: datetime, rsvp: str | None, tz: ZoneInfo) -> Reply:
     ask = {
-        YES: "Đồng chí đã báo tham dự; nếu giờ mới không dự được, chọn Xin vắng.",
-        EXCUSED: "Đồng chí đã xin vắng; nếu giờ mới dự được, chọn Tham dự.",
+        Answer.YES: "Đồng chí đã báo tham dự; nếu giờ mới không dự được, chọn Xin vắng.",
+        Presence.EXCUSED: "Đồng chí đã xin vắng; nếu giờ mới dự được, chọn Tham dự.",
     }.get(rsvp or "", "Đồng chí dự được không?")
     return Reply(
         f"Đổi lịch: {_named(meeting, tz)} chuyển từ {rules.format_when(old_start, tz)} sang "

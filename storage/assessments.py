@@ -17,17 +17,8 @@ from storage.tables import Member
 from storage.types import UtcDateTime, utcnow
 
 # Levels (Quy định 366-QĐ/TW), best first.
-EXCELLENT = "excellent"
-GOOD = "good"
-COMPLETE = "complete"
-INCOMPLETE = "incomplete"
-LEVELS = (EXCELLENT, GOOD, COMPLETE, INCOMPLETE)
 
 # Stages: the member's self-assessment, the cell's proposal, the committee's decision.
-SELF = "self"
-CELL_PROPOSED = "cell_proposed"
-FINAL = "final"
-STAGES = (SELF, CELL_PROPOSED, FINAL)
 
 
 class Assessment(SQLModel, table=True):

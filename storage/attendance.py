@@ -12,20 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import meeting_rules as rules
-from storage.meetings import (
-    ABSENT,
-    ENDED,
-    EXCUSED,
-    PRESENT,
-    Attendance,
-    Meeting,
-    Person,
-    attendance_of,
-    cell_members,
-    expected_members,
-)
-from storage.rules import fraction
+from domain import meeting_rules as rules
+from domain.figures import fraction
+from domain.vocabulary import MeetingStatus, Presence
+from storage.meetings import Attendance, Meeting, Person, attendance_of, cell_members, expected_members
 from storage.tables import Member
 
 
@@ -59,7 +49,7 @@ async def finalize(session: AsyncSession, meeting: Meeting, now: datetime) -> Ta
             row = Attendance(meeting_id=meeting.id, member_id=person.id)  # type: ignore[arg-type]
             rows[person.id] = row
         if row.status is None:
-            row.status = EXCUSED if row.rsvp == EXCUSED and row.reason else ABSENT
+            row.status = Presence.EXCUSED if row.rsvp == Presence.EXCUSED and row.reason else Presence.ABSENT
             row.updated_at = now
         session.add(row)
     for member_id, row in rows.items():
@@ -67,7 +57,7 @@ async def finalize(session: AsyncSession, meeting: Meeting, now: datetime) -> Ta
             row.status = None  # became exempt or left the cell: not counted
             row.updated_at = now
             session.add(row)
-    meeting.status = ENDED
+    meeting.status = MeetingStatus.ENDED
     meeting.ended_at = now
     meeting.updated_at = now
     session.add(meeting)
@@ -84,9 +74,9 @@ async def tally(session: AsyncSession, meeting: Meeting) -> Tally:
         if row is None or row.status is None:
             continue
         result.expected.append(person)
-        if row.status == PRESENT:
+        if row.status == Presence.PRESENT:
             result.present.append(person)
-        elif row.status == EXCUSED:
+        elif row.status == Presence.EXCUSED:
             result.excused.append((person, row.reason or ""))
         else:
             result.absent.append(person)
@@ -118,7 +108,7 @@ async def absence_months(session: AsyncSession, member_id: int, year: int, tz: Z
     low, high = rules.year_bounds(year, tz)
     starts = (await session.exec(
         select(Meeting.starts_at).join(Attendance, col(Attendance.meeting_id) == col(Meeting.id)).where(
-            Attendance.member_id == member_id, Attendance.status == ABSENT,
+            Attendance.member_id == member_id, Attendance.status == Presence.ABSENT,
             Meeting.starts_at >= low, Meeting.starts_at < high,
         )
     )).all()
@@ -131,11 +121,12 @@ async def excused_run(session: AsyncSession, member_id: int, meeting: Meeting, t
     low, _high = rules.year_bounds(year, tz)
     rows = (await session.exec(
         select(Meeting.id, Attendance.status).join(Attendance, col(Attendance.meeting_id) == col(Meeting.id)).where(
-            Attendance.member_id == member_id, Meeting.status == ENDED, col(Attendance.status).is_not(None),
+            Attendance.member_id == member_id, Meeting.status == MeetingStatus.ENDED,
+                col(Attendance.status).is_not(None),
             Meeting.starts_at >= low, Meeting.starts_at <= meeting.starts_at,
         ).order_by(col(Meeting.starts_at).desc())
     )).all()
-    run = rules.trailing_run([status for _id, status in rows], EXCUSED)
+    run = rules.trailing_run([status for _id, status in rows], Presence.EXCUSED)
     return [int(meeting_id) for meeting_id, _status in rows[:run]]
 
 
@@ -148,12 +139,12 @@ async def warnings_after(session: AsyncSession, meeting: Meeting, tz: ZoneInfo,
     for member_id, row in sorted(rows.items()):
         if member_ids is not None and member_id not in member_ids:
             continue
-        if row.status == ABSENT:
+        if row.status == Presence.ABSENT:
             months = await absence_months(session, member_id, year, tz)
             if len(months) >= rules.REMOVAL_MONTHS:
                 found.append(Warning("absence", member_id, f"warn:absence:{year}:{member_id}",
                                      {"year": year, "months": months}))
-        elif row.status == EXCUSED:
+        elif row.status == Presence.EXCUSED:
             run = await excused_run(session, member_id, meeting, tz)
             if len(run) > rules.EXCUSED_RUN:
                 found.append(Warning("excused", member_id, f"warn:excused:{meeting.id}:{member_id}",

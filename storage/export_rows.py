@@ -15,9 +15,10 @@ from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.engine import Row
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.assessments import CELL_PROPOSED, FINAL, SELF, Assessment
-from storage.meetings import ABSENT, ENDED, EXCUSED, PRESENT, Attendance, Meeting
-from storage.periods import Period
+from domain.periods import Period
+from domain.vocabulary import MeetingStatus, Presence, Stage
+from storage.assessments import Assessment
+from storage.meetings import Attendance, Meeting
 from storage.reports import Report
 from storage.tables import ChatAccount, Member, OrgUnit
 
@@ -35,7 +36,8 @@ PARTITION = 2000
 def _ended_in(ids: Sequence[int], period: Period, tz: ZoneInfo) -> Any:
     start, end = period.instants(tz)
     meeting = _MEETING.c
-    return and_(meeting.cell_id.in_(ids), meeting.status == ENDED, meeting.starts_at >= start, meeting.starts_at < end)
+    return and_(meeting.cell_id.in_(ids), meeting.status == MeetingStatus.ENDED, meeting.starts_at >= start,
+        meeting.starts_at < end)
 
 
 def _reports_in(ids: Sequence[int], period: Period) -> Any:
@@ -68,9 +70,9 @@ def members(ids: Sequence[int], period: Period, tz: ZoneInfo) -> Any:
     roll = (
         select(
             attendance.member_id,
-            func.count(case((attendance.status == PRESENT, 1))).label("present"),
-            func.count(case((attendance.status == EXCUSED, 1))).label("excused"),
-            func.count(case((attendance.status == ABSENT, 1))).label("absent"),
+            func.count(case((attendance.status == Presence.PRESENT, 1))).label("present"),
+            func.count(case((attendance.status == Presence.EXCUSED, 1))).label("excused"),
+            func.count(case((attendance.status == Presence.ABSENT, 1))).label("absent"),
         )
         .select_from(_ATTENDANCE.join(_MEETING, _MEETING.c.id == attendance.meeting_id))
         .where(_ended_in(ids, period, tz))
@@ -128,7 +130,8 @@ def ratings(ids: Sequence[int], period: Period) -> Any:
         return func.max(case((rating.stage == stage, rating.level))).label(stage)
 
     return (
-        select(_UNIT.c.name.label("cell"), member.full_name, member.status, at(SELF), at(CELL_PROPOSED), at(FINAL))
+        select(_UNIT.c.name.label("cell"), member.full_name, member.status, at(Stage.SELF),
+            at(Stage.CELL_PROPOSED), at(Stage.FINAL))
         .select_from(
             _MEMBER.join(_UNIT, _UNIT.c.id == member.cell_id)
             .outerjoin(_ASSESSMENT, and_(rating.member_id == member.id, rating.period == period.review_period))

@@ -22,24 +22,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.text import fold
+from domain.vocabulary import Position, Status, UnitKind
 from storage.db import Database
 from storage.org import OrgError, validate_name
-from storage.tables import (
-    CELL,
-    CELL_COMMITTEE,
-    COMMITTEE,
-    COMMITTEE_MEMBER,
-    DEPUTY,
-    EXEMPT,
-    OFFICIAL,
-    PROBATIONARY,
-    SECRETARY,
-    ChatAccount,
-    Member,
-    OrgUnit,
-    Role,
-)
-from storage.textkey import fold
+from storage.tables import ChatAccount, Member, OrgUnit, Role
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # "in the future" is judged by the date in Vietnam
 HEADER_SEARCH_ROWS = 10  # a title line or two above the header is common in exported sheets
@@ -65,27 +52,27 @@ _HEADER_KEYS = {alias: key for key, (_shown, aliases) in COLUMNS.items() for ali
 
 GENDERS = {"nam": "nam", "nu": "nu"}
 STATUS_WORDS = {
-    "": OFFICIAL,
-    "chinh thuc": OFFICIAL,
-    "dang vien chinh thuc": OFFICIAL,
-    "du bi": PROBATIONARY,
-    "dang vien du bi": PROBATIONARY,
-    "mien sinh hoat": EXEMPT,
+    "": Status.OFFICIAL,
+    "chinh thuc": Status.OFFICIAL,
+    "dang vien chinh thuc": Status.OFFICIAL,
+    "du bi": Status.PROBATIONARY,
+    "dang vien du bi": Status.PROBATIONARY,
+    "mien sinh hoat": Status.EXEMPT,
 }
 # Folded Chức vụ → (role, True when held in the committee rather than the cell); None = plain member.
 ROLE_WORDS: dict[str, tuple[str, bool] | None] = {
     "dang vien": None,
-    "bi thu": (SECRETARY, False),
-    "bi thu chi bo": (SECRETARY, False),
-    "pho bi thu": (DEPUTY, False),
-    "pho bi thu chi bo": (DEPUTY, False),
-    "chi uy vien": (CELL_COMMITTEE, False),
-    "bi thu dang uy": (SECRETARY, True),
-    "bi thu dang bo": (SECRETARY, True),
-    "pho bi thu dang uy": (DEPUTY, True),
-    "pho bi thu dang bo": (DEPUTY, True),
-    "dang uy vien": (COMMITTEE_MEMBER, True),
-    "cap uy vien": (COMMITTEE_MEMBER, True),
+    "bi thu": (Position.SECRETARY, False),
+    "bi thu chi bo": (Position.SECRETARY, False),
+    "pho bi thu": (Position.DEPUTY, False),
+    "pho bi thu chi bo": (Position.DEPUTY, False),
+    "chi uy vien": (Position.CELL_COMMITTEE, False),
+    "bi thu dang uy": (Position.SECRETARY, True),
+    "bi thu dang bo": (Position.SECRETARY, True),
+    "pho bi thu dang uy": (Position.DEPUTY, True),
+    "pho bi thu dang bo": (Position.DEPUTY, True),
+    "dang uy vien": (Position.COMMITTEE_MEMBER, True),
+    "cap uy vien": (Position.COMMITTEE_MEMBER, True),
 }
 
 _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
@@ -445,11 +432,11 @@ class _Org:
         names = {fold(row.committee): row.committee for row in rows}
         for keys in _chunks(names):
             for unit in (await self.session.exec(
-                select(OrgUnit).where(OrgUnit.kind == COMMITTEE, col(OrgUnit.name_key).in_(keys))
+                select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMITTEE, col(OrgUnit.name_key).in_(keys))
                 .order_by(col(OrgUnit.id))
             )).all():
                 self.committees.setdefault(unit.name_key, unit)
-        new = [OrgUnit(kind=COMMITTEE, name=name, name_key=key) for key, name in names.items()
+        new = [OrgUnit(kind=UnitKind.COMMITTEE, name=name, name_key=key) for key, name in names.items()
                if key not in self.committees]
         await self._add(new, self.committees, lambda unit: unit.name_key)
         self.result.committees_created = len(new)
@@ -457,7 +444,7 @@ class _Org:
         ids = [unit.id for unit in self.committees.values()]
         for chunk in _chunks(ids):
             for unit in (await self.session.exec(
-                select(OrgUnit).where(OrgUnit.kind == CELL, col(OrgUnit.parent_id).in_(chunk))
+                select(OrgUnit).where(OrgUnit.kind == UnitKind.CELL, col(OrgUnit.parent_id).in_(chunk))
                 .order_by(col(OrgUnit.id))
             )).all():
                 self.cells.setdefault((unit.parent_id, unit.name_key), unit)  # type: ignore[arg-type]
@@ -467,7 +454,7 @@ class _Org:
                 continue
             key = (self.committee(row).id, fold(row.cell))
             if key not in self.cells and key not in wanted:
-                wanted[key] = OrgUnit(kind=CELL, name=row.cell, name_key=key[1], parent_id=key[0])
+                wanted[key] = OrgUnit(kind=UnitKind.CELL, name=row.cell, name_key=key[1], parent_id=key[0])
         await self._add(list(wanted.values()), self.cells, lambda unit: (unit.parent_id, unit.name_key))
         self.result.cells_created = len(wanted)
 
@@ -567,7 +554,7 @@ async def _apply(session: AsyncSession, rows: list[Row], errors: _RowErrors) -> 
         if member is None:
             member = Member(
                 cell_id=cell.id if cell else None, full_name=row.full_name, name_key=key, gender=row.gender,
-                birth_year=row.birth_year, status=row.status or OFFICIAL, admitted_on=row.admitted_on,
+                birth_year=row.birth_year, status=row.status or Status.OFFICIAL, admitted_on=row.admitted_on,
                 official_on=row.official_on,
             )
             session.add(member)

@@ -14,23 +14,10 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import meeting_rules as rules
-from storage.tables import EXEMPT, SECRETARY, Member, Role
+from domain import meeting_rules as rules
+from domain.vocabulary import MeetingKind, MeetingStatus, Position, Presence, Status
+from storage.tables import Member, Role
 from storage.types import UtcDateTime, utcnow
-
-REGULAR = "regular"
-THEMATIC = "thematic"
-COMBINED = "combined"  # regular and thematic in one sitting (120 minutes)
-
-SCHEDULED = "scheduled"
-CANCELLED = "cancelled"
-ENDED = "ended"
-
-PRESENT = "present"
-EXCUSED = "excused"
-ABSENT = "absent"
-
-YES = "yes"  # the answer to an invitation: "Tham dự"; EXCUSED is "Xin vắng"
 
 
 class MeetingSeries(SQLModel, table=True):
@@ -60,13 +47,13 @@ class Meeting(SQLModel, table=True):
     cell_id: int = Field(foreign_key="org_unit.id")
     series_id: int | None = Field(default=None, foreign_key="meeting_series.id")
     series_month: str | None = Field(default=None, max_length=7)  # "2026-12" for a series' meeting
-    kind: str = Field(default=REGULAR, max_length=16)
+    kind: str = Field(default=MeetingKind.REGULAR, max_length=16)
     starts_at: datetime = Field(sa_type=UtcDateTime)
     duration_minutes: int = 90
     place: str | None = Field(default=None, max_length=200)
     topic: str | None = Field(default=None, max_length=300)  # the theme of a thematic meeting
     content: str | None = Field(default=None, max_length=1000)
-    status: str = Field(default=SCHEDULED, max_length=16)
+    status: str = Field(default=MeetingStatus.SCHEDULED, max_length=16)
     checkin_code: str | None = Field(default=None, max_length=8)
     ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
@@ -112,7 +99,7 @@ async def cell_members(session: AsyncSession, cell_id: int) -> list[Person]:
         select(Member.id, Member.full_name, Member.name_key, Member.status)
         .where(Member.cell_id == cell_id, col(Member.active)).order_by(col(Member.id))
     )).all()
-    return [Person(int(r[0]), r[1], r[2], r[3] == EXEMPT) for r in rows]
+    return [Person(int(r[0]), r[1], r[2], r[3] == Status.EXEMPT) for r in rows]
 
 
 async def expected_members(session: AsyncSession, cell_id: int) -> list[Person]:
@@ -123,14 +110,14 @@ async def expected_members(session: AsyncSession, cell_id: int) -> list[Person]:
 async def secretaries(session: AsyncSession, cell_id: int) -> list[int]:
     """Who receives results and warnings: the secretary; without one, the other leaders."""
     rows = (await session.exec(select(Role.member_id, Role.role).where(Role.unit_id == cell_id))).all()
-    chosen = sorted({member for member, role in rows if role == SECRETARY})
+    chosen = sorted({member for member, role in rows if role == Position.SECRETARY})
     return chosen or sorted({member for member, _role in rows})
 
 
 async def upcoming(session: AsyncSession, cell_id: int, now: datetime, limit: int = 10) -> list[Meeting]:
     """Scheduled meetings not yet over, soonest first."""
     rows = (await session.exec(
-        select(Meeting).where(Meeting.cell_id == cell_id, Meeting.status == SCHEDULED)
+        select(Meeting).where(Meeting.cell_id == cell_id, Meeting.status == MeetingStatus.SCHEDULED)
         .order_by(col(Meeting.starts_at)).limit(limit + 20)
     )).all()
     return [m for m in rows if m.ends_at > now][:limit]
@@ -142,7 +129,7 @@ async def on_day(session: AsyncSession, cell_id: int, start: datetime, tz: ZoneI
     low = rules.local_start(day, time(0), tz)
     rows = (await session.exec(
         select(Meeting).where(
-            Meeting.cell_id == cell_id, Meeting.status == SCHEDULED,
+            Meeting.cell_id == cell_id, Meeting.status == MeetingStatus.SCHEDULED,
             Meeting.starts_at >= low, Meeting.starts_at < low + timedelta(days=1),
         ).order_by(col(Meeting.starts_at))
     )).all()
@@ -192,8 +179,8 @@ async def ensure_series_meetings(
     taken: set[tuple[int, str]] = set()
     rows = (await session.exec(
         select(Meeting).where(
-            col(Meeting.cell_id).in_({s.cell_id for s in series}), Meeting.status != CANCELLED,
-            col(Meeting.kind).in_((REGULAR, COMBINED)),
+            col(Meeting.cell_id).in_({s.cell_id for s in series}), Meeting.status != MeetingStatus.CANCELLED,
+            col(Meeting.kind).in_((MeetingKind.REGULAR, MeetingKind.COMBINED)),
             Meeting.starts_at >= min(starts) - timedelta(days=62),
             Meeting.starts_at <= max(starts) + timedelta(days=31),
         )
@@ -209,7 +196,7 @@ async def ensure_series_meetings(
         for month, start in wanted[one.id]:
             if (one.id, month) in done or (one.cell_id, month) in taken:
                 continue
-            meeting = Meeting(cell_id=one.cell_id, series_id=one.id, series_month=month, kind=REGULAR,
+            meeting = Meeting(cell_id=one.cell_id, series_id=one.id, series_month=month, kind=MeetingKind.REGULAR,
                               starts_at=start, duration_minutes=rules.REGULAR_MINUTES, place=one.place,
                               created_at=now, updated_at=now)
             session.add(meeting)
@@ -241,7 +228,7 @@ async def answer(session: AsyncSession, meeting_id: int, member_id: int, rsvp: s
                  now: datetime) -> Attendance:
     row = await attendance_row(session, meeting_id, member_id, now)
     row.rsvp = rsvp
-    row.reason = reason if rsvp == EXCUSED else None
+    row.reason = reason if rsvp == Presence.EXCUSED else None
     row.updated_at = now
     session.add(row)
     await session.flush()
@@ -252,7 +239,7 @@ async def record(session: AsyncSession, meeting_id: int, member_id: int, status:
     """Set a member's attendance (a check-in, or the secretary's correction)."""
     row = await attendance_row(session, meeting_id, member_id, now)
     row.status = status
-    if status == PRESENT and row.checked_in_at is None:
+    if status == Presence.PRESENT and row.checked_in_at is None:
         row.checked_in_at = now
     row.updated_at = now
     session.add(row)
@@ -267,12 +254,12 @@ def title(meeting: Meeting, tz: ZoneInfo) -> str:
     else:
         year, month = rules.local_month(meeting.starts_at, tz)
     regular = f"sinh hoạt thường kỳ tháng {month}/{year}"
-    if meeting.kind == THEMATIC:
+    if meeting.kind == MeetingKind.THEMATIC:
         return f"sinh hoạt chuyên đề «{meeting.topic}»" if meeting.topic else "sinh hoạt chuyên đề"
-    if meeting.kind == COMBINED:
+    if meeting.kind == MeetingKind.COMBINED:
         return f"{regular} kết hợp chuyên đề «{meeting.topic}»" if meeting.topic else regular
     return regular
 
 
 def duration_for(kind: str) -> int:
-    return rules.COMBINED_MINUTES if kind == COMBINED else rules.REGULAR_MINUTES
+    return rules.COMBINED_MINUTES if kind == MeetingKind.COMBINED else rules.REGULAR_MINUTES

@@ -10,18 +10,9 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.tables import (
-    CELL,
-    COMMITTEE,
-    OFFICIAL,
-    CodeAttempt,
-    JoinCode,
-    JoinRequest,
-    Member,
-    OrgUnit,
-    Role,
-)
-from storage.textkey import clean_name, fold, has_control
+from domain.text import clean_name, fold, has_control
+from domain.vocabulary import Status, UnitKind
+from storage.tables import CodeAttempt, JoinCode, JoinRequest, Member, OrgUnit, Role
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on phones
 CODE_LENGTH = 10  # 32**10 ≈ 10**15 codes; with the attempt limit below, guessing is hopeless
@@ -62,12 +53,12 @@ def validate_name(raw: str, what: str = "Họ và tên") -> str:
 
 async def find_committee(session: AsyncSession, name: str) -> OrgUnit | None:
     return (await session.exec(
-        select(OrgUnit).where(OrgUnit.kind == COMMITTEE, OrgUnit.name_key == fold(name))
+        select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMITTEE, OrgUnit.name_key == fold(name))
     )).first()
 
 
 async def find_cell(session: AsyncSession, committee_id: int | None, name: str) -> OrgUnit | None:
-    query = select(OrgUnit).where(OrgUnit.kind == CELL, OrgUnit.name_key == fold(name))
+    query = select(OrgUnit).where(OrgUnit.kind == UnitKind.CELL, OrgUnit.name_key == fold(name))
     if committee_id is not None:
         query = query.where(OrgUnit.parent_id == committee_id)
     return (await session.exec(query)).first()
@@ -78,7 +69,7 @@ async def create_committee(session: AsyncSession, name: str) -> tuple[OrgUnit, J
     name = validate_name(name, "Tên đảng bộ")
     if await find_committee(session, name):
         raise OrgError(f"Đã có đảng bộ tên «{name}».")
-    unit = OrgUnit(kind=COMMITTEE, name=name, name_key=fold(name))
+    unit = OrgUnit(kind=UnitKind.COMMITTEE, name=name, name_key=fold(name))
     session.add(unit)
     await session.flush()
     code = await issue_code(session, unit.id, SECRETARY_CODE)  # type: ignore[arg-type]
@@ -90,7 +81,7 @@ async def create_cell(session: AsyncSession, committee: OrgUnit, name: str) -> t
     name = validate_name(name, "Tên chi bộ")
     if await find_cell(session, committee.id, name):
         raise OrgError(f"{committee.name} đã có chi bộ tên «{name}».")
-    unit = OrgUnit(kind=CELL, name=name, name_key=fold(name), parent_id=committee.id)
+    unit = OrgUnit(kind=UnitKind.CELL, name=name, name_key=fold(name), parent_id=committee.id)
     session.add(unit)
     await session.flush()
     secretary = await issue_code(session, unit.id, SECRETARY_CODE)  # type: ignore[arg-type]
@@ -100,7 +91,8 @@ async def create_cell(session: AsyncSession, committee: OrgUnit, name: str) -> t
 
 async def cells_of(session: AsyncSession, committee_id: int) -> list[OrgUnit]:
     return list((await session.exec(
-        select(OrgUnit).where(OrgUnit.parent_id == committee_id, OrgUnit.kind == CELL).order_by(OrgUnit.name_key)
+        select(OrgUnit).where(OrgUnit.parent_id == committee_id,
+            OrgUnit.kind == UnitKind.CELL).order_by(OrgUnit.name_key)
     )).all())
 
 
@@ -167,7 +159,7 @@ async def member_by_name(session: AsyncSession, cell_id: int, name: str) -> Memb
     )).first()
 
 
-async def add_member(session: AsyncSession, cell_id: int | None, name: str, status: str = OFFICIAL) -> Member:
+async def add_member(session: AsyncSession, cell_id: int | None, name: str, status: str = Status.OFFICIAL) -> Member:
     member = Member(cell_id=cell_id, full_name=name, name_key=fold(name), status=status)
     session.add(member)
     await session.flush()

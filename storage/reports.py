@@ -16,7 +16,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.types import UtcDateTime, utcnow
 
 # Report kinds, in the order members choose them (1..5).
-REPORT_KINDS = ("study", "assigned", "residence", "mass_help", "other")
 KIND_NAMES = {
     "study": "Học tập, quán triệt nghị quyết",
     "assigned": "Nhiệm vụ được phân công",

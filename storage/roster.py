@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.rules import whole_number
-from storage.tables import CELL, Member, OrgUnit
-from storage.textkey import fold
+from domain.text import fold, whole_number
+from domain.vocabulary import UnitKind
+from storage.tables import Member, OrgUnit
 
 _MEMBER = Member.__table__  # type: ignore[attr-defined]
 _UNIT = OrgUnit.__table__  # type: ignore[attr-defined]
@@ -73,7 +73,7 @@ async def cells_of(session: AsyncSession, committee_ids: list[int]) -> list[Cell
     """The cells of these committees, numbered in the order they were created."""
     rows = await session.execute(
         select(_UNIT.c.id, _UNIT.c.parent_id, _UNIT.c.name, _UNIT.c.name_key)
-        .where(and_(_UNIT.c.parent_id.in_(committee_ids), _UNIT.c.kind == CELL)).order_by(_UNIT.c.id)
+        .where(and_(_UNIT.c.parent_id.in_(committee_ids), _UNIT.c.kind == UnitKind.CELL)).order_by(_UNIT.c.id)
     )
     return [CellRef(i, r.id, r.parent_id, r.name, r.name_key) for i, r in enumerate(rows, 1)]
 

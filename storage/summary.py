@@ -31,12 +31,13 @@ from sqlalchemy import and_, case, exists, func, select, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import meeting_rules, rules
-from storage.assessments import CELL_PROPOSED, EXCELLENT, FINAL, GOOD, SELF, Assessment
-from storage.meetings import ABSENT, ENDED, EXCUSED, PRESENT, Attendance, Meeting
-from storage.periods import Period, local_midnight, month_starts
-from storage.reports import REPORT_KINDS, Report
-from storage.tables import EXEMPT, PROBATIONARY, ChatAccount, Member
+from domain import meeting_rules, membership
+from domain.periods import Period, local_midnight, month_starts
+from domain.vocabulary import LATEST_FIRST, REPORT_KINDS, Level, MeetingStatus, Presence, Status
+from storage.assessments import Assessment
+from storage.meetings import Attendance, Meeting
+from storage.reports import Report
+from storage.tables import ChatAccount, Member
 
 _MEMBER = Member.__table__  # type: ignore[attr-defined]
 _REPORT = Report.__table__  # type: ignore[attr-defined]
@@ -47,7 +48,6 @@ _ACCOUNT = ChatAccount.__table__  # type: ignore[attr-defined]
 
 CHART_MONTHS = 12
 OTHER = "other"
-LATEST_FIRST = (FINAL, CELL_PROPOSED, SELF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +107,7 @@ class Tally:
     @property
     def expected_members(self) -> int:
         """Members expected at meetings, to report and to be rated: all but the exempt."""
-        return self.total - self.count(EXEMPT)
+        return self.total - self.count(Status.EXEMPT)
 
     def add_meeting(self, meeting: MeetingTally) -> None:
         """A meeting held in the period; its counts join the sums (kept, not recomputed: a
@@ -130,7 +130,7 @@ class Tally:
 
     @property
     def good_or_better(self) -> int:
-        return self.latest.get(EXCELLENT, 0) + self.latest.get(GOOD, 0)
+        return self.latest.get(Level.EXCELLENT, 0) + self.latest.get(Level.GOOD, 0)
 
     def attendance_ratio(self) -> float | None:
         return self.present / self.expected if self.expected else None
@@ -255,11 +255,11 @@ async def _members(session: AsyncSession, found: dict[int, Tally], ids: list[int
             _sum(_between(member.admitted_on, period.start, period.end)).label("admitted_in_period"),
             _sum(_between(member.admitted_on, year_start, date(period.year + 1, 1, 1))).label("admitted_in_year"),
             _sum(member.admitted_on.is_(None) | (member.admitted_on < year_start)).label("at_year_start"),
-            _sum(and_(then, member.status != EXEMPT, reported)).label("reporters"),
+            _sum(and_(then, member.status != Status.EXEMPT, reported)).label("reporters"),
             _sum(~any_account).label("no_account"),
             _sum(and_(any_account, ~reachable)).label("unreachable"),
-            _sum(and_(member.status == PROBATIONARY,
-                      member.admitted_on <= rules.latest_admission_due(today))).label("due"),
+            _sum(and_(member.status == Status.PROBATIONARY,
+                      member.admitted_on <= membership.latest_admission_due(today))).label("due"),
         )
         .select_from(_MEMBER.outerjoin(accounts, accounts.c.member_id == member.id))
         .where(member.cell_id.in_(ids), member.active)
@@ -281,7 +281,7 @@ async def _members(session: AsyncSession, found: dict[int, Tally], ids: list[int
 # -- meetings and attendance --------------------------------------------------------------------
 
 def _exempt_ids(ids: list[int]) -> Any:
-    return select(_MEMBER.c.id).where(_MEMBER.c.cell_id.in_(ids), _MEMBER.c.status == EXEMPT)
+    return select(_MEMBER.c.id).where(_MEMBER.c.cell_id.in_(ids), _MEMBER.c.status == Status.EXEMPT)
 
 
 async def _meetings(session: AsyncSession, found: dict[int, Tally], ids: list[int], period: Period,
@@ -292,14 +292,14 @@ async def _meetings(session: AsyncSession, found: dict[int, Tally], ids: list[in
     period_start, period_end = period.instants(tz)
     window_end = max(period_end, local_midnight(_next_month(months[-1]), tz))
     meeting, attendance = _MEETING.c, _ATTENDANCE.c
-    in_window = and_(meeting.cell_id.in_(ids), meeting.status == ENDED,
+    in_window = and_(meeting.cell_id.in_(ids), meeting.status == MeetingStatus.ENDED,
                      _between(meeting.starts_at, min(window_start, period_start), window_end))
     counts = (
         select(
             meeting.id, meeting.cell_id, meeting.kind, meeting.starts_at,
-            func.count(case((attendance.status == PRESENT, 1))).label("present"),
-            func.count(case((attendance.status == EXCUSED, 1))).label("excused"),
-            func.count(case((attendance.status == ABSENT, 1))).label("absent"),
+            func.count(case((attendance.status == Presence.PRESENT, 1))).label("present"),
+            func.count(case((attendance.status == Presence.EXCUSED, 1))).label("excused"),
+            func.count(case((attendance.status == Presence.ABSENT, 1))).label("absent"),
         )
         .select_from(_MEETING.outerjoin(_ATTENDANCE, attendance.meeting_id == meeting.id))
         .where(in_window)
@@ -320,7 +320,8 @@ async def _meetings(session: AsyncSession, found: dict[int, Tally], ids: list[in
         less = off.get(row.id, {})
         tally = MeetingTally(
             row.id, row.cell_id, row.kind, row.starts_at,
-            row.present - less.get(PRESENT, 0), row.excused - less.get(EXCUSED, 0), row.absent - less.get(ABSENT, 0),
+            row.present - less.get(Presence.PRESENT, 0), row.excused - less.get(Presence.EXCUSED, 0),
+                row.absent - less.get(Presence.ABSENT, 0),
         )
         cell = found[row.cell_id]
         if period_start <= row.starts_at < period_end:
@@ -349,7 +350,7 @@ async def absences(session: AsyncSession, ids: list[int], year: int, tz: ZoneInf
     start, end = local_midnight(date(year, 1, 1), tz), local_midnight(date(year + 1, 1, 1), tz)
     held = await session.execute(
         select(meeting.id, meeting.cell_id, meeting.starts_at)
-        .where(meeting.cell_id.in_(ids), meeting.status == ENDED, _between(meeting.starts_at, start, end))
+        .where(meeting.cell_id.in_(ids), meeting.status == MeetingStatus.ENDED, _between(meeting.starts_at, start, end))
     )
     month_of = {row.id: (row.cell_id, row.starts_at.astimezone(tz).month) for row in held}
     found: dict[int, dict[int, list[int]]] = {}
@@ -357,7 +358,7 @@ async def absences(session: AsyncSession, ids: list[int], year: int, tz: ZoneInf
         return found
     absent = await session.execute(
         select(attendance.meeting_id, attendance.member_id)
-        .where(attendance.meeting_id.in_(list(month_of)), attendance.status == ABSENT,
+        .where(attendance.meeting_id.in_(list(month_of)), attendance.status == Presence.ABSENT,
                attendance.member_id.not_in(_exempt_ids(ids)))
     )
     for row in absent:

@@ -13,12 +13,13 @@ from datetime import date
 from sqlalchemy import and_, exists, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import rules
+from domain import membership
+from domain.periods import Period
+from domain.vocabulary import Status
 from storage.assessments import Assessment
-from storage.periods import Period
 from storage.reports import Report
 from storage.summary import Tally, account_counts, in_period
-from storage.tables import EXEMPT, PROBATIONARY, ChatAccount, Member
+from storage.tables import ChatAccount, Member
 
 _MEMBER = Member.__table__  # type: ignore[attr-defined]
 _REPORT = Report.__table__  # type: ignore[attr-defined]
@@ -33,7 +34,7 @@ class Due:
 
     @property
     def ends_on(self) -> date:
-        return rules.probation_end(self.admitted_on)
+        return membership.probation_end(self.admitted_on)
 
 
 @dataclass(slots=True)
@@ -52,7 +53,7 @@ async def cell_names(session: AsyncSession, tally: Tally, period: Period, today:
     names of the members its tally found absent in three months of the year."""
     cell_id, stage = tally.cell_id, tally.latest_stage
     member = _MEMBER.c
-    expected = and_(member.status != EXEMPT, in_period(member, period))
+    expected = and_(member.status != Status.EXEMPT, in_period(member, period))
     reported = exists().where(_REPORT.c.member_id == member.id, _REPORT.c.done_on >= period.start,
                               _REPORT.c.done_on < period.end)
     rated = exists().where(_ASSESSMENT.c.member_id == member.id, _ASSESSMENT.c.period == period.review_period,
@@ -74,7 +75,7 @@ async def cell_names(session: AsyncSession, tally: Tally, period: Period, today:
         .order_by(member.id)
     )
     names = CellNames()
-    due_by = rules.latest_admission_due(today)
+    due_by = membership.latest_admission_due(today)
     for row in await session.execute(query):
         for flag, into in (("admitted", names.admitted), ("not_reported", names.not_reported),
                            ("no_account", names.no_account), ("unreachable", names.unreachable)):
@@ -82,7 +83,7 @@ async def cell_names(session: AsyncSession, tally: Tally, period: Period, today:
                 into.append(row.full_name)
         if stage is not None and row.not_rated:
             names.not_rated.append(row.full_name)
-        if row.status == PROBATIONARY and row.admitted_on is not None and row.admitted_on <= due_by:
+        if row.status == Status.PROBATIONARY and row.admitted_on is not None and row.admitted_on <= due_by:
             names.due.append(Due(row.full_name, row.admitted_on))
     names.due.sort(key=lambda due: due.admitted_on)  # stable: roster order within a day
     names.long_absent = await _long_absent(session, tally.long_absent)

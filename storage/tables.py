@@ -12,24 +12,14 @@ from typing import Any
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from domain.vocabulary import Status
 from storage.types import UtcDateTime, utcnow
 
 # Member status (domain.md: chính thức / dự bị / miễn sinh hoạt).
-OFFICIAL = "official"
-PROBATIONARY = "probationary"
-EXEMPT = "exempt"
-STATUSES = (OFFICIAL, PROBATIONARY, EXEMPT)
 
 # Roles.
-SECRETARY = "secretary"
-DEPUTY = "deputy"
-CELL_COMMITTEE = "cell_committee"
-COMMITTEE_MEMBER = "committee_member"
-LEADER_ROLES = (SECRETARY, DEPUTY, CELL_COMMITTEE)
 
 # Unit kinds.
-COMMITTEE = "committee"
-CELL = "cell"
 
 
 class OrgUnit(SQLModel, table=True):
@@ -58,7 +48,7 @@ class Member(SQLModel, table=True):
     name_key: str = Field(max_length=120)
     gender: str | None = Field(default=None, max_length=8)  # "nam" / "nu"
     birth_year: int | None = None
-    status: str = Field(default=OFFICIAL, max_length=16)
+    status: str = Field(default=Status.OFFICIAL, max_length=16)
     admitted_on: date | None = None
     official_on: date | None = None
     active: bool = True

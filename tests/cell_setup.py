@@ -7,10 +7,11 @@ from datetime import datetime
 
 from bot.app import Chibo
 from bot.clock import ManualClock
-from handlers.types import Incoming
+from domain.messages import Incoming
+from domain.vocabulary import Position, Status
 from storage import accounts, org, unit_settings
 from storage.db import Database
-from storage.tables import EXEMPT, SECRETARY, Member
+from storage.tables import Member
 from tests.conftest import TZ
 
 NAMES = {
@@ -43,10 +44,10 @@ async def make_cell(db: Database, now: datetime, people: dict[str, str] | None =
         cell, _, _ = await org.create_cell(session, committee, "Chi bộ thử")
         await unit_settings.put(session, committee.id, "self_assessment_deadline", deadline)  # type: ignore[arg-type]
         for chat, name in people.items():
-            member = await org.add_member(session, cell.id, name, EXEMPT if chat in exempt else "official")
+            member = await org.add_member(session, cell.id, name, Status.EXEMPT if chat in exempt else "official")
             ids[chat] = int(member.id)  # type: ignore[arg-type]
             if chat == secretary:
-                await org.grant_role(session, member.id, cell.id, SECRETARY)  # type: ignore[arg-type]
+                await org.grant_role(session, member.id, cell.id, Position.SECRETARY)  # type: ignore[arg-type]
             if chat not in without_account:
                 loaded = await accounts.load_or_create(session, "memory", chat, chat, name, now)
                 await accounts.link(session, loaded.account.id, member.id)  # type: ignore[arg-type]

@@ -29,24 +29,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.text import fold
+from domain.vocabulary import MeetingStatus, Position, Status, UnitKind
 from storage.assessments import Assessment
 from storage.db import Database
-from storage.meetings import CANCELLED, ENDED, REGULAR, SCHEDULED, THEMATIC, Attendance, Meeting
+from storage.meetings import Attendance, Meeting
 from storage.reports import Report
-from storage.tables import (
-    CELL,
-    COMMITTEE,
-    COMMITTEE_MEMBER,
-    EXEMPT,
-    OFFICIAL,
-    PROBATIONARY,
-    SECRETARY,
-    ChatAccount,
-    Member,
-    OrgUnit,
-    Role,
-)
-from storage.textkey import fold
+from storage.tables import ChatAccount, Member, OrgUnit, Role
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 Roll = list[tuple[Member, str]]  # a roll call: member and present / excused / absent
@@ -65,7 +54,7 @@ class Seeder:
         return unit
 
     async def member(
-        self, cell: OrgUnit | None, name: str, status: str = OFFICIAL, admitted_on: date | None = None, *,
+        self, cell: OrgUnit | None, name: str, status: str = Status.OFFICIAL, admitted_on: date | None = None, *,
         account: str | None = None, role: tuple[str, OrgUnit] | None = None, active: bool = True,
         unreachable: bool = False,
     ) -> Member:
@@ -85,12 +74,12 @@ class Seeder:
         return member
 
     async def meeting(
-        self, cell: OrgUnit, local: datetime, roll: Roll, *, kind: str = REGULAR, status: str = ENDED,
+        self, cell: OrgUnit, local: datetime, roll: Roll, *, kind: str = "regular", status: str = "ended",
     ) -> Meeting:
         """A meeting at a local time with its roll call (member -> present / excused / absent)."""
         starts_at = local.replace(tzinfo=TZ).astimezone(UTC)
         meeting = Meeting(cell_id=cell.id, kind=kind, starts_at=starts_at, status=status,  # type: ignore[arg-type]
-                          ended_at=starts_at + timedelta(minutes=90) if status == ENDED else None)
+                          ended_at=starts_at + timedelta(minutes=90) if status == MeetingStatus.ENDED else None)
         self.session.add(meeting)
         await self.session.flush()
         for member, state in roll:
@@ -119,26 +108,26 @@ async def ward(db: Database) -> None:
 
 
 async def _ward(seed: Seeder) -> None:
-    ben_thanh = await seed.unit(COMMITTEE, "Đảng bộ phường Bến Thành")
-    kp1 = await seed.unit(CELL, "Chi bộ khu phố 1", ben_thanh)
-    kp2 = await seed.unit(CELL, "Chi bộ khu phố 2", ben_thanh)
-    kp3 = await seed.unit(CELL, "Chi bộ khu phố 3", ben_thanh)
-    kp4 = await seed.unit(CELL, "Chi bộ khu phố 4", ben_thanh)
-    await seed.member(None, "Nguyễn Văn An", account="console:an", role=(SECRETARY, ben_thanh))
+    ben_thanh = await seed.unit(UnitKind.COMMITTEE, "Đảng bộ phường Bến Thành")
+    kp1 = await seed.unit(UnitKind.CELL, "Chi bộ khu phố 1", ben_thanh)
+    kp2 = await seed.unit(UnitKind.CELL, "Chi bộ khu phố 2", ben_thanh)
+    kp3 = await seed.unit(UnitKind.CELL, "Chi bộ khu phố 3", ben_thanh)
+    kp4 = await seed.unit(UnitKind.CELL, "Chi bộ khu phố 4", ben_thanh)
+    await seed.member(None, "Nguyễn Văn An", account="console:an", role=(Position.SECRETARY, ben_thanh))
 
     # -- Chi bộ khu phố 1 --------------------------------------------------------------------
     m = seed.member
-    binh = await m(kp1, "Trần Thị Bình", admitted_on=date(2001, 9, 2), account="console:binh", role=(SECRETARY, kp1))
+    binh = await m(kp1, "Trần Thị Bình", admitted_on=date(2001, 9, 2), account="console:binh", role=("secretary", kp1))
     cuong = await m(kp1, "Lê Văn Cường", admitted_on=date(2008, 5, 19), account="console:cuong")
     dung = await m(kp1, "Phạm Thị Dung", admitted_on=date(2015, 2, 3), account="telegram:dung", unreachable=True)
     em = await m(kp1, "Hoàng Văn Em", admitted_on=date(2012, 1, 10))
     giang = await m(kp1, "Đỗ Thị Giang", admitted_on=date(2010, 3, 26), account="zalo:giang")
     hai = await m(kp1, "Vũ Văn Hải", admitted_on=date(2005, 6, 1))
     minh = await m(kp1, "Mai Văn Minh")  # admission date not recorded
-    hoa = await m(kp1, "Ngô Thị Hoa", PROBATIONARY, date(2025, 12, 15))
-    khoa = await m(kp1, "Bùi Văn Khoa", PROBATIONARY, date(2026, 3, 10))
-    luc = await m(kp1, "Lâm Văn Lực", PROBATIONARY, date(2026, 11, 3))
-    lan = await m(kp1, "Đặng Thị Lan", EXEMPT, date(1960, 1, 1))
+    hoa = await m(kp1, "Ngô Thị Hoa", Status.PROBATIONARY, date(2025, 12, 15))
+    khoa = await m(kp1, "Bùi Văn Khoa", Status.PROBATIONARY, date(2026, 3, 10))
+    luc = await m(kp1, "Lâm Văn Lực", Status.PROBATIONARY, date(2026, 11, 3))
+    lan = await m(kp1, "Đặng Thị Lan", Status.EXEMPT, date(1960, 1, 1))
     await m(kp1, "Trịnh Văn Tâm", admitted_on=date(1999, 1, 1), active=False)  # moved away
     before_luc = [binh, cuong, dung, em, giang, hai, minh, hoa, khoa]
     others = [p for p in before_luc if p not in (hai,)]
@@ -146,14 +135,14 @@ async def _ward(seed: Seeder) -> None:
     await seed.meeting(kp1, datetime(2026, 10, 5, 19, 30), roll([binh, dung, em, giang, minh, hoa, khoa],
                                                                 absent=[hai, cuong]))
     await seed.meeting(kp1, datetime(2026, 10, 20, 19, 30), roll([binh, dung, giang, hai, minh, hoa, khoa],
-                                                                 excused=[em], absent=[cuong]), kind=THEMATIC)
+                                                                 excused=[em], absent=[cuong]), kind="thematic")
     # Lan is exempt: her row (a roll call that listed her) must not count.
     await seed.meeting(kp1, datetime(2026, 11, 5, 19, 30), roll([binh, cuong, dung, giang, hai, minh, hoa, khoa, luc],
                                                                 excused=[em], absent=[lan]))
-    await seed.meeting(kp1, datetime(2026, 11, 10, 19, 30), roll([]), status=CANCELLED)
+    await seed.meeting(kp1, datetime(2026, 11, 10, 19, 30), roll([]), status=MeetingStatus.CANCELLED)
     await seed.meeting(kp1, datetime(2026, 11, 15, 19, 30), roll([binh, dung, em, giang, minh, hoa, khoa],
-                                                                 excused=[luc], absent=[cuong, hai]), kind=THEMATIC)
-    await seed.meeting(kp1, datetime(2026, 11, 25, 19, 30), roll([]), status=SCHEDULED)
+                                                                 excused=[luc], absent=[cuong, hai]), kind="thematic")
+    await seed.meeting(kp1, datetime(2026, 11, 25, 19, 30), roll([]), status=MeetingStatus.SCHEDULED)
     for member, day, kind in [
         (binh, 2, "study"), (binh, 10, "assigned"), (cuong, 12, "residence"), (dung, 3, "study"),
         (em, 18, "mass_help"), (giang, 19, "study"), (hoa, 5, "other"), (khoa, 20, "study"),
@@ -168,7 +157,7 @@ async def _ward(seed: Seeder) -> None:
         seed.rating(member, "cell_proposed", level)
 
     # -- Chi bộ khu phố 2: full attendance, weak reporting, final ratings ------------------------
-    phuc = await m(kp2, "Bùi Văn Phúc", admitted_on=date(1998, 3, 12), account="console:phuc", role=(SECRETARY, kp2))
+    phuc = await m(kp2, "Bùi Văn Phúc", admitted_on=date(1998, 3, 12), account="console:phuc", role=("secretary", kp2))
     kp2_rest = [await m(kp2, name) for name in ("Nguyễn Thị Quyên", "Trương Văn Sang", "Lý Thị Thu", "Hồ Văn Uy")]
     await seed.meeting(kp2, datetime(2026, 11, 6, 19, 30), roll([phuc, *kp2_rest]))
     seed.report(phuc, date(2026, 11, 7))
@@ -178,8 +167,8 @@ async def _ward(seed: Seeder) -> None:
         seed.rating(member, "final", "good")
 
     # -- Chi bộ khu phố 3: no meeting yet, everyone reported, a probationary member due ----------
-    kp3_members = [await m(kp3, "Cao Văn Vinh", role=(SECRETARY, kp3)), await m(kp3, "Lương Thị Xuân"),
-                   await m(kp3, "Tạ Văn Yên", PROBATIONARY, date(2025, 12, 1))]
+    kp3_members = [await m(kp3, "Cao Văn Vinh", role=(Position.SECRETARY, kp3)), await m(kp3, "Lương Thị Xuân"),
+                   await m(kp3, "Tạ Văn Yên", Status.PROBATIONARY, date(2025, 12, 1))]
     for member in kp3_members:
         seed.report(member, date(2026, 11, 9))
 
@@ -190,9 +179,9 @@ async def _ward(seed: Seeder) -> None:
         seed.report(member, date(2026, 11, 11))
 
     # -- another committee: none of its figures may leak into Bến Thành's -----------------------
-    sai_gon = await seed.unit(COMMITTEE, "Đảng bộ phường Sài Gòn")
-    kp9 = await seed.unit(CELL, "Chi bộ khu phố 9", sai_gon)
-    await seed.member(None, "Phan Văn Sơn", account="console:son", role=(COMMITTEE_MEMBER, sai_gon))
+    sai_gon = await seed.unit(UnitKind.COMMITTEE, "Đảng bộ phường Sài Gòn")
+    kp9 = await seed.unit(UnitKind.CELL, "Chi bộ khu phố 9", sai_gon)
+    await seed.member(None, "Phan Văn Sơn", account="console:son", role=(Position.COMMITTEE_MEMBER, sai_gon))
     kp9_members = [await m(kp9, name) for name in ("Quách Văn Tài", "Âu Thị Uyên", "Văn Thị Vân")]
     await seed.meeting(kp9, datetime(2026, 11, 5, 19, 30), roll(kp9_members[:1], absent=kp9_members[1:]))
     seed.report(kp9_members[0], date(2026, 11, 5))
@@ -216,15 +205,16 @@ async def big_cell(db: Database) -> None:
     Console user `bt` is its secretary."""
     async with db.session() as session:
         seed = Seeder(session)
-        committee = await seed.unit(COMMITTEE, "Đảng bộ xã Tân Phú")
-        cell = await seed.unit(CELL, BIG_CELL, committee)
+        committee = await seed.unit(UnitKind.COMMITTEE, "Đảng bộ xã Tân Phú")
+        cell = await seed.unit(UnitKind.CELL, BIG_CELL, committee)
         names = big_cell_names()
         secretary = await seed.member(cell, names[0], admitted_on=date(2000, 1, 1), account="console:bt",
-                                      role=(SECRETARY, cell))
+                                      role=(Position.SECRETARY, cell))
         members = [secretary]
         for index, name in enumerate(names[1:], 1):
-            status = PROBATIONARY if index % 30 == 0 else OFFICIAL
-            members.append(await seed.member(cell, name, status, date(2026 if status == PROBATIONARY else 1990, 5, 1)))
+            status = Status.PROBATIONARY if index % 30 == 0 else Status.OFFICIAL
+            members.append(await seed.member(cell, name, status,
+                date(2026 if status == "probationary" else 1990, 5, 1)))
         await seed.meeting(cell, datetime(2026, 11, 4, 19, 0), roll(members[:120], excused=members[120:140],
                                                                     absent=members[140:]))
         await session.commit()

@@ -14,12 +14,12 @@ from bot.app import Chibo
 from bot.channels.memory import MemoryChannel
 from bot.cli import main
 from bot.clock import ManualClock
+from domain.figures import fraction
+from domain.messages import Incoming, Sent
 from handlers import export
 from handlers.context import HandlerSettings
-from handlers.types import Incoming, Sent
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.rules import fraction
 from tests import seed
 
 

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from bot.app import Chibo
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
+from domain.messages import Incoming
 from handlers import texts
 from handlers.catalog import default_catalog
 from handlers.context import HandlerSettings
-from handlers.types import Incoming
 from storage import accounts, org
 from tests.conftest import TZ, make_database
 

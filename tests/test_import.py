@@ -13,24 +13,11 @@ from sqlmodel import col, select
 
 from bot.cli import DEMO_FILE
 from bot.cli import main as cli_main
+from domain.vocabulary import Position, Status, UnitKind
 from storage import org
 from storage.db import Database
 from storage.importer import ImportFailed, ImportResult, import_file
-from storage.tables import (
-    CELL,
-    CELL_COMMITTEE,
-    COMMITTEE,
-    COMMITTEE_MEMBER,
-    DEPUTY,
-    EXEMPT,
-    OFFICIAL,
-    PROBATIONARY,
-    SECRETARY,
-    ChatAccount,
-    Member,
-    OrgUnit,
-    Role,
-)
+from storage.tables import ChatAccount, Member, OrgUnit, Role
 
 DATA = Path(__file__).parent / "data"
 TODAY = date(2026, 11, 22)
@@ -123,30 +110,30 @@ async def test_good_csv_fills_the_database(db: Database) -> None:
 
     found = await units(db)
     committee, cell1, cell2 = found["Đảng bộ xã Tân Phú"], found["Chi bộ ấp 1"], found["Chi bộ ấp 2"]
-    assert (committee.kind, committee.parent_id, committee.name_key) == (COMMITTEE, None, "dang bo xa tan phu")
-    assert (cell1.kind, cell1.parent_id, cell1.name_key) == (CELL, committee.id, "chi bo ap 1")
-    assert (cell2.kind, cell2.parent_id) == (CELL, committee.id)
+    assert (committee.kind, committee.parent_id, committee.name_key) == (UnitKind.COMMITTEE, None, "dang bo xa tan phu")
+    assert (cell1.kind, cell1.parent_id, cell1.name_key) == (UnitKind.CELL, committee.id, "chi bo ap 1")
+    assert (cell2.kind, cell2.parent_id) == (UnitKind.CELL, committee.id)
 
     people = await members(db)
     mai = people["Nguyễn Thị Mai"]
     assert (mai.cell_id, mai.name_key, mai.gender, mai.birth_year, mai.status) == (
-        cell1.id, "nguyen thi mai", "nu", 1972, OFFICIAL)
+        cell1.id, "nguyen thi mai", "nu", 1972, Status.OFFICIAL)
     assert (mai.admitted_on, mai.official_on) == (date(1998, 3, 15), date(1999, 3, 15))
     tam = people["Lê Văn Tâm"]
     assert (tam.gender, tam.status, tam.admitted_on, tam.official_on) == (
-        "nam", OFFICIAL, date(2005, 9, 2), date(2006, 9, 2))  # empty status = official; d/m/yyyy dates
-    assert (people["Phạm Văn Sáu"].status, people["Phạm Văn Sáu"].gender) == (EXEMPT, "nam")
+        "nam", Status.OFFICIAL, date(2005, 9, 2), date(2006, 9, 2))  # empty status = official; d/m/yyyy dates
+    assert (people["Phạm Văn Sáu"].status, people["Phạm Văn Sáu"].gender) == (Status.EXEMPT, "nam")
     hanh = people["Võ Thị Hạnh"]
-    assert (hanh.cell_id, hanh.status, hanh.gender, hanh.official_on) == (cell2.id, PROBATIONARY, "nu", None)
+    assert (hanh.cell_id, hanh.status, hanh.gender, hanh.official_on) == (cell2.id, Status.PROBATIONARY, "nu", None)
     assert people["Huỳnh Văn Tư"].cell_id == cell2.id
     assert people["Đinh Công Thành"].cell_id is None  # committee staff: no cell
 
     assert await roles(db) == {
-        ("Nguyễn Thị Mai", "Chi bộ ấp 1", SECRETARY),
-        ("Nguyễn Thị Mai", "Đảng bộ xã Tân Phú", COMMITTEE_MEMBER),
-        ("Lê Văn Tâm", "Chi bộ ấp 1", DEPUTY),
-        ("Huỳnh Văn Tư", "Chi bộ ấp 2", CELL_COMMITTEE),
-        ("Đinh Công Thành", "Đảng bộ xã Tân Phú", SECRETARY),
+        ("Nguyễn Thị Mai", "Chi bộ ấp 1", Position.SECRETARY),
+        ("Nguyễn Thị Mai", "Đảng bộ xã Tân Phú", Position.COMMITTEE_MEMBER),
+        ("Lê Văn Tâm", "Chi bộ ấp 1", Position.DEPUTY),
+        ("Huỳnh Văn Tư", "Chi bộ ấp 2", Position.CELL_COMMITTEE),
+        ("Đinh Công Thành", "Đảng bộ xã Tân Phú", Position.SECRETARY),
     }
     assert await accounts(db) == {
         "telegram:123456": "Nguyễn Thị Mai",
@@ -184,14 +171,16 @@ async def test_good_xlsx_with_real_dates_and_a_title_row(db: Database, tmp_path:
     an, binh, phuc = people["Nguyễn Văn An"], people["Trần Thị Bình"], people["Trần Văn Phúc"]
     assert (an.birth_year, an.admitted_on, an.official_on, an.gender) == (
         1968, date(1994, 2, 3), date(1995, 2, 3), "nam")
-    assert (binh.birth_year, binh.admitted_on, binh.status, binh.gender) == (1975, date(2001, 9, 2), PROBATIONARY, "nu")
-    assert (phuc.cell_id, phuc.status, phuc.admitted_on, phuc.official_on) == (None, OFFICIAL, date(1996, 5, 19), None)
+    assert (binh.birth_year, binh.admitted_on, binh.status, binh.gender) == (1975, date(2001, 9, 2),
+        "probationary", "nu")
+    assert (phuc.cell_id, phuc.status, phuc.admitted_on, phuc.official_on) == (None, "official", date(1996, 5,
+        19), None)
     assert await roles(db) == {
-        ("Nguyễn Văn An", "Chi bộ khu phố 1", SECRETARY),
-        ("Trần Thị Bình", "Chi bộ khu phố 1", DEPUTY),
-        ("Trần Thị Bình", "Chi bộ khu phố 1", CELL_COMMITTEE),
-        ("Trần Văn Phúc", "Đảng bộ phường Bến Thành", DEPUTY),
-        ("Trần Văn Phúc", "Đảng bộ phường Bến Thành", COMMITTEE_MEMBER),
+        ("Nguyễn Văn An", "Chi bộ khu phố 1", Position.SECRETARY),
+        ("Trần Thị Bình", "Chi bộ khu phố 1", Position.DEPUTY),
+        ("Trần Thị Bình", "Chi bộ khu phố 1", Position.CELL_COMMITTEE),
+        ("Trần Văn Phúc", "Đảng bộ phường Bến Thành", Position.DEPUTY),
+        ("Trần Văn Phúc", "Đảng bộ phường Bến Thành", Position.COMMITTEE_MEMBER),
     }
     assert await accounts(db) == {
         "telegram:111222": "Nguyễn Văn An", "zalo:abc123": "Trần Thị Bình", "console:binh": "Trần Thị Bình",
@@ -219,7 +208,7 @@ async def test_headers_without_diacritics_and_semicolons(db: Database) -> None:
 
     assert (result.members, result.created, result.cells_created, result.roles_added) == (2, 2, 1, 1)
     people = await members(db)
-    assert people["Mai Thi Ba"].status == PROBATIONARY
+    assert people["Mai Thi Ba"].status == Status.PROBATIONARY
     assert people["Tran Van Hai"].admitted_on == date(2002, 5, 5)
     assert await accounts(db) == {"console:hai": "Tran Van Hai"}
 
@@ -248,8 +237,8 @@ async def test_reimport_adds_roles_and_never_removes_them(db: Database, tmp_path
 
     assert (result.created, result.roles_added) == (0, 1)
     assert await roles(db) == {
-        ("Nguyễn Văn An", "Chi bộ khu phố 1", SECRETARY),
-        ("Nguyễn Văn An", "Đảng bộ phường Bến Thành", COMMITTEE_MEMBER),
+        ("Nguyễn Văn An", "Chi bộ khu phố 1", Position.SECRETARY),
+        ("Nguyễn Văn An", "Đảng bộ phường Bến Thành", Position.COMMITTEE_MEMBER),
     }
 
 
@@ -270,7 +259,7 @@ async def test_a_file_without_status_column_leaves_status_alone(db: Database, tm
     short = [value for h, value in zip(HEADER, GOOD, strict=True) if h != "Tình trạng"]
     await import_file(db, write_csv(tmp_path, [short], header=header), today=TODAY)
 
-    assert (await members(db))["Nguyễn Văn An"].status == EXEMPT
+    assert (await members(db))["Nguyễn Văn An"].status == Status.EXEMPT
 
 
 async def test_existing_units_are_matched_by_folded_name(db: Database, tmp_path: Path) -> None:
@@ -438,15 +427,15 @@ async def test_demo_imports_and_reimports_idempotently(db: Database) -> None:
     assert sum(m.cell_id == cell1.id for m in people.values()) == 7
     assert sum(m.cell_id == cell2.id for m in people.values()) == 5
     assert people["Trần Văn Phúc"].cell_id is None
-    probationary = [m for m in people.values() if m.status == PROBATIONARY]
+    probationary = [m for m in people.values() if m.status == Status.PROBATIONARY]
     assert len(probationary) == 1 and probationary[0].admitted_on is not None
     assert 300 <= (date(2026, 11, 22) - probationary[0].admitted_on).days < 365  # recognition due soon
-    exempt = [m for m in people.values() if m.status == EXEMPT]
+    exempt = [m for m in people.values() if m.status == Status.EXEMPT]
     assert len(exempt) == 1 and (exempt[0].birth_year or 9999) <= 1945
     assert await roles(db) == {
-        ("Nguyễn Văn An", "Chi bộ khu phố 1", SECRETARY),
-        ("Bùi Văn Khánh", "Chi bộ khu phố 2", SECRETARY),
-        ("Trần Văn Phúc", "Đảng bộ phường Bến Thành", SECRETARY),
+        ("Nguyễn Văn An", "Chi bộ khu phố 1", Position.SECRETARY),
+        ("Bùi Văn Khánh", "Chi bộ khu phố 2", Position.SECRETARY),
+        ("Trần Văn Phúc", "Đảng bộ phường Bến Thành", Position.SECRETARY),
     }
     linked = await accounts(db)
     assert linked["console:an"] == "Nguyễn Văn An"

@@ -13,7 +13,7 @@ from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
 from bot.scheduling import attach_scheduler
 from bot.settings import Settings
-from handlers.types import Incoming
+from domain.messages import Incoming
 from storage import accounts, org
 from storage.tables import ChatAccount, Member
 from tests.conftest import TZ

@@ -11,15 +11,16 @@ from sqlmodel import select
 from bot.app import Chibo
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
+from domain.messages import Incoming
+from domain.vocabulary import Position, Stage
 from handlers import texts
 from handlers.context import HandlerSettings
-from handlers.types import Incoming
 from storage import org, unit_settings
-from storage.assessments import CELL_PROPOSED, FINAL, SELF, Assessment, AssessmentChange
+from storage.assessments import Assessment, AssessmentChange
 from storage.db import Database
-from storage.meetings import ENDED, PRESENT, Attendance, Meeting
+from storage.meetings import Attendance, Meeting
 from storage.reports import Report
-from storage.tables import CELL_COMMITTEE, COMMITTEE_MEMBER, DEPUTY, SECRETARY, ChatAccount
+from storage.tables import ChatAccount
 
 PRIVATE_ONLY = "chỉ dùng trong tin nhắn riêng"
 
@@ -47,11 +48,11 @@ async def _world(db: Database) -> World:
             assert member.id is not None
             members[user] = member.id
             session.add(ChatAccount(platform="memory", platform_user_id=user, chat_id=user, member_id=member.id))
-        await org.grant_role(session, members["an"], cell.id, SECRETARY)  # type: ignore[arg-type]
-        await org.grant_role(session, members["cuong"], cell.id, DEPUTY)  # type: ignore[arg-type]
-        await org.grant_role(session, members["dung"], cell.id, CELL_COMMITTEE)  # type: ignore[arg-type]
-        await org.grant_role(session, members["khanh"], other.id, SECRETARY)  # type: ignore[arg-type]
-        await org.grant_role(session, members["phuc"], committee.id, COMMITTEE_MEMBER)  # type: ignore[arg-type]
+        await org.grant_role(session, members["an"], cell.id, Position.SECRETARY)  # type: ignore[arg-type]
+        await org.grant_role(session, members["cuong"], cell.id, Position.DEPUTY)  # type: ignore[arg-type]
+        await org.grant_role(session, members["dung"], cell.id, Position.CELL_COMMITTEE)  # type: ignore[arg-type]
+        await org.grant_role(session, members["khanh"], other.id, Position.SECRETARY)  # type: ignore[arg-type]
+        await org.grant_role(session, members["phuc"], committee.id, Position.COMMITTEE_MEMBER)  # type: ignore[arg-type]
         await session.commit()
         return World(committee.id, cell.id, other.id, members)  # type: ignore[arg-type]
 
@@ -217,8 +218,8 @@ async def test_attendance_is_shown_only_when_recorded(
     [before] = await say(app, memory, "binh", "/cuatoi")
     assert "Sinh hoạt chi bộ" not in before
     async with db.session() as session:
-        for days, status in ((40, PRESENT), (10, "excused"), (400, PRESENT)):  # the last is in 2025: not counted
-            meeting = Meeting(cell_id=world.cell_id, starts_at=clock.now() - timedelta(days=days), status=ENDED)
+        for days, status in ((40, "present"), (10, "excused"), (400, "present")):  # the last is in 2025: not counted
+            meeting = Meeting(cell_id=world.cell_id, starts_at=clock.now() - timedelta(days=days), status="ended")
             session.add(meeting)
             await session.flush()
             session.add(Attendance(meeting_id=meeting.id, member_id=world.members["binh"], status=status))  # type: ignore[arg-type]
@@ -254,7 +255,7 @@ async def test_bad_scores_and_reviews_save_nothing(app: Chibo, memory: MemoryCha
     async with db.session() as session:
         [saved] = (await session.exec(select(Assessment))).all()
     assert (saved.stage, saved.level, saved.general_score, saved.task_score, saved.violation, len(saved.review or "")) \
-        == (SELF, "good", 27, 62, False, 2000)
+        == (Stage.SELF, "good", 27, 62, False, 2000)
 
 
 async def test_a_violation_makes_it_incomplete(app: Chibo, memory: MemoryChannel, db: Database) -> None:
@@ -281,7 +282,7 @@ async def test_a_proposal_made_while_the_member_types_locks_the_self_assessment(
     assert "Bản tự đánh giá đã khóa" in answer
     async with db.session() as session:
         rows = {a.stage: (a.level, a.general_score) for a in (await session.exec(select(Assessment))).all()}
-    assert rows == {SELF: ("complete", 20), CELL_PROPOSED: ("complete", None)}
+    assert rows == {Stage.SELF: ("complete", 20), Stage.CELL_PROPOSED: ("complete", None)}
 
 
 # -- who may do what ------------------------------------------------------------------------------------
@@ -310,7 +311,7 @@ async def test_deputies_and_cell_committee_propose_members_do_not(
     assert await say(app, memory, "binh", "/quyetdinh 1 tatca") == ["Lệnh này dành cho cấp ủy viên đảng bộ."]
     async with db.session() as session:
         changes = (await session.exec(select(AssessmentChange))).all()
-    assert [(c.stage, c.old_level, c.new_level) for c in changes] == [(CELL_PROPOSED, None, "good")]
+    assert [(c.stage, c.old_level, c.new_level) for c in changes] == [(Stage.CELL_PROPOSED, None, "good")]
 
 
 async def test_the_quota_is_a_setting_and_only_warns(app: Chibo, memory: MemoryChannel, db: Database) -> None:
@@ -327,7 +328,7 @@ async def test_the_quota_is_a_setting_and_only_warns(app: Chibo, memory: MemoryC
     [answer] = await say(app, memory, "phuc", "/quyetdinh 1 tatca")
     assert "Cảnh báo" not in answer
     async with db.session() as session:
-        finals = {a.member_id: a.level for a in (await session.exec(select(Assessment))).all() if a.stage == FINAL}
+        finals = {a.member_id: a.level for a in (await session.exec(select(Assessment))).all() if a.stage == "final"}
     assert finals == {world.members["binh"]: "good", world.members["cuong"]: "good", world.members["dung"]: "excellent"}
 
 
@@ -376,7 +377,7 @@ async def test_quarterly_and_yearly_reviews_are_separate(app: Chibo, memory: Mem
     assert yearly.startswith("Đã lưu bản tự đánh giá năm 2026: 27 + 62 = 89 điểm")
     async with db.session() as session:
         rows = sorted((a.period, a.stage, a.level) for a in (await session.exec(select(Assessment))).all())
-    assert rows == [("2026", SELF, "good"), ("2026-Q4", CELL_PROPOSED, "good"), ("2026-Q4", SELF, "complete")]
+    assert rows == [("2026", "self", "good"), ("2026-Q4", "cell_proposed", "good"), ("2026-Q4", "self", "complete")]
 
 
 async def test_a_line_break_may_separate_the_parts_of_a_one_line_report(

@@ -6,10 +6,11 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.app import Chibo
+from domain.vocabulary import Position, Stage
 from storage import org
-from storage.assessments import FINAL, SELF, Assessment
+from storage.assessments import Assessment
 from storage.reports import Report
-from storage.tables import COMMITTEE_MEMBER, SECRETARY, ChatAccount
+from storage.tables import ChatAccount
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 
 SECRETARY_ID = 101
@@ -31,9 +32,9 @@ async def _organisation(app: Chibo) -> None:
             session.add(ChatAccount(platform="telegram", platform_user_id=str(user_id), chat_id=str(user_id),
                                     member_id=member.id))
             if user_id == SECRETARY_ID:
-                await org.grant_role(session, member.id, cell.id, SECRETARY)  # type: ignore[arg-type]
+                await org.grant_role(session, member.id, cell.id, Position.SECRETARY)  # type: ignore[arg-type]
             if user_id == COMMITTEE_ID:
-                await org.grant_role(session, member.id, committee.id, COMMITTEE_MEMBER)  # type: ignore[arg-type]
+                await org.grant_role(session, member.id, committee.id, Position.COMMITTEE_MEMBER)  # type: ignore[arg-type]
         await session.commit()
 
 
@@ -138,5 +139,5 @@ async def test_reports_and_ratings_by_tapping_buttons(app: Chibo, telegram: Fake
         reports = (await session.exec(select(Report).order_by(Report.id))).all()  # type: ignore[arg-type]
         ratings = (await session.exec(select(Assessment))).all()
     assert [r.photo for r in reports] == ["AgACAgUAAxkBAAIB", "AgACAgUAAxkBAAIC", None, None, None]
-    assert sum(1 for a in ratings if a.stage == SELF) == 4
-    assert sorted(a.level for a in ratings if a.stage == FINAL) == ["complete", "excellent", "good", "good", "good"]
+    assert sum(1 for a in ratings if a.stage == Stage.SELF) == 4
+    assert sorted(a.level for a in ratings if a.stage == "final") == ["complete", "excellent", "good", "good", "good"]

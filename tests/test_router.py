@@ -6,10 +6,10 @@ from __future__ import annotations
 from bot.app import Chibo
 from bot.channels.base import split_text
 from bot.channels.memory import MemoryChannel
-from handlers.types import Incoming
+from domain.messages import Incoming
+from domain.text import fold
 from storage import org
 from storage.tables import JoinRequest, ProcessedUpdate
-from storage.textkey import fold
 
 
 async def _committee_code(app: Chibo) -> str:

@@ -7,22 +7,15 @@ from fractions import Fraction
 
 import pytest
 
+from domain.dates import parse_done_on
+from domain.errors import UserError
+from domain.figures import as_share
+from domain.periods import period_label, review_period
+from domain.review import Quota, level_for, parse_level, parse_score, quota_within
+from domain.text import whole_number
+from domain.vocabulary import Level
 from handlers.ratings import split_who_level
-from storage.assessments import COMPLETE, EXCELLENT, GOOD, INCOMPLETE
 from storage.roster import CellRef, Entry, find, split_cell
-from storage.rules import (
-    Quota,
-    RuleError,
-    as_share,
-    level_for,
-    parse_done_on,
-    parse_level,
-    parse_score,
-    period_label,
-    quota_within,
-    review_period,
-    whole_number,
-)
 
 TODAY = date(2026, 11, 20)
 TWENTY = Fraction(1, 5)
@@ -31,8 +24,8 @@ TWENTY = Fraction(1, 5)
 # -- levels from scores ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("total", "level"), [
-    (0, INCOMPLETE), (49, INCOMPLETE), (50, COMPLETE), (69, COMPLETE), (70, GOOD), (89, GOOD),
-    (90, EXCELLENT), (100, EXCELLENT),
+    (0, "incomplete"), (49, "incomplete"), (50, "complete"), (69, "complete"), (70, "good"), (89, "good"),
+    (90, Level.EXCELLENT), (100, Level.EXCELLENT),
 ])
 def test_level_boundaries(total: int, level: str) -> None:
     assert level_for(total) == level
@@ -40,7 +33,7 @@ def test_level_boundaries(total: int, level: str) -> None:
 
 @pytest.mark.parametrize("total", [0, 49, 50, 70, 90, 100])
 def test_a_violation_means_incomplete_whatever_the_score(total: int) -> None:
-    assert level_for(total, violation=True) == INCOMPLETE
+    assert level_for(total, violation=True) == Level.INCOMPLETE
 
 
 # -- the quota of "xuất sắc" -----------------------------------------------------------------------
@@ -88,28 +81,29 @@ def test_share_out_of_range_is_refused(value: object) -> None:
 # -- levels as typed ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("typed", "level"), [
-    ("HTXSNV", EXCELLENT), ("htxs", EXCELLENT), ("xuất sắc", EXCELLENT), ("xuat sac", EXCELLENT),
-    ("XUẤT SẮC", EXCELLENT), ("xuatsac", EXCELLENT), ("Hoàn thành xuất sắc nhiệm vụ", EXCELLENT),
-    ("HTTNV", GOOD), ("HTT", GOOD), ("tốt", GOOD), ("tot", GOOD), ("Hoàn thành tốt", GOOD),
-    ("hoan thanh tot nhiem vu", GOOD),
-    ("HTNV", COMPLETE), ("ht", COMPLETE), ("hoàn thành", COMPLETE), ("hoan thanh", COMPLETE),
-    ("Hoàn thành nhiệm vụ", COMPLETE),
-    ("KHTNV", INCOMPLETE), ("kht", INCOMPLETE), ("không hoàn thành", INCOMPLETE),
-    ("khong hoan thanh", INCOMPLETE), ("khonghoanthanh", INCOMPLETE), ("Không hoàn thành nhiệm vụ", INCOMPLETE),
+    ("HTXSNV", "excellent"), ("htxs", "excellent"), ("xuất sắc", "excellent"), ("xuat sac", "excellent"),
+    ("XUẤT SẮC", Level.EXCELLENT), ("xuatsac", Level.EXCELLENT), ("Hoàn thành xuất sắc nhiệm vụ", Level.EXCELLENT),
+    ("HTTNV", "good"), ("HTT", "good"), ("tốt", "good"), ("tot", "good"), ("Hoàn thành tốt", "good"),
+    ("hoan thanh tot nhiem vu", Level.GOOD),
+    ("HTNV", Level.COMPLETE), ("ht", Level.COMPLETE), ("hoàn thành", Level.COMPLETE), ("hoan thanh", Level.COMPLETE),
+    ("Hoàn thành nhiệm vụ", Level.COMPLETE),
+    ("KHTNV", Level.INCOMPLETE), ("kht", Level.INCOMPLETE), ("không hoàn thành", Level.INCOMPLETE),
+    ("khong hoan thanh", "incomplete"), ("khonghoanthanh", "incomplete"), ("Không hoàn thành nhiệm vụ", "incomplete"),
 ])
 def test_levels_with_and_without_diacritics(typed: str, level: str) -> None:
     assert parse_level(typed) == (level, None)
 
 
-@pytest.mark.parametrize(("typed", "level"), [("49", INCOMPLETE), ("50", COMPLETE), ("89", GOOD), ("90", EXCELLENT),
-                                              ("100", EXCELLENT), ("0", INCOMPLETE)])
+@pytest.mark.parametrize(("typed", "level"), [("49", "incomplete"), ("50", "complete"), ("89", "good"), ("90",
+    "excellent"),
+                                              ("100", Level.EXCELLENT), ("0", Level.INCOMPLETE)])
 def test_levels_as_scores(typed: str, level: str) -> None:
     assert parse_level(typed) == (level, int(typed))
 
 
 @pytest.mark.parametrize("typed", ["giỏi", "abc", "", "101", "-1", "tốt lắm"])
 def test_unknown_levels_are_refused_with_what_to_type(typed: str) -> None:
-    with pytest.raises(RuleError) as caught:
+    with pytest.raises(UserError) as caught:
         parse_level(typed)
     assert "0 đến 100" in str(caught.value)
 
@@ -118,7 +112,7 @@ def test_unknown_levels_are_refused_with_what_to_type(typed: str) -> None:
 
 @pytest.mark.parametrize("typed", ["31", "-1", "abc", "27.5", "", "1e2"])
 def test_bad_general_scores(typed: str) -> None:
-    with pytest.raises(RuleError) as caught:
+    with pytest.raises(UserError) as caught:
         parse_score(typed, 30, "Điểm tiêu chí chung", 27)
     assert "từ 0 đến 30" in str(caught.value)
 
@@ -146,13 +140,13 @@ def test_dates(typed: str, expected: date) -> None:
     ("mai", "không đúng dạng"), ("18/13", "không có thật"), ("", "không đúng dạng"),
 ])
 def test_bad_dates(typed: str, reason: str) -> None:
-    with pytest.raises(RuleError) as caught:
+    with pytest.raises(UserError) as caught:
         parse_done_on(typed, TODAY)
     assert reason in str(caught.value)
 
 
 def test_yesterday_on_new_years_day_is_last_year() -> None:
-    with pytest.raises(RuleError, match="năm trước"):
+    with pytest.raises(UserError, match="năm trước"):
         parse_done_on("hôm qua", date(2027, 1, 1))
 
 

@@ -10,13 +10,14 @@ from sqlmodel import select
 from bot.app import Chibo
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
-from handlers.types import Address, Reply, RetryLater
+from domain.messages import Address, Reply, RetryLater
+from domain.vocabulary import MeetingStatus, Stage
 from schedules.dispatcher import DispatchConfig
 from schedules.driver import Scheduler, SchedulerConfig
 from storage import outbox
-from storage.assessments import SELF, Assessment
+from storage.assessments import Assessment
 from storage.db import Database
-from storage.meetings import ENDED, Attendance, Meeting, MeetingSeries
+from storage.meetings import Attendance, Meeting, MeetingSeries
 from storage.outbox import OutboxMessage
 from storage.tables import ChatAccount
 from tests.cell_setup import local, make_cell, say, tick
@@ -250,7 +251,7 @@ async def test_self_assessment_deadline_reminders(app: Chibo, db: Database, cloc
     cell = await make_cell(db, clock.now(), deadline="10/12")
     ids = cell.members
     async with db.session() as session:
-        session.add(Assessment(member_id=ids["binh"], cell_id=cell.id, period="2026", year=2026, stage=SELF,
+        session.add(Assessment(member_id=ids["binh"], cell_id=cell.id, period="2026", year=2026, stage=Stage.SELF,
                                level="good"))
         await session.commit()
     await tick(app, clock, "2026-12-03 07:59")
@@ -260,7 +261,7 @@ async def test_self_assessment_deadline_reminders(app: Chibo, db: Database, cloc
     assert "ngày 10/12/2026 (còn 7 ngày)" in memory.sent[0].reply.text
     memory.take()
     async with db.session() as session:
-        session.add(Assessment(member_id=ids["cuong"], cell_id=cell.id, period="2026", year=2026, stage=SELF,
+        session.add(Assessment(member_id=ids["cuong"], cell_id=cell.id, period="2026", year=2026, stage=Stage.SELF,
                                level="good"))
         await session.commit()
     await tick(app, clock, "2026-12-08 08:00")
@@ -301,7 +302,7 @@ async def test_removal_warning_counts_months_of_the_calendar_year(db: Database, 
     assert await scheduler.run_pass(local("2027-04-06 09:00"))
     assert len([s for s in channel.sent if "Cảnh báo" in s.reply.text]) == 1  # once a year
     async with db.session() as session:
-        assert {m.status for m in (await session.exec(select(Meeting))).all()} == {ENDED}
+        assert {m.status for m in (await session.exec(select(Meeting))).all()} == {MeetingStatus.ENDED}
 
 
 async def test_excused_more_than_three_times_in_a_row_warns(db: Database, clock: ManualClock) -> None:

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
-from handlers.types import Address, Reply
+from domain.messages import Address, Reply
 from schedules.driver import Scheduler, SchedulerConfig
 from schedules.lease import LOCK_NAME, DispatchLock
 from schedules.ratelimit import RateLimiter

@@ -11,14 +11,14 @@ import pytest
 from bot.app import Chibo
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
+from domain.messages import Incoming, Sent
+from domain.periods import MONTH, Period
+from domain.vocabulary import UnitKind
 from handlers import chart
 from handlers.context import HandlerSettings
-from handlers.types import Incoming, Sent
 from storage import org, unit_settings
 from storage.db import Database
-from storage.periods import MONTH, Period
 from storage.summary import combine, tallies
-from storage.tables import CELL, COMMITTEE
 from tests import seed
 from tests.conftest import TZ
 
@@ -100,8 +100,8 @@ async def test_months_are_local_months(db: Database) -> None:
     """A meeting at 06:00 on 1 October in Vietnam is 30 September in UTC: it belongs to October."""
     async with db.session() as session:
         seeder = seed.Seeder(session)
-        committee = await seeder.unit(COMMITTEE, "Đảng bộ thử")
-        cell = await seeder.unit(CELL, "Chi bộ thử", committee)
+        committee = await seeder.unit(UnitKind.COMMITTEE, "Đảng bộ thử")
+        cell = await seeder.unit(UnitKind.CELL, "Chi bộ thử", committee)
         late = await seeder.member(cell, "Lê Văn Muộn", admitted_on=date(2000, 1, 1))
         other = await seeder.member(cell, "Trần Văn Đủ", admitted_on=date(2000, 1, 1))
         for local in (datetime(2026, 9, 30, 23, 0), datetime(2026, 10, 1, 6, 0), datetime(2026, 11, 5, 19, 0)):
@@ -201,8 +201,8 @@ async def test_nothing_to_divide_reads_no_data(db: Database, bot: tuple[Chibo, M
     """A committee whose only cell has no members yet: every rate says "chưa có dữ liệu"."""
     async with db.session() as session:
         seeder = seed.Seeder(session)
-        committee = await seeder.unit(COMMITTEE, "Đảng bộ mới")
-        await seeder.unit(CELL, "Chi bộ mới", committee)
+        committee = await seeder.unit(UnitKind.COMMITTEE, "Đảng bộ mới")
+        await seeder.unit(UnitKind.CELL, "Chi bộ mới", committee)
         await seeder.member(None, "Hà Văn Mới", account="console:moi", role=("secretary", committee))
         await session.commit()
     text = (await say(bot, "moi", "/tonghop"))[0].reply.text

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain import membership, periods
+from domain.periods import MONTH, QUARTER, YEAR, Period, PeriodError
 from handlers.summary_text import weakest_first, wrap_names
-from storage import periods, rules
-from storage.periods import MONTH, QUARTER, YEAR, Period, PeriodError
 from storage.summary import MeetingTally, Tally, chart_window
 
 TODAY = date(2026, 11, 20)
@@ -83,8 +83,8 @@ def test_the_chart_shows_the_twelve_months_ending_with_the_period() -> None:
 
 
 def test_probation_ends_twelve_months_after_admission() -> None:
-    assert rules.probation_end(date(2025, 12, 15)) == date(2026, 12, 15)
-    assert rules.probation_end(date(2024, 2, 29)) == date(2025, 2, 28)
+    assert membership.probation_end(date(2025, 12, 15)) == date(2026, 12, 15)
+    assert membership.probation_end(date(2024, 2, 29)) == date(2025, 2, 28)
 
 
 def test_due_for_recognition_is_exactly_thirty_days_ahead_every_day() -> None:
@@ -93,9 +93,9 @@ def test_due_for_recognition_is_exactly_thirty_days_ahead_every_day() -> None:
     for offset in range(4 * 366):
         today = date(2026, 1, 1) + timedelta(days=offset)
         limit = today + timedelta(days=30)
-        latest = rules.latest_admission_due(today)
-        assert rules.probation_end(latest) <= limit, today
-        assert rules.probation_end(latest + timedelta(days=1)) > limit, today
+        latest = membership.latest_admission_due(today)
+        assert membership.probation_end(latest) <= limit, today
+        assert membership.probation_end(latest + timedelta(days=1)) > limit, today
 
 
 @pytest.mark.parametrize(("members", "share", "needed"), [
@@ -106,7 +106,7 @@ def test_due_for_recognition_is_exactly_thirty_days_ahead_every_day() -> None:
     (10, "3%", 1),
 ])
 def test_admissions_needed(members: int, share: object, needed: int) -> None:
-    assert rules.admissions_needed(members, share) == needed
+    assert membership.admissions_needed(members, share) == needed
 
 
 def _cell(name: str, present: int, expected: int, reporters: int, members: int) -> Tally:

@@ -10,8 +10,8 @@ import pytest
 from bot.app import Chibo
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
+from domain.messages import Incoming
 from handlers.context import HandlerSettings
-from handlers.types import Incoming
 from storage.db import Database
 from tests import seed
 

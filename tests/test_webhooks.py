@@ -24,8 +24,8 @@ from bot.channels.zalo import ZaloChannel
 from bot.clock import ManualClock
 from bot.settings import Settings
 from bot.web import TELEGRAM_SECRET_HEADER, ZALO_SECRET_HEADER, WebServer
+from domain.messages import Incoming, Outgoing
 from handlers.context import HandlerSettings
-from handlers.types import Incoming, Outgoing
 from storage import inbox
 from storage.db import Database
 from storage.tables import ProcessedUpdate

@@ -17,9 +17,10 @@ from bot.files import FileShelf
 from bot.scheduling import attach_scheduler
 from bot.settings import Settings
 from bot.web import WebServer
-from handlers.types import Address, Choice, Incoming, Outgoing, Reply, RetryLater, Unreachable
+from domain.messages import Address, Choice, Incoming, Outgoing, Reply, RetryLater, Unreachable
+from domain.vocabulary import Answer
 from storage import accounts, org
-from storage.meetings import YES, Attendance
+from storage.meetings import Attendance
 from storage.reports import Report
 from storage.tables import ChatAccount, JoinRequest, Member, ProcessedUpdate
 from tests.conftest import TZ
@@ -302,5 +303,5 @@ async def test_a_member_joins_reports_and_answers_an_invitation_by_number(
     async with app.db.session() as session:
         answers = (await session.exec(select(Attendance.member_id, Attendance.rsvp))).all()
         member = (await session.exec(select(Member).where(Member.full_name == "Lê Văn Cường"))).one()
-    assert list(answers) == [(member.id, YES)]
+    assert list(answers) == [(member.id, Answer.YES)]
     assert len(zalo.sent) == 13

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from handlers.types import Address, Incoming, PlatformCaps, Reply
+from domain.messages import Address, Incoming, PlatformCaps, Reply
 
 Dispatch = Callable[[Incoming], Awaitable[None]]
 

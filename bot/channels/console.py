@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 
 from bot.channels.base import Dispatch, numbered_choices
-from handlers.types import Address, Incoming, PlatformCaps, Reply
+from domain.messages import Address, Incoming, PlatformCaps, Reply
 
 PLATFORM = "console"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.channels.base import Dispatch, split_text
-from handlers.types import Address, PlatformCaps, Reply, Sent, Unreachable
+from domain.messages import Address, PlatformCaps, Reply, Sent, Unreachable
 
 
 @dataclass

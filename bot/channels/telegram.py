@@ -25,8 +25,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.channels.base import Dispatch, split_text
+from domain.messages import Address, Choice, Incoming, PlatformCaps, Reply, RetryLater, SendError, Unreachable
 from handlers.registry import Catalog
-from handlers.types import Address, Choice, Incoming, PlatformCaps, Reply, RetryLater, SendError, Unreachable
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"

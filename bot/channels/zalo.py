@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from bot.channels.base import Dispatch, split_text
-from handlers.types import Address, Incoming, PlatformCaps, Reply, RetryLater, SendError, Unreachable
+from domain.messages import Address, Incoming, PlatformCaps, Reply, RetryLater, SendError, Unreachable
 
 log = logging.getLogger(__name__)
 PLATFORM = "zalo"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+_WHOLE = re.compile(r"[0-9]{1,9}")
 _SPACES = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 
@@ -24,3 +25,13 @@ def clean_name(text: str) -> str:
 def has_control(text: str) -> bool:
     """True when text holds control or invisible formatting characters (never valid in a name)."""
     return bool(_CONTROL.search(text))
+
+
+def whole_number(text: str) -> int | None:
+    """A plain number of at most 9 ASCII digits (a list position, a report number), else None.
+
+    `str.isdigit()` is not enough: it admits "²", which `int()` refuses, and numbers too large
+    for a database integer.
+    """
+    stripped = text.strip()
+    return int(stripped) if _WHOLE.fullmatch(stripped) else None

@@ -13,7 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from storage.textkey import fold
+from domain.errors import UserError
+from domain.text import fold
 
 REGULAR_MINUTES = 90  # Chỉ thị 50-CT/TW, Hướng dẫn 42-HD/BTCTW: at least 90 minutes
 COMBINED_MINUTES = 120  # regular and thematic in one sitting
@@ -29,46 +30,10 @@ DEFAULT_PLAN = ("3n", "1n", "2g")
 
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
-_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?$")
-_TIME = re.compile(r"^(\d{1,2})(?:[:h](\d{2})?)?$")
 _STEP = re.compile(r"(\d{1,3})\s*(ngay|n|gio|g|h)(?![a-z])")
 
 
-class RuleError(ValueError):
-    """Input that breaks a rule; the message is Vietnamese and says what to type instead."""
-
-
 # -- dates and times -----------------------------------------------------------------------------
-
-def parse_date(text: str, today: date) -> date | None:
-    """`05/12/2026`, `5/12/2026`, `5-12-2026` or `5/12` (this year, or next year once passed)."""
-    match = _DATE.match(text.strip())
-    if match is None:
-        return None
-    day, month = int(match.group(1)), int(match.group(2))
-    year = int(match.group(3)) if match.group(3) else today.year
-    try:
-        found = date(year, month, day)
-    except ValueError:
-        return None
-    if match.group(3) is None and found < today:
-        try:
-            found = date(year + 1, month, day)
-        except ValueError:  # 29/02 in a year without it
-            return None
-    return found
-
-
-def parse_time(text: str) -> time | None:
-    """`19:30`, `19h30`, `19h` or `19`."""
-    match = _TIME.match(fold(text))
-    if match is None:
-        return None
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
-    if hour > 23 or minute > 59:
-        return None
-    return time(hour, minute)
-
 
 def local_start(day: date, at: time, tz: ZoneInfo) -> datetime:
     """A local date and time as an aware UTC instant."""
@@ -144,22 +109,22 @@ PLAN_HELP = ("Gõ các mốc nhắc, xa trước gần sau, ví dụ: /caidat nh
 
 
 def parse_plan(text: str) -> list[Step]:
-    """`3n 1n 2g` (also `3 ngày 1 ngày 2 giờ`), farthest first; a `RuleError` says what is wrong."""
+    """`3n 1n 2g` (also `3 ngày 1 ngày 2 giờ`), farthest first; a `UserError` says what is wrong."""
     folded = fold(text)
     if not folded:
-        raise RuleError(PLAN_HELP)
+        raise UserError(PLAN_HELP)
     if _STEP.sub("", folded).replace(",", "").strip():
-        raise RuleError("Không hiểu mốc nhắc «" + text.strip()[:40] + "». " + PLAN_HELP)
+        raise UserError("Không hiểu mốc nhắc «" + text.strip()[:40] + "». " + PLAN_HELP)
     steps = [Step(int(amount), "n" if unit in ("n", "ngay") else "g") for amount, unit in _STEP.findall(folded)]
     if len(steps) > MAX_STEPS:
-        raise RuleError(f"Tối đa {MAX_STEPS} mốc nhắc. " + PLAN_HELP)
+        raise UserError(f"Tối đa {MAX_STEPS} mốc nhắc. " + PLAN_HELP)
     for step in steps:
         if step.amount < 1 or (step.unit == "n" and step.amount > MAX_STEP_DAYS) or (
                 step.unit == "g" and step.amount > MAX_STEP_HOURS):
-            raise RuleError(f"Mốc nhắc phải từ 1 đến {MAX_STEP_DAYS} ngày, hoặc từ 1 đến {MAX_STEP_HOURS} giờ.")
+            raise UserError(f"Mốc nhắc phải từ 1 đến {MAX_STEP_DAYS} ngày, hoặc từ 1 đến {MAX_STEP_HOURS} giờ.")
     hours = [step.nominal_hours for step in steps]
     if len(set(hours)) != len(hours):
-        raise RuleError("Các mốc nhắc không được trùng nhau. " + PLAN_HELP)
+        raise UserError("Các mốc nhắc không được trùng nhau. " + PLAN_HELP)
     return sorted(steps, key=lambda step: -step.nominal_hours)
 
 
@@ -168,7 +133,7 @@ def plan_from_setting(value: object) -> list[Step]:
     try:
         return parse_plan(" ".join(str(item) for item in value)) if isinstance(value, list) else parse_plan(
             str(value))
-    except RuleError:
+    except UserError:
         return parse_plan(" ".join(DEFAULT_PLAN))
 
 
@@ -204,19 +169,6 @@ def describe_plan(steps: list[Step]) -> str:
 def deadline_steps() -> list[Step]:
     """Self-assessment deadline reminders: 7 and 2 days before, at 08:00."""
     return [Step(7, "n"), Step(2, "n")]
-
-
-def parse_day_month(text: str) -> tuple[int, int] | None:
-    """A yearly date such as the self-assessment deadline `10/12` (dd/mm)."""
-    match = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})", text.strip())
-    if match is None:
-        return None
-    day, month = int(match.group(1)), int(match.group(2))
-    try:
-        date(2024, month, day)  # a leap year: 29/02 is a valid yearly date
-    except ValueError:
-        return None
-    return day, month
 
 
 # -- attendance --------------------------------------------------------------------------------------

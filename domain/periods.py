@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from storage.textkey import fold
+from domain.errors import UserError
+from domain.text import fold
 
 MONTH = "month"
 QUARTER = "quarter"
@@ -34,7 +35,7 @@ _BARE_YEAR = re.compile(r"(?:19|20)\d{2}")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
 
-class PeriodError(ValueError):
+class PeriodError(UserError):
     """A period that cannot be summarised; the message (Vietnamese) says what is wrong, and the
     caller adds how to type a period in its own words (a chat command or a command-line option)."""
 
@@ -81,10 +82,14 @@ class Period:
         return f"nam-{self.year}"
 
     @property
+    def review(self) -> ReviewPeriod:
+        """The review this summary shows: the quarter's for a quarter, else the year's (a month
+        has no review of its own)."""
+        return ReviewPeriod(self.year, self.number if self.kind == QUARTER else 0)
+
+    @property
     def review_period(self) -> str:
-        """The review (assessment period) this summary shows: the quarter's for a quarter,
-        else the year's (a month has no review of its own)."""
-        return f"{self.year}-Q{self.number}" if self.kind == QUARTER else str(self.year)
+        return self.review.key
 
     @property
     def review_label(self) -> str:
@@ -93,6 +98,47 @@ class Period:
     def instants(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
         """The period as aware UTC instants, from local midnight to local midnight."""
         return local_midnight(self.start, tz), local_midnight(self.end, tz)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPeriod:
+    """A review (kỳ đánh giá): a year, or a quarter of it (`quarter` 1–4; 0 for the year)."""
+
+    year: int
+    quarter: int = 0
+
+    @classmethod
+    def from_key(cls, key: str) -> ReviewPeriod:
+        """ "2026" or "2026-Q4", as stored with each rating."""
+        year, _, quarter = key.partition("-Q")
+        return cls(int(year), int(quarter) if quarter else 0)
+
+    @property
+    def key(self) -> str:
+        return f"{self.year}-Q{self.quarter}" if self.quarter else str(self.year)
+
+    @property
+    def label(self) -> str:
+        """ "năm 2026" or "quý 4 năm 2026"."""
+        return f"quý {self.quarter} năm {self.year}" if self.quarter else f"năm {self.year}"
+
+    @property
+    def last_day(self) -> date:
+        """The day the period ends: who is reviewed is judged on it (admitted 6 months before...)."""
+        if not self.quarter:
+            return date(self.year, 12, 31)
+        return Period(QUARTER, self.year, self.quarter).end - timedelta(days=1)
+
+
+def review_period(today: date, *, quarterly: bool = False) -> tuple[str, int]:
+    """The period key and year of the current review: ("2026", 2026) or ("2026-Q4", 2026)."""
+    found = ReviewPeriod(today.year, (today.month - 1) // 3 + 1 if quarterly else 0)
+    return found.key, found.year
+
+
+def period_label(period: str) -> str:
+    """ "năm 2026" or "quý 4 năm 2026"."""
+    return ReviewPeriod.from_key(period).label
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
