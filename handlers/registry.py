@@ -26,6 +26,8 @@ class Command:
     aliases: tuple[str, ...] = ()
     usage: str = ""
     menu: bool = True  # listed in /trogiup and the Telegram command menu
+    details: str = ""  # `/trogiup <lệnh>`: how to use it, with an example, in Vietnamese
+    for_exempt: bool = True  # False: meeting commands an exempt member (miễn sinh hoạt) has no use for
 
 
 @dataclass(slots=True)
@@ -34,9 +36,11 @@ class Catalog:
     flows: dict[str, FlowRun] = field(default_factory=dict)
     order: list[Command] = field(default_factory=list)
     on_photo: PhotoRun | None = None
+    flow_titles: dict[str, str] = field(default_factory=dict)  # flow -> what it is, "tự đánh giá"
 
     def add_module(self, module: ModuleType) -> None:
-        """Take a module's `COMMANDS` (a list), `FLOWS` (a dict name -> function) and `ON_PHOTO`."""
+        """Take a module's `COMMANDS` (a list), `FLOWS` (a dict name -> function), `FLOW_TITLES`
+        (a dict name -> Vietnamese words for it, said when a command abandons it) and `ON_PHOTO`."""
         for command in getattr(module, "COMMANDS", ()):
             for key in (command.name, *command.aliases):
                 key = fold(key)
@@ -49,6 +53,7 @@ class Catalog:
             if self.on_photo is not None:
                 raise ValueError("two modules handle bare photos")
             self.on_photo = photo
+        self.flow_titles.update(getattr(module, "FLOW_TITLES", {}))
         for name, run in getattr(module, "FLOWS", {}).items():
             if name in self.flows:
                 raise ValueError(f"flow {name} defined twice")
