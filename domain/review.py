@@ -47,6 +47,14 @@ class NotReviewed(UserError):
     """A member who is not rated in this period; the message says why, politely."""
 
 
+NOT_REVIEWED_STATUSES = (Status.EXEMPT, Status.SUSPENDED)
+
+
+def review_cutoff(review_day: date) -> date:
+    """The latest admission date still reviewed on `review_day`: six months before it."""
+    return add_months(review_day, -REVIEW_AFTER_MONTHS)
+
+
 def not_reviewed_reason(status: str, admitted_on: date | None, review_day: date) -> str | None:
     """Why a member is not reviewed on `review_day` (the last day of the review period), or None.
 
@@ -58,7 +66,7 @@ def not_reviewed_reason(status: str, admitted_on: date | None, review_day: date)
         return "miễn công tác và sinh hoạt đảng"
     if status == Status.SUSPENDED:
         return "đang bị đình chỉ sinh hoạt"
-    if admitted_on is not None and admitted_on > add_months(review_day, -REVIEW_AFTER_MONTHS):
+    if admitted_on is not None and admitted_on > review_cutoff(review_day):
         return f"vào Đảng ngày {admitted_on:%d/%m/%Y}, chưa đủ {REVIEW_AFTER_MONTHS} tháng đến kỳ đánh giá"
     return None
 

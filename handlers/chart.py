@@ -12,18 +12,21 @@ import hashlib
 import os
 import threading
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
-from domain.figures import NO_DATA, percent
+from domain.figures import NO_DATA, percent, share_text
+from domain.meeting_rules import QUALITY_SHARE
 
-GOOD_LINE = 85  # the attendance a good meeting must exceed, drawn as a dashed line
+GOOD_LINE = float(QUALITY_SHARE * 100)  # the attendance a good meeting must exceed, drawn as a dashed line
+ABOVE, NOT_ABOVE = "#2e7d32", "#c62828"
 _DRAWING = threading.Lock()  # matplotlib is not thread-safe; charts are drawn in a worker thread
 
 
 @dataclass(frozen=True, slots=True)
 class ChartData:
     title: str
-    months: tuple[tuple[str, int, int], ...]  # ("11/26", present, expected), oldest first
+    months: tuple[tuple[str, int, int], ...]  # ("T11/2026", present, expected), oldest first
     ratings_title: str
     levels: tuple[str, ...]  # level codes, best first
     stages: tuple[tuple[str, tuple[int, ...]], ...]  # (stage name, count per level)
@@ -51,6 +54,21 @@ def draw(data: ChartData, files_dir: str | Path) -> Path:
     return path
 
 
+def _attendance_legend(axes: object, above: list[bool], expected: list[int]) -> None:
+    """What the colours and the dashed line mean, for the entries the chart actually shows."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    bar = share_text(QUALITY_SHARE)
+    handles: list[object] = []
+    if any(above):
+        handles.append(Patch(color=ABOVE, label=f"trên {bar}"))
+    if any(not a and e for a, e in zip(above, expected, strict=True)):
+        handles.append(Patch(color=NOT_ABOVE, label=f"không trên {bar}"))
+    handles.append(Line2D([], [], color="#555555", linestyle="--", linewidth=0.8, label=f"mức {bar}"))
+    axes.legend(handles=handles, fontsize=7, loc="lower left")  # type: ignore[attr-defined]
+
+
 def _png(data: ChartData) -> bytes:
     import io
 
@@ -64,12 +82,15 @@ def _png(data: ChartData) -> bytes:
 
     labels = [label for label, _present, _expected in data.months]
     rates = [100 * present / expected if expected else 0.0 for _label, present, expected in data.months]
-    bars = left.bar(range(len(labels)), rates, color=["#c62828" if r <= GOOD_LINE else "#2e7d32" for r in rates])
+    above = [bool(expected) and Fraction(present, expected) > QUALITY_SHARE for _l, present, expected in data.months]
+    bars = left.bar(range(len(labels)), rates, color=[ABOVE if a else NOT_ABOVE for a in above])
     for bar, (_label, present, expected) in zip(bars, data.months, strict=True):
-        text = percent(present, expected) if expected else "–"
+        # The same figure as the message, judged against the same bar (never "85%" on a red bar).
+        text = percent(present, expected, QUALITY_SHARE) if expected else "–"
         left.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom",
                       fontsize=7, xytext=(0, 2), textcoords="offset points")
     left.axhline(GOOD_LINE, color="#555555", linestyle="--", linewidth=0.8)
+    _attendance_legend(left, above, [expected for _l, _p, expected in data.months])
     left.set_xticks(range(len(labels)), labels, fontsize=7)
     left.set_ylim(0, 110)
     left.set_ylabel("%")
@@ -80,7 +101,9 @@ def _png(data: ChartData) -> bytes:
         width = 0.8 / max(len(data.stages), 1)
         for index, (stage, counts) in enumerate(data.stages):
             positions = [i + index * width for i in range(len(data.levels))]
-            right.bar(positions, counts, width, label=stage)
+            # A stage with no rating yet is drawn (zero bars keep the groups aligned) but not
+            # named in the legend: a legend entry for an empty series reads as data.
+            right.bar(positions, counts, width, label=stage if sum(counts) else "_nolegend_")
         right.set_xticks([i + width * (len(data.stages) - 1) / 2 for i in range(len(data.levels))],
                          data.levels, fontsize=7)
         right.legend(fontsize=7)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from domain import review
+from domain.figures import fraction, share_text
 from domain.messages import Choice
 from domain.review import LEVEL_CODES, LEVEL_NAMES, level_for
 from domain.text import fold
@@ -56,3 +58,12 @@ def split_period_word(args: str) -> tuple[bool, str]:
     if fold(first) in QUARTER_WORDS:
         return True, rest.strip()
     return False, args.strip()
+
+
+def quota_text(quota: review.Quota) -> str:
+    """ "2 xuất sắc, 6 hoàn thành tốt: 2/6 = 33,3%; không quá 20% số hoàn thành tốt: vượt định mức"."""
+    ratio = (fraction(quota.excellent, quota.good, quota.share) if quota.good
+             else "chưa có đảng viên hoàn thành tốt")
+    verdict = "trong định mức" if quota.within else "vượt định mức (chỉ cảnh báo, bot không tự sửa xếp loại)"
+    return (f"{quota.excellent} xuất sắc, {quota.good} hoàn thành tốt: {ratio}; "
+            f"không quá {share_text(quota.share)} số hoàn thành tốt: {verdict}")

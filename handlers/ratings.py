@@ -2,23 +2,44 @@
 
 A leader sees only the cells they lead; a committee member only the cells of their own
 committee. Members are named by their number in the cell's list (the order they were added)
-or by name. The quota of "xuất sắc" is checked after every proposal and decision and its
-figures are shown when it is exceeded; no level is ever changed by the bot.
+or by name. Only the members the review rates (domain.review: not the exempt, the suspended,
+nor those admitted less than 6 months before the review) can be proposed or decided; the
+others are listed apart. The quota of "xuất sắc" (≤ 20% of those rated "tốt", per grassroots
+organisation) is stated on every listing and once a cell's proposals, or a committee's
+decisions, are complete, naming the organisation whose figures it used; it only warns.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from fractions import Fraction
 
 from domain.errors import UserError
 from domain.figures import as_share
 from domain.messages import Choice
-from domain.periods import period_label, review_period
-from domain.review import LEVEL_HINT, LEVEL_MAX_WORDS, Quota, level_from_words, parse_level
+from domain.periods import ReviewPeriod, period_label, review_period
+from domain.review import (
+    LEVEL_HINT,
+    LEVEL_MAX_WORDS,
+    NotReviewed,
+    Quota,
+    level_from_words,
+    not_reviewed_reason,
+    parse_level,
+)
 from domain.text import fold, whole_number
-from domain.vocabulary import Level, Stage
+from domain.vocabulary import STAGES, Level, Stage
 from handlers.context import Audience, Ctx
-from handlers.rating_text import STAGE_NAMES, code, level_choices, level_text, self_line, split_period_word
+from handlers.rating_text import (
+    STAGE_NAMES,
+    code,
+    level_choices,
+    level_text,
+    quota_text,
+    self_line,
+    split_period_word,
+)
 from handlers.registry import Command
 from storage import assessments, org, roster, unit_settings
 from storage.assessments import Assessment
@@ -84,23 +105,11 @@ def _pick(ctx: Ctx, members: list[Entry], who: str, where: str, again: str) -> E
     return None
 
 
-def _level_or_reply(ctx: Ctx, text: str, example: str) -> tuple[str, int | None] | None:
+def _level_or_reply(text: str, example: str) -> tuple[Level, int | None]:
     try:
         return parse_level(text)
     except UserError as error:
-        ctx.reply(f"{error}\nVí dụ: {example}. Chưa lưu gì.")
-        return None
-
-
-async def _quota_warning(ctx: Ctx, setting_unit: int, cell_ids: list[int], period: str, stage: str,
-                         scope: str) -> str | None:
-    counts = await assessments.level_counts(ctx.session, cell_ids, period, stage)
-    share = as_share(await unit_settings.get(ctx.session, setting_unit, "excellent_quota"))
-    quota = Quota(counts[Level.EXCELLENT], counts[Level.GOOD], share)
-    if quota.within:
-        return None
-    return (f"Cảnh báo định mức xuất sắc ({scope}): {quota.figures()}. "
-            "Bot không tự đổi mức nào; đề nghị cân nhắc lại.")
+        raise UserError(f"{error}\nVí dụ: {example}. Chưa lưu gì.") from None
 
 
 def _who_and_level(ctx: Ctx, members: list[Entry], args: str, where: str, again: str
@@ -129,17 +138,82 @@ async def _chosen_level(
     if picked is None:
         return None
     entry, typed_level = picked
+    reason = not_reviewed_reason(entry.status, entry.admitted_on, ReviewPeriod.from_key(period).last_day)
+    if reason is not None:
+        raise NotReviewed(f"{entry.full_name} không thuộc diện xếp loại {period_label(period)} ({reason}). "
+                          "Chưa lưu gì.")
     stages = await assessments.stages_of(ctx.session, entry.member_id, period)
     if typed_level is None:
         lines = _detail(entry, stages, period)
         lines.append(f"Chọn mức {stage_words}, hoặc gõ {prefix} {entry.number} <mức>:")
         ctx.reply("\n".join(lines), level_choices(f"{prefix} {entry.number}"))
         return None
-    parsed = _level_or_reply(ctx, typed_level, f"{prefix} {entry.number} tot")
-    if parsed is None:
-        return None
-    level, score = parsed
+    level, score = _level_or_reply(typed_level, f"{prefix} {entry.number} tot")
     return entry, stages, level, score
+
+
+# -- who is rated, and the quota --------------------------------------------------------------------
+
+def _apart(entries: list[Entry], review: ReviewPeriod) -> tuple[list[Entry], list[tuple[Entry, str]]]:
+    """The members the review rates, and the others with the reason they are not rated."""
+    rated: list[Entry] = []
+    apart: list[tuple[Entry, str]] = []
+    for entry in entries:
+        reason = not_reviewed_reason(entry.status, entry.admitted_on, review.last_day)
+        if reason is None:
+            rated.append(entry)
+        else:
+            apart.append((entry, reason))
+    return rated, apart
+
+
+def _apart_line(apart: list[tuple[Entry, str]]) -> str:
+    return "Không thuộc diện xếp loại kỳ này: " + "; ".join(
+        f"{entry.number}. {entry.full_name} ({reason})" for entry, reason in apart) + "."
+
+
+@dataclass(frozen=True, slots=True)
+class StageProgress:
+    """How far one stage is over the members to be rated, and its quota figures."""
+
+    done: int
+    whole: int
+    quota: Quota
+
+    @property
+    def complete(self) -> bool:
+        return self.whole > 0 and self.done == self.whole
+
+
+def _progress(rated: list[Entry], ratings: dict[int, dict[str, Assessment]], stage: Stage,
+              share: Fraction) -> StageProgress:
+    levels = [ratings[e.member_id][stage].level for e in rated if stage in ratings.get(e.member_id, {})]
+    return StageProgress(len(levels), len(rated),
+                         Quota(levels.count(Level.EXCELLENT), levels.count(Level.GOOD), share))
+
+
+def _quota_line(progress: StageProgress, source: str) -> str:
+    """The quota as a warning once over it, else as a plain statement of the figures used."""
+    if progress.quota.within:
+        return f"Định mức xuất sắc (số liệu {source}): {quota_text(progress.quota)}."
+    return (f"Cảnh báo định mức xuất sắc (số liệu {source}): {quota_text(progress.quota)}. "
+            "Đề nghị cân nhắc lại.")
+
+
+async def _share(ctx: Ctx, unit_id: int) -> Fraction:
+    return as_share(await unit_settings.get(ctx.session, unit_id, "excellent_quota"))
+
+
+async def _committee_progress(ctx: Ctx, committee_id: int, period: str) -> tuple[StageProgress, str]:
+    """The committee's decisions over all its cells' members to be rated: the quota is per
+    grassroots organisation (domain.md), not per cell."""
+    cells = await roster.cells_of(ctx.session, [committee_id])
+    members = await roster.cell_roster(ctx.session, [c.cell_id for c in cells])
+    rated = _apart(members, ReviewPeriod.from_key(period))[0]
+    ratings = await assessments.of_cells(ctx.session, [c.cell_id for c in cells], period)
+    committee = await org.unit(ctx.session, committee_id)
+    progress = _progress(rated, ratings, Stage.FINAL, await _share(ctx, committee_id))
+    return progress, f"quyết định của {committee.name}, {len(cells)} chi bộ"
 
 
 # -- /xeploai: the cell proposes -------------------------------------------------------------------
@@ -161,9 +235,8 @@ async def propose(ctx: Ctx, args: str) -> None:
         return
     entry, stages, level, score = chosen
     if Stage.FINAL in stages:
-        ctx.reply(f"Cấp ủy đã quyết định mức {period_label(period)} của {entry.full_name}: "
-                  f"{level_text(stages[Stage.FINAL].level)}. Chi bộ không đổi đề xuất được nữa.")
-        return
+        raise UserError(f"Cấp ủy đã quyết định mức {period_label(period)} của {entry.full_name}: "
+                        f"{level_text(stages[Stage.FINAL].level)}. Chi bộ không đổi đề xuất được nữa.")
     old = await assessments.record(
         ctx.session, member_id=entry.member_id, cell_id=entry.cell_id, period=period, year=year,
         stage=Stage.CELL_PROPOSED, level=level, by=ctx.member_id, now=ctx.now,
@@ -176,33 +249,41 @@ async def propose(ctx: Ctx, args: str) -> None:
         text += " (Không đổi so với đề xuất trước.)"
     if Stage.SELF not in stages:
         text += "\nLưu ý: đồng chí này chưa tự đánh giá."
-    warning = await _quota_warning(ctx, entry.cell_id, [entry.cell_id], period, Stage.CELL_PROPOSED,
-                                   f"đề xuất của {names[entry.cell_id]}")
-    if warning:
-        text += "\n" + warning
+    own = [e for e in members if e.cell_id == entry.cell_id]
+    rated = _apart(own, ReviewPeriod.from_key(period))[0]
+    ratings = await assessments.of_cells(ctx.session, [entry.cell_id], period)
+    progress = _progress(rated, ratings, Stage.CELL_PROPOSED, await _share(ctx, entry.cell_id))
+    text += f"\n{names[entry.cell_id]} đã đề xuất {progress.done}/{progress.whole} đảng viên thuộc diện xếp loại."
+    if progress.complete:
+        text += "\n" + _quota_line(progress, f"đề xuất của {names[entry.cell_id]}")
     ctx.reply(text)
 
 
 async def _propose_list(ctx: Ctx, cells: list[int], members: list[Entry], names: dict[int, str], period: str,
                         command: str) -> None:
     ratings = await assessments.of_cells(ctx.session, cells, period)
+    review = ReviewPeriod.from_key(period)
     lines: list[str] = []
     choices: list[Choice] = []
     for cell_id in cells:
-        own = [e for e in members if e.cell_id == cell_id]
-        lines.append(f"Xếp loại {period_label(period)} — {names[cell_id]} ({len(own)} đảng viên):")
-        for entry in own:
+        rated, apart = _apart([e for e in members if e.cell_id == cell_id], review)
+        lines.append(f"Xếp loại chất lượng đảng viên {review.label} — {names[cell_id]} "
+                     f"({len(rated)} đảng viên thuộc diện xếp loại):")
+        for entry in rated:
             stages = ratings.get(entry.member_id, {})
             lines.append(f"{entry.number}. {entry.full_name}: {_status(stages)}")
             if Stage.CELL_PROPOSED not in stages and len(choices) < MAX_CHOICES:
                 choices.append(Choice(f"{entry.number}. {entry.full_name}", f"{command} {entry.number}"))
-        selfs = sum(1 for e in own if Stage.SELF in ratings.get(e.member_id, {}))
-        proposed = sum(1 for e in own if Stage.CELL_PROPOSED in ratings.get(e.member_id, {}))
-        lines.append(f"Đã tự đánh giá: {selfs}/{len(own)}; chi bộ đã đề xuất: {proposed}/{len(own)}.")
-        warning = await _quota_warning(ctx, cell_id, [cell_id], period, Stage.CELL_PROPOSED,
-            f"đề xuất của {names[cell_id]}")
-        if warning:
-            lines.append(warning)
+        if apart:
+            lines.append(_apart_line(apart))
+        share = await _share(ctx, cell_id)
+        selfs = _progress(rated, ratings, Stage.SELF, share)
+        proposed = _progress(rated, ratings, Stage.CELL_PROPOSED, share)
+        lines.append(f"Đã tự đánh giá: {selfs.done}/{selfs.whole}; "
+                     f"chi bộ đã đề xuất: {proposed.done}/{proposed.whole}.")
+        if proposed.done:
+            lines.append(_quota_line(proposed, f"đề xuất của {names[cell_id]}"
+                                     + ("" if proposed.complete else ", chưa đủ")))
     lines.append(f"Gõ {command} <số> <mức>, ví dụ: {command} 2 tot. Mức: {LEVEL_HINT}.")
     if choices:
         lines.append("Hoặc chọn một đảng viên chưa có đề xuất:")
@@ -223,9 +304,8 @@ async def decide(ctx: Ctx, args: str) -> None:
         return
     cell, rest = roster.split_cell(cells, args)
     if cell is None:
-        ctx.reply(f"Không tìm thấy chi bộ «{args.split()[0][:40]}» trong đảng bộ của đồng chí. "
-                  f"Gõ {command} để xem danh sách chi bộ và số thứ tự.")
-        return
+        raise UserError(f"Không tìm thấy chi bộ «{args.split()[0][:40]}» trong đảng bộ của đồng chí. "
+                        f"Gõ {command} để xem danh sách chi bộ và số thứ tự.")
     prefix = f"{command} {cell.number}"
     members = await roster.cell_roster(ctx.session, [cell.cell_id])
     if not rest:
@@ -252,16 +332,17 @@ async def decide(ctx: Ctx, args: str) -> None:
         text += "\nLưu ý: chi bộ chưa đề xuất mức cho đồng chí này."
     elif proposal.level != level:
         text += f"\nKhác đề xuất của chi bộ ({code(proposal.level)})."
-    warning = await _committee_warning(ctx, cells, cell, period)
-    if warning:
-        text += "\n" + warning
+    text += "\n" + await _committee_status(ctx, cell.committee_id, period)
     ctx.reply(text)
 
 
-async def _committee_warning(ctx: Ctx, cells: list[CellRef], cell: CellRef, period: str) -> str | None:
-    """The quota over the committee's final decisions (the grassroots organisation as a whole)."""
-    same = [c.cell_id for c in cells if c.committee_id == cell.committee_id]
-    return await _quota_warning(ctx, cell.committee_id, same, period, Stage.FINAL, "quyết định của đảng bộ")
+async def _committee_status(ctx: Ctx, committee_id: int, period: str) -> str:
+    """How many decisions the committee has made, and the quota once they are all made."""
+    progress, source = await _committee_progress(ctx, committee_id, period)
+    text = f"Cấp ủy đã quyết định {progress.done}/{progress.whole} đảng viên thuộc diện xếp loại của đảng bộ."
+    if progress.complete:
+        text += "\n" + _quota_line(progress, source)
+    return text
 
 
 async def _cell_list(ctx: Ctx, cells: list[CellRef], period: str, command: str) -> None:
@@ -269,14 +350,22 @@ async def _cell_list(ctx: Ctx, cells: list[CellRef], period: str, command: str) 
         ctx.reply("Đảng bộ của đồng chí chưa có chi bộ nào. Gõ /taochibo <tên chi bộ> để tạo.")
         return
     ids = [c.cell_id for c in cells]
-    sizes = await roster.sizes(ctx.session, ids)
-    counts = await assessments.stage_counts(ctx.session, ids, period)
-    lines = [f"Xếp loại {period_label(period)} — các chi bộ:"]
+    review = ReviewPeriod.from_key(period)
+    members = await roster.cell_roster(ctx.session, ids)
+    ratings = await assessments.of_cells(ctx.session, ids, period)
+    lines = [f"Xếp loại chất lượng đảng viên {review.label} — các chi bộ:"]
     for cell in cells:
-        got = counts.get(cell.cell_id, {})
-        lines.append(f"{cell.number}. {cell.name}: {sizes.get(cell.cell_id, 0)} đảng viên; "
-                     f"tự đánh giá {got.get(Stage.SELF, 0)}; chi bộ đề xuất {got.get(Stage.CELL_PROPOSED, 0)}; "
-                     f"cấp ủy quyết định {got.get(Stage.FINAL, 0)}")
+        rated, apart = _apart([e for e in members if e.cell_id == cell.cell_id], review)
+        done = {stage: _progress(rated, ratings, stage, Fraction(0)).done for stage in STAGES}
+        lines.append(f"{cell.number}. {cell.name}: {len(rated)} đảng viên thuộc diện xếp loại"
+                     + (f" ({len(apart)} không thuộc diện)" if apart else "") + "; "
+                     f"tự đánh giá {done[Stage.SELF]}; chi bộ đề xuất {done[Stage.CELL_PROPOSED]}; "
+                     f"cấp ủy quyết định {done[Stage.FINAL]}")
+    committees = sorted({c.committee_id for c in cells})
+    for committee_id in committees:
+        progress, source = await _committee_progress(ctx, committee_id, period)
+        if progress.done:
+            lines.append(_quota_line(progress, source + ("" if progress.complete else ", chưa đủ")))
     lines.append(f"Gõ {command} <số chi bộ> để xem từng đảng viên, {command} <số chi bộ> tatca "
                  "để quyết định theo đề xuất của chi bộ. Hoặc chọn một chi bộ:")
     ctx.reply("\n".join(lines), [Choice(c.name, f"{command} {c.number}") for c in cells[:MAX_CHOICES]])
@@ -284,20 +373,30 @@ async def _cell_list(ctx: Ctx, cells: list[CellRef], period: str, command: str) 
 
 async def _cell_detail(ctx: Ctx, cell: CellRef, members: list[Entry], period: str, prefix: str) -> None:
     ratings = await assessments.of_cells(ctx.session, [cell.cell_id], period)
-    lines = [f"Xếp loại {period_label(period)} — {cell.name} ({len(members)} đảng viên):"]
-    for entry in members:
+    review = ReviewPeriod.from_key(period)
+    rated, apart = _apart(members, review)
+    lines = [f"Xếp loại chất lượng đảng viên {review.label} — {cell.name} "
+             f"({len(rated)} đảng viên thuộc diện xếp loại):"]
+    for entry in rated:
         lines.append(f"{entry.number}. {entry.full_name}: {_status(ratings.get(entry.member_id, {}))}")
+    if apart:
+        lines.append(_apart_line(apart))
+    progress, source = await _committee_progress(ctx, cell.committee_id, period)
+    if progress.done:
+        lines.append(_quota_line(progress, source + ("" if progress.complete else ", chưa đủ")))
     lines.append(f"Gõ {prefix} tatca để quyết định tất cả theo đề xuất, hoặc {prefix} <số> <mức> cho từng người.")
     ctx.reply("\n".join(lines), [Choice("Quyết định theo đề xuất", f"{prefix} tatca")])
 
 
 async def _confirm_all(ctx: Ctx, cell: CellRef, members: list[Entry], period: str, year: int) -> None:
-    """Every proposal of the cell without a decision becomes the decision; other decisions stay."""
+    """Every proposal of the cell without a decision becomes the decision; other decisions stay.
+    Members the review does not rate are left out (and named)."""
     ratings = await assessments.of_cells(ctx.session, [cell.cell_id], period)
+    rated, apart = _apart(members, ReviewPeriod.from_key(period))
     decided: list[str] = []
     missing: list[str] = []
     kept: list[str] = []
-    for entry in members:
+    for entry in rated:
         stages = ratings.get(entry.member_id, {})
         proposal, final = stages.get(Stage.CELL_PROPOSED), stages.get(Stage.FINAL)
         if proposal is None:
@@ -319,10 +418,9 @@ async def _confirm_all(ctx: Ctx, cell: CellRef, members: list[Entry], period: st
         lines.append("Chi bộ chưa đề xuất, chưa quyết định: " + ", ".join(missing) + ".")
     if kept:
         lines.append("Đã quyết định khác đề xuất trước đó, giữ nguyên: " + ", ".join(kept) + ".")
-    cells = await roster.cells_of(ctx.session, [cell.committee_id])
-    warning = await _committee_warning(ctx, cells, cell, period)
-    if warning:
-        lines.append(warning)
+    if apart:
+        lines.append(_apart_line(apart))
+    lines.append(await _committee_status(ctx, cell.committee_id, period))
     ctx.reply("\n".join(lines))
 
 

@@ -14,14 +14,15 @@ from typing import Any
 from domain.errors import UserError
 from domain.figures import thousands
 from domain.messages import Choice
-from domain.periods import period_label, review_period
-from domain.review import GENERAL_MAX, TASK_MAX, parse_score
+from domain.periods import ReviewPeriod, period_label, review_period
+from domain.review import GENERAL_MAX, TASK_MAX, NotReviewed, not_reviewed_reason, parse_score
 from domain.text import fold
 from domain.vocabulary import Stage
 from handlers.context import Audience, Ctx
 from handlers.rating_text import NO_WORDS, YES_WORDS, implied, level_text, score_line, split_period_word
 from handlers.registry import Command
 from storage import assessments
+from storage.tables import Member
 
 FLOW = "assess"
 REVIEW_MAX = 2000
@@ -44,6 +45,19 @@ def _review(raw: str) -> str:
     return text
 
 
+async def _check_reviewed(ctx: Ctx, period: str) -> None:
+    """The exempt, the suspended and the newly admitted are not rated this period (domain.review):
+    told so politely, before they type any score."""
+    assert ctx.member_id is not None
+    member = await ctx.session.get(Member, ctx.member_id)
+    assert member is not None
+    review = ReviewPeriod.from_key(period)
+    reason = not_reviewed_reason(member.status, member.admitted_on, review.last_day)
+    if reason is not None:
+        raise NotReviewed(f"Đồng chí không thuộc diện đánh giá, xếp loại {review.label} ({reason}), nên không cần "
+                          "tự đánh giá kỳ này. Nếu thông tin này chưa đúng, đồng chí báo bí thư chi bộ.")
+
+
 async def _locked(ctx: Ctx, period: str) -> bool:
     assert ctx.member_id is not None
     stages = await assessments.stages_of(ctx.session, ctx.member_id, period)
@@ -61,6 +75,7 @@ async def assess(ctx: Ctx, args: str) -> None:
         return
     quarterly, args = split_period_word(args)
     period, year = review_period(ctx.local_now.date(), quarterly=quarterly)
+    await _check_reviewed(ctx, period)
     if await _locked(ctx, period):
         return
     data: dict[str, Any] = {"period": period, "year": year}
@@ -148,6 +163,7 @@ async def _flow(ctx: Ctx, text: str) -> None:
 async def _save(ctx: Ctx, data: dict[str, Any], *, one_line: bool) -> None:
     assert ctx.member_id is not None and ctx.account.cell_id is not None
     period = data["period"]
+    await _check_reviewed(ctx, period)  # the member may have been exempted while typing
     if await _locked(ctx, period):  # the cell may have proposed while the member was typing
         return
     level = implied(data["general"], data["task"], data["violation"])
@@ -170,3 +186,4 @@ COMMANDS = [
             usage="/danhgia [quý] [<điểm chung> <điểm nhiệm vụ> <tự nhận xét>]"),
 ]
 FLOWS = {FLOW: _flow}
+FLOW_TITLES = {FLOW: "tự đánh giá, xếp loại"}

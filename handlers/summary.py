@@ -68,7 +68,8 @@ async def build(session: AsyncSession, scope: Scope, period: Period, now: dateti
             meetings.add("Chi bộ chưa có buổi sinh hoạt nào kết thúc trong kỳ", names=idle)
         sections = [
             summary_text.membership(total, None), meetings, summary_text.reports(total, None),
-            summary_text.ratings(total, targets, period, None, committee=True),
+            summary_text.ratings(total, targets, period, None, committee=True,
+                                 organisation=f"của {scope.unit.name}, {len(cells)} chi bộ"),
             summary_text.warnings(total, None, year, today), summary_text.development(total, targets, year),
             summary_text.cell_lines(cells),
         ]
@@ -83,7 +84,9 @@ async def build(session: AsyncSession, scope: Scope, period: Period, now: dateti
         sections = [
             summary_text.membership(total, names.admitted), summary_text.meetings(total, each=True, tz=tz),
             summary_text.reports(total, names.not_reported),
-            summary_text.ratings(total, targets, period, names.not_rated, committee=False),
+            summary_text.ratings(total, targets, period, names, committee=False,
+                                 organisation=f"của {scope.unit.name}, bước {STAGE_NAMES[total.latest_stage].lower()}"
+                                 if total.latest_stage else f"của {scope.unit.name}"),
             summary_text.warnings(total, names, year, today), summary_text.development(total, targets, year),
         ]
     return Built(scope, period, head, sections, footer, total, cells, names, targets,
@@ -94,7 +97,7 @@ def chart_data(name: str, total: Tally, period: Period, today: date) -> chart.Ch
     months = chart_window(period, today)
     return chart.ChartData(
         title=f"{name} — {period.label}",
-        months=tuple((f"{m:%m/%y}", *total.months.get(m, (0, 0))) for m in months),
+        months=tuple((f"T{m.month}/{m.year}", *total.months.get(m, (0, 0))) for m in months),
         ratings_title=f"Xếp loại {period.review_label}",
         levels=tuple(review.LEVEL_CODES[level] for level in LEVELS),
         stages=tuple((STAGE_NAMES[stage], tuple(total.ratings.get(stage, {}).get(level, 0) for level in LEVELS))

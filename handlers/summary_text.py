@@ -17,10 +17,13 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import figures, review
+from domain.figures import share_text
+from domain.meeting_rules import QUALITY_SHARE
 from domain.membership import admissions_needed
 from domain.periods import Period
-from domain.vocabulary import LEVELS, REPORT_KINDS, STAGES, Level, MeetingKind, Stage, Status
+from domain.vocabulary import LEVELS, REPORT_KINDS, STAGES, Level, MeetingKind, Status
 from handlers import rating_text
+from handlers.rating_text import quota_text
 from storage import unit_settings
 from storage.reports import KIND_NAMES
 from storage.summary import MeetingTally, Tally
@@ -30,7 +33,8 @@ NAMES_LINE = 300  # characters of names per line: far below any platform's messa
 STAGE_NAMES = {stage: name[:1].upper() + name[1:] for stage, name in rating_text.STAGE_NAMES.items()}
 MEETING_KINDS = {MeetingKind.REGULAR: "thường kỳ", MeetingKind.THEMATIC: "chuyên đề",
     MeetingKind.COMBINED: "thường kỳ và chuyên đề"}
-STATUS_NAMES = {Status.OFFICIAL: "chính thức", Status.PROBATIONARY: "dự bị", Status.EXEMPT: "miễn sinh hoạt"}
+STATUS_NAMES = {Status.OFFICIAL: "chính thức", Status.PROBATIONARY: "dự bị", Status.EXEMPT: "miễn sinh hoạt",
+                Status.SUSPENDED: "đình chỉ sinh hoạt"}
 REACHED = "đạt"
 NOT_REACHED = "chưa đạt"
 
@@ -54,11 +58,6 @@ async def targets_for(session: AsyncSession, unit_id: int) -> Targets:
         figures.as_share(await unit_settings.get(session, unit_id, "admission_target")),
         figures.as_share(await unit_settings.get(session, unit_id, "excellent_quota")),
     )
-
-
-def share_text(share: Fraction) -> str:
-    value = share * 100
-    return f"{value.numerator}%" if value.denominator == 1 else f"{float(value):.1f}%".replace(".", ",")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +98,10 @@ def header(unit_name: str, period: Period, context: str, now: datetime) -> Heade
 # -- the sections -----------------------------------------------------------------------------
 
 def membership(t: Tally, admitted: list[str] | None) -> Section:
-    section = Section("ĐẢNG VIÊN")
-    section.add("Đảng số", f"{t.total} (chính thức {t.count(Status.OFFICIAL)}, dự bị {t.count(Status.PROBATIONARY)}, "
-                f"miễn sinh hoạt {t.count(Status.EXEMPT)})", t.total)
+    section = Section("Đảng viên")
+    parts = [f"{STATUS_NAMES[status]} {t.count(status)}" for status in Status
+             if t.count(status) or status != Status.SUSPENDED]  # "đình chỉ" only when someone is
+    section.add("Đảng số", f"{t.total} ({', '.join(parts)})", t.total)
     if admitted:
         section.add("Kết nạp trong kỳ", str(t.admitted_in_period), t.admitted_in_period, names=admitted)
     else:
@@ -110,7 +110,7 @@ def membership(t: Tally, admitted: list[str] | None) -> Section:
 
 
 def meetings(t: Tally, *, each: bool, tz: Any) -> Section:
-    section = Section("SINH HOẠT CHI BỘ")
+    section = Section("Sinh hoạt chi bộ")
     if each:
         for meeting in t.meetings:
             section.add(_meeting_label(meeting, tz), _meeting_text(meeting), meeting.present, meeting.expected)
@@ -119,7 +119,7 @@ def meetings(t: Tally, *, each: bool, tz: Any) -> Section:
     else:
         section.add("Số buổi đã họp", str(len(t.meetings)), len(t.meetings))
     section.ratio("Dự họp bình quân", t.present, t.expected)
-    section.ratio("Buổi đạt chất lượng (dự họp trên 85%, không ai vắng không lý do)",
+    section.ratio(f"Buổi đạt chất lượng (dự họp trên {share_text(QUALITY_SHARE)}, không ai vắng không lý do)",
                   t.good_meetings, len(t.meetings))
     return section
 
@@ -130,12 +130,13 @@ def _meeting_label(meeting: MeetingTally, tz: Any) -> str:
 
 def _meeting_text(meeting: MeetingTally) -> str:
     verdict = "đạt chất lượng" if meeting.good else "chưa đạt chất lượng"
-    return (f"có mặt {figures.fraction(meeting.present, meeting.expected)}; vắng có lý do {meeting.excused}, "
+    return (f"có mặt {figures.fraction(meeting.present, meeting.expected, QUALITY_SHARE)}; "
+            f"vắng có lý do {meeting.excused}, "
             f"vắng không lý do {meeting.absent}; {verdict}")
 
 
 def reports(t: Tally, not_reported: list[str] | None) -> Section:
-    section = Section("BÁO CÁO HOẠT ĐỘNG")
+    section = Section("Báo cáo hoạt động")
     section.add("Số báo cáo", str(t.report_count), t.report_count)
     for kind in [kind for kind in REPORT_KINDS if kind in t.reports] + sorted(set(t.reports) - set(REPORT_KINDS)):
         section.add(f"  + {KIND_NAMES.get(kind, kind)}", str(t.reports[kind]), t.reports[kind], bullet=False)
@@ -145,26 +146,43 @@ def reports(t: Tally, not_reported: list[str] | None) -> Section:
     return section
 
 
-def ratings(t: Tally, targets: Targets, period: Period, not_rated: list[str] | None, *, committee: bool) -> Section:
-    title = f"ĐÁNH GIÁ, XẾP LOẠI {period.review_label.upper()}"
-    section = Section(title + (" (mỗi chi bộ tính ở bước mới nhất đã có)" if committee else ""))
-    section.ratio("Đã tự đánh giá", t.rated(Stage.SELF), t.expected_members)
+def ratings(t: Tally, targets: Targets, period: Period, names: CellNames | None, *, committee: bool,
+            organisation: str) -> Section:
+    """Ratings over the members *to be rated* (domain.review): the same denominator at every
+    stage and for the target, so unrated members count against it and are named (for a cell)."""
+    section = Section(f"Đánh giá, xếp loại chất lượng đảng viên {period.review_label}"
+                      + (" (mỗi chi bộ tính ở bước mới nhất đã có)" if committee else ""))
+    whole = t.to_be_rated
+    section.add("Diện xếp loại", f"{whole} đảng viên", whole)
+    if names is not None and names.not_reviewed:
+        section.add("Không thuộc diện xếp loại kỳ này",
+                    names=[f"{name} ({reason})" for name, reason in names.not_reviewed])
+    elif t.not_reviewed:
+        section.add("Không thuộc diện xếp loại kỳ này", f"{t.not_reviewed} đảng viên", t.not_reviewed)
     for stage in STAGES:
         levels = t.ratings.get(stage, {})
-        section.add(STAGE_NAMES[stage], levels_text(levels) if levels else figures.NO_DATA, sum(levels.values()))
-    if not t.latest_rated:
-        return section
+        rated = sum(levels.values())
+        text = f"{figures.fraction(rated, whole)} ({levels_text(levels)})" if levels else figures.NO_DATA
+        section.add(STAGE_NAMES[stage], text, rated, whole)
     stage_note = "" if committee or t.latest_stage is None else f" (theo bước {STAGE_NAMES[t.latest_stage].lower()})"
-    verdict = REACHED if Fraction(t.good_or_better, t.latest_rated) >= targets.good_or_better else NOT_REACHED
-    section.ratio(f"Hoàn thành tốt nhiệm vụ trở lên{stage_note}", t.good_or_better, t.latest_rated,
-                  f"; chỉ tiêu {targets.good_or_better_text}: {verdict}")
-    if not_rated:
-        section.add("Chưa được xếp loại ở bước này", names=not_rated)
-    quota = review.Quota(t.latest.get(Level.EXCELLENT, 0), t.latest.get(Level.GOOD, 0), targets.excellent_quota)
-    within = "trong định mức" if quota.within else "VƯỢT định mức (chỉ cảnh báo, không tự sửa xếp loại)"
-    section.add("Xuất sắc trên số hoàn thành tốt trở lên",
-                f"{quota.figures()}; "
-                f"định mức dưới {share_text(targets.excellent_quota)}: {within}", quota.excellent, quota.base)
+    target = targets.good_or_better
+    verdict = REACHED if review.target_reached(t.good_or_better, whole, target) else NOT_REACHED
+    if whole:
+        section.add(f"Hoàn thành tốt nhiệm vụ trở lên{stage_note}",
+                    f"{figures.fraction(t.good_or_better, whole, target)}; chỉ tiêu trên "
+                    f"{targets.good_or_better_text}: {verdict}", t.good_or_better, whole)
+    else:
+        section.add("Hoàn thành tốt nhiệm vụ trở lên", figures.NO_DATA, 0, 0)
+    if whole and not t.latest_rated:
+        section.add("Chưa có đảng viên nào được xếp loại kỳ này")
+    elif names is not None and names.not_rated:
+        label = "Chưa được xếp loại" + (f" ở bước {STAGE_NAMES[t.latest_stage].lower()}" if t.latest_stage else "")
+        section.add(label, names=names.not_rated)
+    elif names is None and whole - t.latest_rated > 0:
+        section.add("Chưa được xếp loại", f"{whole - t.latest_rated} đảng viên", whole - t.latest_rated)
+    if t.latest_rated:
+        quota = review.Quota(t.latest.get(Level.EXCELLENT, 0), t.latest.get(Level.GOOD, 0), targets.excellent_quota)
+        section.add(f"Định mức xuất sắc (số liệu {organisation})", quota_text(quota), quota.excellent, quota.good)
     return section
 
 
@@ -173,7 +191,7 @@ def levels_text(levels: dict[str, int]) -> str:
 
 
 def warnings(t: Tally, names: CellNames | None, year: int, today: date) -> Section:
-    section = Section("CẢNH BÁO")
+    section = Section("Cảnh báo")
     absence = f"Vắng không lý do 3 tháng trong năm {year} (xem xét xóa tên)"
     due = "Sắp đủ 12 tháng dự bị, cần xét công nhận chính thức"
     if names is None:
@@ -199,7 +217,7 @@ def warnings(t: Tally, names: CellNames | None, year: int, today: date) -> Secti
 
 
 def development(t: Tally, targets: Targets, year: int) -> Section:
-    section = Section(f"PHÁT TRIỂN ĐẢNG VIÊN NĂM {year}")
+    section = Section(f"Phát triển đảng viên năm {year}")
     target = share_text(targets.admission)
     if not t.members_at_year_start:
         section.add("Kết nạp", f"{t.admitted_in_year} người; {figures.NO_DATA} về đảng viên ngày 31/12/{year - 1} "
@@ -214,7 +232,7 @@ def development(t: Tally, targets: Targets, year: int) -> Section:
 
 def cell_lines(cells: list[Tally]) -> Section:
     """One line per cell, the weakest first: lowest attendance, then lowest reporting (no data first)."""
-    section = Section("CÁC CHI BỘ (yếu trước: dự họp thấp, rồi báo cáo thấp)")
+    section = Section("Các chi bộ (yếu trước: dự họp thấp, rồi báo cáo thấp)")
     for number, cell in enumerate(weakest_first(cells), 1):
         attendance = figures.fraction(cell.present, cell.expected)
         reporting = figures.fraction(cell.reporters, cell.expected_members)

@@ -32,7 +32,7 @@ from storage.reports import KIND_NAMES
 Progress = Callable[[int, int], None]  # (rows written, rows in all)
 
 DATE_FORMAT = "DD/MM/YYYY"
-PERCENT_FORMAT = "0%"
+PERCENT_FORMAT = "0.0%"  # one decimal, as in the chat: 11/13 is 84,6%, never a rounded 85%
 ATTENDANCE_NAMES = {Presence.PRESENT: "Có mặt", Presence.EXCUSED: "Vắng có lý do", Presence.ABSENT: "Vắng không lý do"}
 SUMMARY = "Tổng hợp"
 CELLS = "Các chi bộ"

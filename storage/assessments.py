@@ -8,11 +8,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint, func
+from sqlalchemy import Index, UniqueConstraint, and_, func, or_
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.periods import ReviewPeriod
+from domain.review import NOT_REVIEWED_STATUSES, review_cutoff
 from storage.tables import Member
 from storage.types import UtcDateTime, utcnow
 
@@ -67,6 +71,14 @@ class AssessmentChange(SQLModel, table=True):
 
 
 # -- queries -------------------------------------------------------------------------------------
+
+def reviewed_clause(member: Any, review: ReviewPeriod) -> ColumnElement[bool]:
+    """SQL for `domain.review.is_reviewed` over the member table's columns `member`: the same
+    statuses and the same cutoff, so a list and a count can never disagree."""
+    cutoff = review_cutoff(review.last_day)
+    return and_(member.status.not_in([str(s) for s in NOT_REVIEWED_STATUSES]),
+                or_(member.admitted_on.is_(None), member.admitted_on <= cutoff))
+
 
 async def stages_of(session: AsyncSession, member_id: int, period: str) -> dict[str, Assessment]:
     """The member's ratings for one period, by stage (absent stages are missing)."""

@@ -7,6 +7,7 @@ appended and the numbers others were given in a list stay valid.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import and_, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,16 +28,18 @@ class Entry:
     full_name: str
     name_key: str
     status: str
+    admitted_on: date | None = None
 
 
 async def cell_roster(session: AsyncSession, cell_ids: list[int]) -> list[Entry]:
     """The active members of these cells (usually one), numbered from 1, cell by cell."""
     rows = await session.execute(
-        select(_MEMBER.c.id, _MEMBER.c.cell_id, _MEMBER.c.full_name, _MEMBER.c.name_key, _MEMBER.c.status)
+        select(_MEMBER.c.id, _MEMBER.c.cell_id, _MEMBER.c.full_name, _MEMBER.c.name_key, _MEMBER.c.status,
+               _MEMBER.c.admitted_on)
         .where(and_(_MEMBER.c.cell_id.in_(cell_ids), _MEMBER.c.active.is_(True)))
         .order_by(_MEMBER.c.cell_id, _MEMBER.c.id)
     )
-    return [Entry(i, r.id, r.cell_id, r.full_name, r.name_key, r.status) for i, r in enumerate(rows, 1)]
+    return [Entry(i, r.id, r.cell_id, r.full_name, r.name_key, r.status, r.admitted_on) for i, r in enumerate(rows, 1)]
 
 
 def find(roster: list[Entry], text: str) -> list[Entry]:

@@ -32,9 +32,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import meeting_rules, membership
-from domain.periods import Period, local_midnight, month_starts
+from domain.periods import Period, ReviewPeriod, local_midnight, month_starts
 from domain.vocabulary import LATEST_FIRST, REPORT_KINDS, Level, MeetingStatus, Presence, Status
-from storage.assessments import Assessment
+from storage.assessments import Assessment, reviewed_clause
 from storage.meetings import Attendance, Meeting
 from storage.reports import Report
 from storage.tables import ChatAccount, Member
@@ -82,6 +82,8 @@ class Tally:
     admitted_in_year: int = 0
     members_at_year_start: int = 0  # members on 31/12 of the previous year (admitted before)
     reporters: int = 0  # members expected to report who did
+    to_be_rated: int = 0  # members the review rates (domain.review.is_reviewed): every rate's denominator
+    not_reviewed: int = 0  # members of the period who are not rated (exempt, suspended, admitted < 6 months)
     no_account: int = 0  # never linked a messenger account
     unreachable: int = 0  # every linked account refused our messages
     due_recognition: int = 0  # probationary, 12 months complete within 30 days (or already)
@@ -154,6 +156,7 @@ def combine(name: str, parts: Sequence[Tally]) -> Tally:
         total.meetings.extend(part.meetings)
         total.long_absent.update(part.long_absent)
         for name_ in ("admitted_in_period", "admitted_in_year", "members_at_year_start", "reporters",
+                      "to_be_rated", "not_reviewed",
                       "no_account", "unreachable", "due_recognition", "present", "expected", "good_meetings"):
             setattr(total, name_, getattr(total, name_) + getattr(part, name_))
     return total
@@ -183,7 +186,7 @@ async def tallies(
     await _meetings(session, found, ids, period, today, tz)
     await _long_absences(session, found, ids, period.year, tz)
     await _reports(session, found, ids, period)
-    await _ratings(session, found, ids, period.review_period)
+    await _ratings(session, found, ids, period.review)
     return [found[cell_id] for cell_id in ids]
 
 
@@ -245,6 +248,7 @@ async def _members(session: AsyncSession, found: dict[int, Tally], ids: list[int
     member = _MEMBER.c
     year_start = date(period.year, 1, 1)
     then = in_period(member, period)
+    reviewed = reviewed_clause(member, period.review)
     reported = exists().where(_REPORT.c.member_id == member.id, _between(_REPORT.c.done_on, period.start, period.end))
     accounts = account_counts(select(member.id).where(member.cell_id.in_(ids)))
     any_account = accounts.c.accounts.is_not(None)
@@ -256,6 +260,8 @@ async def _members(session: AsyncSession, found: dict[int, Tally], ids: list[int
             _sum(_between(member.admitted_on, year_start, date(period.year + 1, 1, 1))).label("admitted_in_year"),
             _sum(member.admitted_on.is_(None) | (member.admitted_on < year_start)).label("at_year_start"),
             _sum(and_(then, member.status != Status.EXEMPT, reported)).label("reporters"),
+            _sum(and_(then, reviewed)).label("to_be_rated"),
+            _sum(and_(then, ~reviewed)).label("not_reviewed"),
             _sum(~any_account).label("no_account"),
             _sum(and_(any_account, ~reachable)).label("unreachable"),
             _sum(and_(member.status == Status.PROBATIONARY,
@@ -273,6 +279,8 @@ async def _members(session: AsyncSession, found: dict[int, Tally], ids: list[int
         tally.admitted_in_year += int(row.admitted_in_year)
         tally.members_at_year_start += int(row.at_year_start)
         tally.reporters += int(row.reporters)
+        tally.to_be_rated += int(row.to_be_rated)
+        tally.not_reviewed += int(row.not_reviewed)
         tally.no_account += int(row.no_account)
         tally.unreachable += int(row.unreachable)
         tally.due_recognition += int(row.due)
@@ -399,11 +407,16 @@ async def _reports(session: AsyncSession, found: dict[int, Tally], ids: list[int
         found[row.cell_id].reports = {kind: count for kind, count in counts.items() if count}
 
 
-async def _ratings(session: AsyncSession, found: dict[int, Tally], ids: list[int], review: str) -> None:
-    rating = _ASSESSMENT.c
+async def _ratings(session: AsyncSession, found: dict[int, Tally], ids: list[int], review: ReviewPeriod) -> None:
+    """Ratings of the members the review rates, by cell, stage and level. A rating left on a
+    member who is no longer rated (exempted since, say) counts in no figure: numerators and the
+    denominator (`to_be_rated`) are taken over the same members."""
+    rating, member = _ASSESSMENT.c, _MEMBER.c
     query = (
         select(rating.cell_id, rating.stage, rating.level, func.count().label("n"))
-        .where(rating.cell_id.in_(ids), rating.period == review)
+        .select_from(_ASSESSMENT.join(_MEMBER, member.id == rating.member_id))
+        .where(rating.cell_id.in_(ids), rating.period == review.key, member.active, member.cell_id == rating.cell_id,
+               reviewed_clause(member, review))
         .group_by(rating.cell_id, rating.stage, rating.level)
     )
     for row in await session.execute(query):

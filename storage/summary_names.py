@@ -15,8 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import membership
 from domain.periods import Period
+from domain.review import not_reviewed_reason
 from domain.vocabulary import Status
-from storage.assessments import Assessment
+from storage.assessments import Assessment, reviewed_clause
 from storage.reports import Report
 from storage.summary import Tally, account_counts, in_period
 from storage.tables import ChatAccount, Member
@@ -41,7 +42,8 @@ class Due:
 class CellNames:
     admitted: list[str] = field(default_factory=list)
     not_reported: list[str] = field(default_factory=list)
-    not_rated: list[str] = field(default_factory=list)  # at the cell's latest stage
+    not_rated: list[str] = field(default_factory=list)  # to be rated, not yet at the cell's latest stage
+    not_reviewed: list[tuple[str, str]] = field(default_factory=list)  # name, why not rated this period
     long_absent: list[tuple[str, list[int]]] = field(default_factory=list)  # name, months
     due: list[Due] = field(default_factory=list)
     no_account: list[str] = field(default_factory=list)
@@ -56,7 +58,9 @@ async def cell_names(session: AsyncSession, tally: Tally, period: Period, today:
     expected = and_(member.status != Status.EXEMPT, in_period(member, period))
     reported = exists().where(_REPORT.c.member_id == member.id, _REPORT.c.done_on >= period.start,
                               _REPORT.c.done_on < period.end)
-    rated = exists().where(_ASSESSMENT.c.member_id == member.id, _ASSESSMENT.c.period == period.review_period,
+    review = period.review
+    reviewed = reviewed_clause(member, review)
+    rated = exists().where(_ASSESSMENT.c.member_id == member.id, _ASSESSMENT.c.period == review.key,
                            _ASSESSMENT.c.stage == (stage or ""))
     accounts = account_counts(select(member.id).where(member.cell_id == cell_id))
     any_account = accounts.c.accounts.is_not(None)
@@ -66,7 +70,8 @@ async def cell_names(session: AsyncSession, tally: Tally, period: Period, today:
             member.full_name, member.status, member.admitted_on,
             and_(member.admitted_on >= period.start, member.admitted_on < period.end).label("admitted"),
             and_(expected, ~reported).label("not_reported"),
-            and_(expected, ~rated).label("not_rated"),
+            in_period(member, period).label("in_period"),
+            and_(in_period(member, period), reviewed, ~rated).label("not_rated"),
             (~any_account).label("no_account"),
             and_(any_account, ~reachable).label("unreachable"),
         )
@@ -81,8 +86,11 @@ async def cell_names(session: AsyncSession, tally: Tally, period: Period, today:
                            ("no_account", names.no_account), ("unreachable", names.unreachable)):
             if getattr(row, flag):
                 into.append(row.full_name)
-        if stage is not None and row.not_rated:
+        if row.not_rated:
             names.not_rated.append(row.full_name)
+        reason = not_reviewed_reason(row.status, row.admitted_on, review.last_day) if row.in_period else None
+        if reason is not None:
+            names.not_reviewed.append((row.full_name, reason))
         if row.status == Status.PROBATIONARY and row.admitted_on is not None and row.admitted_on <= due_by:
             names.due.append(Due(row.full_name, row.admitted_on))
     names.due.sort(key=lambda due: due.admitted_on)  # stable: roster order within a day

@@ -11,7 +11,7 @@ from domain.dates import parse_done_on
 from domain.errors import UserError
 from domain.figures import as_share
 from domain.periods import period_label, review_period
-from domain.review import Quota, level_for, parse_level, parse_score, quota_within
+from domain.review import level_for, parse_level, parse_score
 from domain.text import whole_number
 from domain.vocabulary import Level
 from handlers.ratings import split_who_level
@@ -37,40 +37,6 @@ def test_a_violation_means_incomplete_whatever_the_score(total: int) -> None:
 
 
 # -- the quota of "xuất sắc" -----------------------------------------------------------------------
-
-def test_the_product_owners_example() -> None:
-    assert quota_within(2, 9, TWENTY)  # 2 < 20% of 11 = 2.2
-    assert not quota_within(2, 8, TWENTY)  # 2 is not below 20% of 10 = 2.0
-
-
-@pytest.mark.parametrize(("excellent", "good", "within"), [
-    (0, 0, True),  # nobody excellent: always within, even with nobody good
-    (0, 5, True),
-    (1, 0, False),
-    (1, 4, False),  # 1 of 5 is exactly 20%: not below
-    (1, 5, True),  # 1 of 6
-    (3, 12, False),  # 3 of 15 = 20%
-    (3, 13, True),
-    (20, 80, False),
-    (20, 81, True),
-])
-def test_quota_edges(excellent: int, good: int, within: bool) -> None:
-    assert quota_within(excellent, good, TWENTY) is within
-
-
-def test_quota_follows_the_setting() -> None:
-    assert not quota_within(2, 8, as_share(0.2))
-    assert quota_within(2, 8, as_share("25%"))  # 2 < 2.5
-    assert quota_within(2, 8, as_share(30))
-    assert not quota_within(1, 100, as_share(0))  # a zero quota: any excellent is too many
-
-
-def test_quota_figures_say_what_was_counted() -> None:
-    quota = Quota(2, 8, TWENTY)
-    assert quota.base == 10
-    assert quota.figures() == ("2 xuất sắc trên 10 đảng viên hoàn thành tốt trở lên (8 tốt + 2 xuất sắc) = 20%; "
-                               "định mức: dưới 20%")
-
 
 @pytest.mark.parametrize("value", [-0.1, 101, "150%"])  # above 1 reads as a percent
 def test_share_out_of_range_is_refused(value: object) -> None:
@@ -136,7 +102,8 @@ def test_dates(typed: str, expected: date) -> None:
 
 
 @pytest.mark.parametrize(("typed", "reason"), [
-    ("21/11", "chưa tới"), ("1/1/2027", "chưa tới"), ("31/12/2025", "năm trước"), ("31/02", "không có thật"),
+    ("21/11", "năm trước"), ("21/11/2026", "chưa tới"), ("1/1/2027", "chưa tới"), ("31/12/2025", "năm trước"),
+    ("31/02", "không có thật"),
     ("mai", "không đúng dạng"), ("18/13", "không có thật"), ("", "không đúng dạng"),
 ])
 def test_bad_dates(typed: str, reason: str) -> None:
