@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Sequence
@@ -13,10 +14,11 @@ from pathlib import Path
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.demo import DEMO_FILE as DEMO_FILE  # re-exported: tests import the demo list from here
+from bot.demo import DEMO_USER
 from bot.settings import Settings
 
-DEMO_FILE = Path(__file__).resolve().parent.parent / "examples" / "demo.csv"
-DEMO_USER = "an"
+CONSOLE_USER = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # what a console account id may be (as in member lists)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,14 +39,18 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chibo", description="Trợ lý sinh hoạt chi bộ trên Telegram và Zalo.")
     sub = parser.add_subparsers()
 
-    run = sub.add_parser("run", help="chạy bot (không có token: bảng điều khiển với dữ liệu mẫu)")
-    run.add_argument("--as", dest="user", default=DEMO_USER, help="tên người dùng trên bảng điều khiển")
+    run = sub.add_parser("run", help="chạy bot (không có token: bảng điều khiển với dữ liệu mẫu, "
+                                     "không bao giờ ghi vào cơ sở dữ liệu của một đảng bộ khác)")
+    run.add_argument("--as", dest="user", type=_console_user, default=DEMO_USER,
+                     help="tên người dùng trên bảng điều khiển dữ liệu mẫu (mặc định: an)")
     run.add_argument("--webhook", action="store_true",
                      help="nhận cập nhật qua webhook trên một máy chủ web (PUBLIC_URL, WEB_HOST, WEB_PORT)")
     run.set_defaults(func=_run)
 
-    chat = sub.add_parser("chat", help="trò chuyện trên bảng điều khiển, hoặc chạy một kịch bản")
-    chat.add_argument("--as", dest="user", default=DEMO_USER)
+    chat = sub.add_parser("chat", help="trò chuyện trên bảng điều khiển với chính cơ sở dữ liệu đã cấu hình "
+                                       "(không nạp dữ liệu mẫu), hoặc chạy một kịch bản")
+    chat.add_argument("--as", dest="user", type=_console_user,
+                      help="tài khoản console:<tên> để trò chuyện (bắt buộc khi không có --script)")
     chat.add_argument("--script", type=Path, help="tệp kịch bản: dòng 'TÊN: nội dung' và '# time: …'")
     chat.add_argument("--check", action="store_true", help="so sánh với các dòng 'bot -> …' có sẵn trong kịch bản")
     chat.add_argument("--import", dest="preload", type=Path, help="nạp tệp danh sách trước khi chạy kịch bản")
@@ -90,13 +96,26 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot import runner
 
     if args.script is None:
-        return await runner.console(settings, user=args.user, demo=False)
+        if args.user is None:
+            print("chibo chat mở bảng điều khiển trên chính cơ sở dữ liệu đã cấu hình (DATABASE_URL), không nạp dữ "
+                  "liệu mẫu: cần nêu tài khoản, ví dụ chibo chat --as an. Muốn thử dữ liệu mẫu: chibo run.",
+                  file=sys.stderr)
+            return 2
+        return await runner.console(settings, user=args.user)
     if args.database:
         settings = settings.model_copy(update={"database_url": args.database})
         return await runner.script(settings, args.script, check=args.check, preload=args.preload)
     with tempfile.TemporaryDirectory() as folder:
         settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{folder}/script.db"})
         return await runner.script(settings, args.script, check=args.check, preload=args.preload)
+
+
+def _console_user(value: str) -> str:
+    """A console account id as member lists write it (`console:<tên>`): no spaces, at most 64 characters."""
+    if not CONSOLE_USER.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"«{value}» không dùng được: tên trên bảng điều khiển gồm 1–64 chữ cái "
+                                         "không dấu, chữ số, «.», «_» hoặc «-», ví dụ an")
+    return value
 
 
 async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

@@ -22,15 +22,19 @@ NO_TOKEN = (
     "(một đảng bộ, hai chi bộ). Đồng chí đang trò chuyện với tư cách «{user}».\n"
     "Gõ /trogiup để xem các lệnh; Ctrl+D để thoát. Cách kết nối bot Telegram, Zalo thật: xem README.md."
 )
+CONSOLE_ON = (
+    "Bảng điều khiển trên cơ sở dữ liệu {database}, với tư cách console:{user}: không nạp dữ liệu mẫu, "
+    "không gửi nhắc việc. Ctrl+D để thoát."
+)
 
 
 async def run(settings: Settings, *, user: str, webhook: bool = False) -> int:
-    """Telegram and/or Zalo (polling, or webhooks on one web server); the console without tokens."""
+    """Telegram and/or Zalo (polling, or webhooks on one web server); the console demo without tokens."""
     if not settings.telegram_bot_token and not settings.zalo_bot_token:
         if webhook:
             print("Chế độ webhook cần TELEGRAM_BOT_TOKEN hoặc ZALO_BOT_TOKEN.", file=sys.stderr)
             return 2
-        return await console(settings, user=user, demo=True)
+        return await demo_console(settings, user=user)
     from bot import service
 
     app = await build_app(settings)
@@ -45,26 +49,58 @@ async def run(settings: Settings, *, user: str, webhook: bool = False) -> int:
     return 0
 
 
-async def console(settings: Settings, *, user: str, demo: bool) -> int:
-    app = await build_app(settings)
-    attach_scheduler(app, settings, live=True)
+async def demo_console(settings: Settings, *, user: str) -> int:
+    """The console on the demo organisation, in a database that holds nothing else (bot/demo.py)."""
+    from bot import demo
+
     try:
-        if demo:
-            await load_demo(app)
-            print(NO_TOKEN.format(user=user), flush=True)
-        channel = ConsoleChannel(user)
-        app.add_channel(channel)
-        await channel.run(app.handle)
+        place = await demo.choose_database(settings)
+    except demo.DemoRefused as refusal:
+        print(str(refusal), file=sys.stderr)
+        return 1
+    if place.note:
+        print(place.note, file=sys.stderr, flush=True)
+    settings = settings.model_copy(update={"database_url": place.url})
+    app = await build_app(settings)
+    try:
+        try:
+            await demo.load(app)
+        except demo.DemoRefused as refusal:
+            print(str(refusal), file=sys.stderr)
+            return 1
+        scheduler = attach_scheduler(app, settings, live=True)  # reminders of the demo, on the console
+        print(NO_TOKEN.format(user=user), flush=True)
+        try:
+            await _talk(app, user)
+        finally:
+            await scheduler.stop()
     finally:
         await app.db.dispose()
     return 0
 
 
-async def load_demo(app: Chibo) -> None:
-    from bot.cli import DEMO_FILE
-    from storage.importer import import_file
+async def console(settings: Settings, *, user: str) -> int:
+    """The console on the configured database as it is: `chibo chat --as <tên>`.
 
-    await import_file(app.db, DEMO_FILE)
+    No demo is loaded and no scheduler runs: on a real committee's database the running bot sends
+    the reminders, and a second dispatcher with only the console would mark them undeliverable.
+    The only row this adds is the console account (`console:<tên>`) the router creates.
+    """
+    from storage.demo_guard import describe
+
+    app = await build_app(settings)
+    try:
+        print(CONSOLE_ON.format(database=describe(settings.database_url), user=user), file=sys.stderr, flush=True)
+        await _talk(app, user)
+    finally:
+        await app.db.dispose()
+    return 0
+
+
+async def _talk(app: Chibo, user: str) -> None:
+    channel = ConsoleChannel(user)
+    app.add_channel(channel)
+    await channel.run(app.handle)
 
 
 async def script(settings: Settings, path: Path, *, check: bool, preload: Path | None) -> int:

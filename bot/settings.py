@@ -11,6 +11,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./data/chibo.db"
+    # The console demo's own database, used when database_url holds another organisation (bot/demo.py).
+    demo_database_url: str = "sqlite+aiosqlite:///./data/demo.db"
     timezone: str = "Asia/Ho_Chi_Minh"
     telegram_bot_token: str = ""
     telegram_base_url: str = ""  # another Bot API server, e.g. http://127.0.0.1:8081/bot
