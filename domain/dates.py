@@ -19,6 +19,7 @@ _DATE = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}|\d{2}))?
 _TIME = re.compile(r"^(\d{1,2})(?:\s*[:h]\s*(\d{2})?)?$")
 TODAY_WORDS = frozenset({"hom nay", "homnay", "nay"})
 YESTERDAY_WORDS = frozenset({"hom qua", "homqua", "qua"})
+PAST_SLACK = timedelta(days=183)  # a past date typed without its year is never this far ahead
 
 
 class Direction(enum.Enum):
@@ -51,8 +52,17 @@ def parse_date(text: str, today: date, direction: Direction) -> date:
     if year_text is not None:
         year = int(year_text) + (2000 if len(year_text) == 2 else 0)
         return _real(year, month, day, today)
-    # No year: try this year, then the year the direction points to.
+    # No year: try this year, then the year the direction points to. Something done that falls
+    # a few days or months ahead this year is a mistake to point out, not last year's date: on
+    # 20/11, "25/11" is refused as not yet come; on 2 January, "28/12" is last December.
     step = -1 if direction is Direction.PAST else 1
+    if direction is Direction.PAST:
+        try:
+            ahead = date(today.year, month, day)
+        except ValueError:
+            ahead = None
+        if ahead is not None and today < ahead <= today + PAST_SLACK:
+            raise DateError(f"Ngày {ahead:%d/%m/%Y} chưa tới: chỉ ghi việc đã làm (đến hôm nay {today:%d/%m/%Y}).")
     for year in (today.year, today.year + step):
         try:
             found = date(year, month, day)

@@ -163,7 +163,7 @@ def ratings(t: Tally, targets: Targets, period: Period, names: CellNames | None,
         levels = t.ratings.get(stage, {})
         rated = sum(levels.values())
         text = f"{figures.fraction(rated, whole)} ({levels_text(levels)})" if levels else figures.NO_DATA
-        section.add(STAGE_NAMES[stage], text, rated, whole)
+        section.add(STAGE_NAMES[stage], text, rated, whole if levels else None)
     stage_note = "" if committee or t.latest_stage is None else f" (theo bước {STAGE_NAMES[t.latest_stage].lower()})"
     target = targets.good_or_better
     verdict = REACHED if review.target_reached(t.good_or_better, whole, target) else NOT_REACHED

@@ -29,7 +29,8 @@ def test_planned_dates_look_forward(text: str, expected: date) -> None:
     ("31/12", date(2027, 1, 2), date(2026, 12, 31)),  # never 31/12/2027
     ("02/01", date(2027, 1, 2), date(2027, 1, 2)),
     ("19/11", TODAY, date(2026, 11, 19)),
-    ("21/11", TODAY, date(2025, 11, 21)),  # the most recent 21/11 not in the future
+    ("21/05", TODAY, date(2026, 5, 21)),
+    ("21/08", date(2026, 1, 5), date(2025, 8, 21)),  # more than six months ahead: last year's
     ("hôm qua", date(2027, 1, 1), date(2026, 12, 31)),
     ("Hom nay", TODAY, TODAY),
 ])
@@ -46,6 +47,12 @@ def test_impossible_dates_say_so(text: str) -> None:
 @pytest.mark.parametrize("text", ["12/2026", "tối", "19:30", ""])
 def test_what_is_not_a_date_is_none(text: str) -> None:
     assert parse_optional_date(text, TODAY, Direction.FUTURE) is None
+
+
+@pytest.mark.parametrize("text", ["21/11", "25/11", "20/05/2027"])
+def test_a_done_date_ahead_is_refused_saying_why(text: str) -> None:
+    with pytest.raises(DateError, match="chưa tới"):
+        parse_done_on(text, TODAY)
 
 
 def test_a_report_date_in_the_future_is_refused_saying_why() -> None:

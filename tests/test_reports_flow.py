@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func
 from sqlmodel import select
@@ -12,7 +12,7 @@ from bot.app import Chibo
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
 from domain.messages import Incoming
-from domain.vocabulary import Position, Stage
+from domain.vocabulary import Position, Stage, Status
 from handlers import texts
 from handlers.context import HandlerSettings
 from storage import org, unit_settings
@@ -20,7 +20,7 @@ from storage.assessments import Assessment, AssessmentChange
 from storage.db import Database
 from storage.meetings import Attendance, Meeting
 from storage.reports import Report
-from storage.tables import ChatAccount
+from storage.tables import ChatAccount, Member
 
 PRIVATE_ONLY = "chỉ dùng trong tin nhắn riêng"
 
@@ -315,21 +315,71 @@ async def test_deputies_and_cell_committee_propose_members_do_not(
 
 
 async def test_the_quota_is_a_setting_and_only_warns(app: Chibo, memory: MemoryChannel, db: Database) -> None:
+    """The quota (≤ 20% of those rated "tốt") is stated once the cell's proposals are complete, not after
+    every partial entry; the committee's, once its decisions over all its cells are complete."""
     world = await _world(db)
-    await say(app, memory, "an", "/xeploai 2 tot")
-    await say(app, memory, "an", "/xeploai 3 tot")
+    for number in (1, 2):
+        [answer] = await say(app, memory, "an", f"/xeploai {number} tot")
+        assert answer.endswith(f"Chi bộ khu phố 1 đã đề xuất {number}/4 đảng viên thuộc diện xếp loại.")
+    [answer] = await say(app, memory, "an", "/xeploai 3 tot")
+    assert "định mức" not in answer  # 3 of the cell's 4: not complete yet
     [answer] = await say(app, memory, "an", "/xeploai 4 xuat sac")
-    assert "Cảnh báo định mức xuất sắc (đề xuất của Chi bộ khu phố 1): 1 xuất sắc trên 3" in answer
+    # Complete: 1 excellent, 3 good; 20% of 3 = 0,6 < 1: over.
+    assert answer.splitlines()[-2:] == [
+        "Chi bộ khu phố 1 đã đề xuất 4/4 đảng viên thuộc diện xếp loại.",
+        "Cảnh báo định mức xuất sắc (số liệu đề xuất của Chi bộ khu phố 1): 1 xuất sắc, 3 hoàn thành tốt: "
+        "1/3 = 33,3%; không quá 20% số hoàn thành tốt: vượt định mức (chỉ cảnh báo, bot không tự sửa xếp loại). "
+        "Đề nghị cân nhắc lại.",
+    ]
     async with db.session() as session:
         await unit_settings.put(session, world.committee_id, "excellent_quota", 0.4)
         await session.commit()
     [answer] = await say(app, memory, "an", "/xeploai 4 xuat sac")
-    assert "Cảnh báo" not in answer  # 1 < 40% of 3
+    assert answer.splitlines()[-1] == (  # 40% of 3 = 1,2 ≥ 1: within
+        "Định mức xuất sắc (số liệu đề xuất của Chi bộ khu phố 1): 1 xuất sắc, 3 hoàn thành tốt: 1/3 = 33,3%; "
+        "không quá 40% số hoàn thành tốt: trong định mức.")
     [answer] = await say(app, memory, "phuc", "/quyetdinh 1 tatca")
-    assert "Cảnh báo" not in answer
+    assert answer.splitlines()[-1] == "Cấp ủy đã quyết định 4/5 đảng viên thuộc diện xếp loại của đảng bộ."
+    await say(app, memory, "khanh", "/xeploai 1 tot")
+    [answer] = await say(app, memory, "phuc", "/quyetdinh 2 tatca")
+    assert answer.splitlines()[-2:] == [  # the whole organisation: 1 excellent, 4 good; 40% of 4 = 1,6 ≥ 1
+        "Cấp ủy đã quyết định 5/5 đảng viên thuộc diện xếp loại của đảng bộ.",
+        "Định mức xuất sắc (số liệu quyết định của Đảng bộ phường Bến Thành, 2 chi bộ): 1 xuất sắc, "
+        "4 hoàn thành tốt: 1/4 = 25%; không quá 40% số hoàn thành tốt: trong định mức.",
+    ]
     async with db.session() as session:
         finals = {a.member_id: a.level for a in (await session.exec(select(Assessment))).all() if a.stage == "final"}
-    assert finals == {world.members["binh"]: "good", world.members["cuong"]: "good", world.members["dung"]: "excellent"}
+    assert finals == {world.members["an"]: "good", world.members["binh"]: "good", world.members["cuong"]: "good",
+                      world.members["dung"]: "excellent", world.members["khanh"]: "good"}
+
+
+async def test_members_not_reviewed_are_refused_and_listed_apart(
+    app: Chibo, memory: MemoryChannel, db: Database
+) -> None:
+    """The exempt and those admitted less than 6 months before the review are not rated (domain.md)."""
+    world = await _world(db)
+    async with db.session() as session:
+        cuong = await session.get(Member, world.members["cuong"])
+        dung = await session.get(Member, world.members["dung"])
+        assert cuong is not None and dung is not None
+        cuong.status = Status.EXEMPT
+        dung.admitted_on = date(2026, 7, 1)  # 6 months less a day before 31/12/2026
+        session.add_all([cuong, dung])
+        await session.commit()
+    [answer] = await say(app, memory, "cuong", "/danhgia 20 50 ok")
+    assert answer == ("Đồng chí không thuộc diện đánh giá, xếp loại năm 2026 (miễn công tác và sinh hoạt đảng), "
+                      "nên không cần tự đánh giá kỳ này. Nếu thông tin này chưa đúng, đồng chí báo bí thư chi bộ.")
+    [answer] = await say(app, memory, "an", "/xeploai 4 tot")
+    assert answer == ("Phạm Thị Dung không thuộc diện xếp loại năm 2026 (vào Đảng ngày 01/07/2026, chưa đủ 6 tháng "
+                      "đến kỳ đánh giá). Chưa lưu gì.")
+    [listing] = await say(app, memory, "an", "/xeploai")
+    assert "Xếp loại chất lượng đảng viên năm 2026 — Chi bộ khu phố 1 (2 đảng viên thuộc diện xếp loại):" in listing
+    assert ("Không thuộc diện xếp loại kỳ này: 3. Lê Văn Cường (miễn công tác và sinh hoạt đảng); "
+            "4. Phạm Thị Dung (vào Đảng ngày 01/07/2026, chưa đủ 6 tháng đến kỳ đánh giá).") in listing
+    [answer] = await say(app, memory, "phuc", "/quyetdinh 1 3 tot")
+    assert answer.startswith("Lê Văn Cường không thuộc diện xếp loại năm 2026")
+    async with db.session() as session:
+        assert (await session.exec(select(Assessment))).all() == []
 
 
 async def test_committee_decides_one_member_and_reads_history(app: Chibo, memory: MemoryChannel, db: Database) -> None:
@@ -370,7 +420,8 @@ async def test_quarterly_and_yearly_reviews_are_separate(app: Chibo, memory: Mem
     [detail] = await say(app, memory, "an", "/xeploai quy 2")
     assert detail.startswith("2. Trần Thị Bình — quý 4 năm 2026\nTự đánh giá: 20 + 45 = 65 điểm")
     [proposed] = await say(app, memory, "an", "2")  # "Tốt", the second level offered
-    assert proposed == "Chi bộ đề xuất quý 4 năm 2026: 2. Trần Thị Bình — Hoàn thành tốt nhiệm vụ (HTTNV)."
+    assert proposed == ("Chi bộ đề xuất quý 4 năm 2026: 2. Trần Thị Bình — Hoàn thành tốt nhiệm vụ (HTTNV).\n"
+                        "Chi bộ khu phố 1 đã đề xuất 1/4 đảng viên thuộc diện xếp loại.")
     [locked] = await say(app, memory, "binh", "/danhgia quy 30 70 Sửa lại.")
     assert locked.startswith("Chi bộ đã đề xuất mức xếp loại quý 4 năm 2026 cho đồng chí")
     [yearly] = await say(app, memory, "binh", "/danhgia 27 62 Cả năm: tốt.")
