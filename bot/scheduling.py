@@ -56,12 +56,3 @@ def attach_scheduler(app: Chibo, settings: Settings | None = None, *, live: bool
     if live:
         scheduler.start()
     return scheduler
-
-
-def scheduler_of(app: Chibo) -> Scheduler | None:
-    """The scheduler attached to `app` (to stop it in order, or to drive it in tests)."""
-    for hook in app.tick_hooks:
-        owner = getattr(hook, "__self__", None)
-        if isinstance(owner, Scheduler):
-            return owner
-    return None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +90,6 @@ class Unreachable(SendError):
     """The person cannot be reached: never started the bot, blocked it, unknown chat."""
 
     reason: str = ""
-
-
-class Sender(Protocol):
-    """What the core needs of a channel to deliver messages."""
-
-    caps: PlatformCaps
-
-    async def send(self, to: Address, reply: Reply) -> None:
-        """Deliver one reply, or raise `RetryLater` / `Unreachable` / `SendError`."""
-        ...
 
 
 @dataclass(slots=True)

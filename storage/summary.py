@@ -134,12 +134,6 @@ class Tally:
     def good_or_better(self) -> int:
         return self.latest.get(Level.EXCELLENT, 0) + self.latest.get(Level.GOOD, 0)
 
-    def attendance_ratio(self) -> float | None:
-        return self.present / self.expected if self.expected else None
-
-    def reporting_ratio(self) -> float | None:
-        return self.reporters / self.expected_members if self.expected_members else None
-
 
 def combine(name: str, parts: Sequence[Tally]) -> Tally:
     """A committee's tally: the sum of its cells' (ratings at each cell's own latest stage)."""
