@@ -94,3 +94,12 @@ class ReportKind(StrEnum):
 
 
 REPORT_KINDS = tuple(ReportKind)
+
+
+def executive_name(committee_name: str) -> str:
+    """The executive of a grassroots committee, as domain.md words it: "Đảng bộ phường Bến Thành"
+    has the "Đảng ủy phường Bến Thành" (so "Bí thư Đảng ủy phường…", never "bí thư Đảng bộ")."""
+    for prefix in ("Đảng bộ ", "đảng bộ "):
+        if committee_name.startswith(prefix):
+            return "Đảng ủy " + committee_name[len(prefix):]
+    return f"Đảng ủy {committee_name}"

@@ -49,7 +49,7 @@ def _too_big(name: str, committee: str, cell: str | None, period_key: str, rows:
     command = f'chibo export --committee "{committee}"' + (f' --cell "{cell}"' if cell else "")
     return (f"Tổng hợp {name} kỳ này có {thousands(rows)} dòng, quá lớn để tạo ngay trong tin nhắn "
             f"(tối đa {thousands(CHAT_EXPORT_ROWS)} dòng). Đồng chí có thể xuất từng chi bộ (/xuat <tên chi bộ> <kỳ>), "
-            f"chọn kỳ ngắn hơn, hoặc nhờ quản trị viên chạy: {command} --period {period_key} TEP.xlsx")
+            f"chọn kỳ ngắn hơn, hoặc nhờ quản trị viên chạy: {command} --period {period_key} tong-hop.xlsx")
 
 
 COMMANDS = [

@@ -98,7 +98,7 @@ def chart_data(name: str, total: Tally, period: Period, today: date) -> chart.Ch
     return chart.ChartData(
         title=f"{name} — {period.label}",
         months=tuple((f"T{m.month}/{m.year}", *total.months.get(m, (0, 0))) for m in months),
-        ratings_title=f"Xếp loại {period.review_label}",
+        ratings_title=f"Xếp loại chất lượng đảng viên {period.review_label}",
         levels=tuple(review.LEVEL_CODES[level] for level in LEVELS),
         stages=tuple((STAGE_NAMES[stage], tuple(total.ratings.get(stage, {}).get(level, 0) for level in LEVELS))
                      for stage in STAGES),
@@ -132,7 +132,7 @@ async def show(ctx: Ctx, args: str) -> None:
         ctx.reply(built.text)
         path = await asyncio.to_thread(chart.draw, built.chart, ctx.settings.files_dir)
         caption = (f"Biểu đồ {scope.unit.name}, {period.label}: tỷ lệ dự họp 12 tháng gần nhất "
-                   f"và xếp loại {period.review_label}.")
+                   f"và xếp loại chất lượng đảng viên {period.review_label}.")
         if ctx.caps.files_as_paths:
             caption += f"\nẢnh đã lưu tại: {path}"
         ctx.reply(caption, photo=path)

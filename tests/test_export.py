@@ -126,7 +126,7 @@ async def test_a_chat_export_too_big_points_to_the_command_line(db: Database, bo
     assert sent[0].reply.text == (
         "Tổng hợp Đảng bộ phường Bến Thành kỳ này có 121 dòng, quá lớn để tạo ngay trong tin nhắn (tối đa 40 dòng). "
         "Đồng chí có thể xuất từng chi bộ (/xuat <tên chi bộ> <kỳ>), chọn kỳ ngắn hơn, hoặc nhờ quản trị viên chạy: "
-        'chibo export --committee "Đảng bộ phường Bến Thành" --period nam-2026 TEP.xlsx')
+        'chibo export --committee "Đảng bộ phường Bến Thành" --period nam-2026 tong-hop.xlsx')
     assert (await say(bot, "an", "/xuat khu pho 2 nam 2026"))[0].reply.document is not None  # 5 + 2 + 5 + 5 rows
 
 
