@@ -181,7 +181,7 @@ def tables(size: Size = Size()) -> list[Table]:
                 number += 1
                 done = date(YEAR, month, 1 + local.randrange(LAST_REPORT_DAY))
                 kind = REPORT_KINDS[local.randrange(len(REPORT_KINDS))]
-                yield number, member, cell, kind, "Báo cáo hoạt động", done, None, CREATED
+                yield number, member, month, cell, kind, "Báo cáo hoạt động", done, None, CREATED  # month: own number
 
     def assessments() -> Rows:
         local = random.Random(19)
@@ -206,7 +206,8 @@ def tables(size: Size = Size()) -> list[Table]:
                      "content", "status", "checkin_code", "ended_at", "created_at", "updated_at"), meetings),
         ("attendance", ("id", "meeting_id", "member_id", "rsvp", "reason", "status", "checked_in_at", "updated_at"),
          attendance),
-        ("report", ("id", "member_id", "cell_id", "kind", "text", "done_on", "photo", "created_at"), reports),
+        ("report", ("id", "member_id", "number", "cell_id", "kind", "text", "done_on", "photo", "created_at"),
+         reports),
         ("assessment", ("id", "member_id", "cell_id", "period", "year", "stage", "level", "general_score",
                         "task_score", "violation", "review", "decided_by", "created_at", "updated_at"), assessments),
     ]

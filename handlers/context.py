@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.messages import Address, Choice, Incoming, Outgoing, PlatformCaps, Reply
-from domain.vocabulary import LEADER_ROLES, Position, UnitKind
+from domain.vocabulary import LEADER_ROLES, Position, Status, UnitKind
 from storage import accounts
 
 if TYPE_CHECKING:
@@ -129,6 +129,11 @@ class Ctx:
     @property
     def member_id(self) -> int | None:
         return self.account.member_id
+
+    @property
+    def exempt(self) -> bool:
+        """Miễn công tác và sinh hoạt đảng: not expected at meetings, so not shown their commands."""
+        return self.account.status == Status.EXEMPT
 
     @property
     def local_now(self) -> datetime:

@@ -8,7 +8,7 @@ from domain.vocabulary import LEADER_ROLES, Position, UnitKind
 from handlers.context import Audience, Ctx
 from handlers.registry import Command
 from storage import accounts, org
-from storage.tables import JoinRequest, Member
+from storage.tables import Member
 
 APPROVE_WORDS = {"dong y", "dongy", "duyet", "co", "ok", "chap nhan", "y"}
 REFUSE_WORDS = {"tu choi", "tuchoi", "khong", "khong dong y", "bac", "huy"}
@@ -112,56 +112,64 @@ async def _request_membership(ctx: Ctx, unit: org.OrgUnit, full_name: str) -> No
         raise org.OrgError(f"Đồng chí đã là đảng viên của {own}. Gõ /toi để xem thông tin của mình.")
     if await org.pending_request(ctx.session, unit.id, ctx.account.id):  # type: ignore[arg-type]
         raise org.OrgError(f"Yêu cầu tham gia {unit.name} của đồng chí đang chờ bí thư duyệt.")
-    request = JoinRequest(unit_id=unit.id, account_id=ctx.account.id, full_name=full_name)  # type: ignore[arg-type]
-    ctx.session.add(request)
-    await ctx.session.flush()
+    request = await org.add_request(ctx.session, unit.id, ctx.account.id, full_name)  # type: ignore[arg-type]
     ctx.reply(f"Đã gửi yêu cầu tham gia {unit.name} với tên {full_name}. "
               "Tôi sẽ báo ngay khi bí thư chi bộ duyệt.")
     notice = Reply(
-        f"Yêu cầu tham gia số {request.id}: {full_name} xin tham gia {unit.name}.",
-        _decision_choices(request.id),  # type: ignore[arg-type]
+        f"Yêu cầu tham gia số {request.number}: {full_name} xin tham gia {unit.name}.",
+        _decision_choices(request.number),
     )
     for leader in await org.leaders_of(ctx.session, unit.id, LEADER_ROLES):  # type: ignore[arg-type]
         await ctx.notify(leader, notice)
 
 
-def _decision_choices(request_id: int) -> tuple[Choice, ...]:
-    return (Choice("Đồng ý", f"/duyet {request_id} dongy"), Choice("Từ chối", f"/duyet {request_id} tuchoi"))
+def _decision_choices(number: int) -> tuple[Choice, ...]:
+    return (Choice("Đồng ý", f"/duyet {number} dongy"), Choice("Từ chối", f"/duyet {number} tuchoi"))
+
+
+USAGE = "Gõ /duyet <số> đồng ý hoặc /duyet <số> từ chối, ví dụ: /duyet 1 đồng ý."
+CHOICES_MAX = 10
 
 
 async def approve(ctx: Ctx, args: str) -> None:
-    """`/duyet` lists pending requests; `/duyet <số> đồng ý|từ chối` decides one."""
+    """`/duyet` lists pending requests; `/duyet <số> đồng ý|từ chối` decides one.
+
+    The number is the request's number in its cell (storage.tables.JoinRequest): it never
+    changes, so a list shown before another request was decided still reads right.
+    """
     cells = await ctx.leader_cells()
-    number, _, word = args.partition(" ")
-    if not number:
-        pending = await org.pending_requests(ctx.session, cells)
-        if not pending:
-            ctx.reply("Không có yêu cầu tham gia nào đang chờ duyệt.")
-            return
-        lines = ["Yêu cầu tham gia đang chờ duyệt:"]
-        lines += [f"{r.id}. {r.full_name}" for r in pending]
-        lines.append("Gõ /duyet <số> đồng ý hoặc /duyet <số> từ chối, hoặc chọn một yêu cầu:")
-        ctx.reply("\n".join(lines), [Choice(f"{r.id}. {r.full_name}", f"/duyet {r.id}") for r in pending[:10]])
+    number_text, _, word = args.partition(" ")
+    if not number_text:
+        await _list(ctx, cells)
         return
-    request_id = whole_number(number)
-    if request_id is None:
-        ctx.reply("Gõ /duyet <số> đồng ý hoặc /duyet <số> từ chối, ví dụ: /duyet 3 đồng ý.")
+    number = whole_number(number_text.lstrip("#").removeprefix("số"))
+    if number is None:
+        ctx.reply(f"«{number_text[:20]}» không phải số yêu cầu. {USAGE} Gõ /duyet để xem các yêu cầu đang chờ.")
         return
-    request = await ctx.session.get(JoinRequest, request_id)
-    if request is None or request.unit_id not in cells:
-        ctx.reply(f"Yêu cầu số {number} không thuộc chi bộ của đồng chí. Gõ /duyet để xem các yêu cầu đang chờ.")
+    found = await org.requests_numbered(ctx.session, cells, number)
+    pending = [r for r in found if r.status == "pending"]
+    if len(found) > 1 and len(pending) != 1:
+        where = "; ".join([f"{(await org.unit(ctx.session, r.unit_id)).name}: {r.full_name}" for r in found])
+        ctx.reply(f"Số {number} có ở nhiều chi bộ đồng chí phụ trách ({where}). "
+                  "Vui lòng nhờ bí thư từng chi bộ duyệt yêu cầu của chi bộ mình.")
+        return
+    request = pending[0] if len(found) > 1 else (found[0] if found else None)
+    if request is None:
+        ctx.reply(f"Chi bộ của đồng chí không có yêu cầu tham gia số {number}. "
+                  "Gõ /duyet để xem các yêu cầu đang chờ.")
         return
     if request.status != "pending":
         verdict = "đồng ý" if request.status == "approved" else "từ chối"
-        ctx.reply(f"Yêu cầu số {request.id} ({request.full_name}) đã được {verdict} trước đó.")
+        ctx.reply(f"Yêu cầu số {request.number} ({request.full_name}) đã được {verdict} trước đó.")
         return
     decision = fold(word)
     if not decision:
-        ctx.reply(f"Yêu cầu số {request.id}: {request.full_name}. Đồng chí đồng ý hay từ chối?",
-                  _decision_choices(request.id))  # type: ignore[arg-type]
+        ctx.reply(f"Yêu cầu số {request.number}: {request.full_name}. Đồng chí đồng ý hay từ chối?",
+                  _decision_choices(request.number))
         return
     if decision not in APPROVE_WORDS | REFUSE_WORDS:
-        ctx.reply("Chỉ nhận «đồng ý» hoặc «từ chối», ví dụ: /duyet 3 đồng ý.")
+        ctx.reply(f"Chưa rõ «{word[:20]}» là đồng ý hay từ chối. Gõ /duyet {request.number} đồng ý "
+                  f"hoặc /duyet {request.number} từ chối, hoặc chọn:", _decision_choices(request.number))
         return
     unit = await org.unit(ctx.session, request.unit_id)
     request.decided_by = ctx.member_id
@@ -169,7 +177,7 @@ async def approve(ctx: Ctx, args: str) -> None:
     if decision in REFUSE_WORDS:
         request.status = "refused"
         ctx.session.add(request)
-        ctx.reply(f"Đã từ chối yêu cầu số {request.id} của {request.full_name}.")
+        ctx.reply(f"Đã từ chối yêu cầu số {request.number} của {request.full_name}.")
         await ctx.notify_account(request.account_id, Reply(
             f"Bí thư {unit.name} chưa đồng ý yêu cầu tham gia của đồng chí. "
             "Nếu có nhầm lẫn, vui lòng liên hệ trực tiếp bí thư chi bộ."))
@@ -184,6 +192,25 @@ async def approve(ctx: Ctx, args: str) -> None:
     await ctx.notify_account(request.account_id, Reply(
         f"Chào mừng đồng chí {member.full_name}! Bí thư đã duyệt, đồng chí đã tham gia {unit.name}.\n"
         "Gõ /trogiup để xem các lệnh."))
+
+
+async def _list(ctx: Ctx, cells: list[int]) -> None:
+    """The pending requests, each under its number in the cell. Up to ten are offered as options
+    that name the person and that number ("Lê Văn Cường (số 3)"), so that the option's place in
+    the list ("[1]") and the request's number are never two bare numbers side by side."""
+    pending = await org.pending_requests(ctx.session, cells)
+    if not pending:
+        ctx.reply("Không có yêu cầu tham gia nào đang chờ duyệt.")
+        return
+    if len(pending) <= CHOICES_MAX:
+        ctx.reply(f"Có {len(pending)} yêu cầu tham gia đang chờ duyệt. Chọn một yêu cầu, hoặc gõ /duyet <số> "
+                  f"đồng ý (hoặc từ chối), ví dụ: /duyet {pending[0].number} đồng ý.",
+                  [Choice(f"{r.full_name} (số {r.number})", f"/duyet {r.number}") for r in pending])
+        return
+    lines = [f"Có {len(pending)} yêu cầu tham gia đang chờ duyệt:"]
+    lines += [f"Số {r.number}: {r.full_name}" for r in pending]
+    lines.append(USAGE)
+    ctx.reply("\n".join(lines))
 
 
 async def invite(ctx: Ctx, args: str) -> None:
@@ -227,13 +254,28 @@ async def create_cell(ctx: Ctx, args: str) -> None:
 
 
 COMMANDS = [
-    Command("start", "Bắt đầu trò chuyện với bot", start, menu=False),
-    Command("thamgia", "Tham gia chi bộ bằng mã do bí thư gửi", join, usage="/thamgia <mã> [Họ và tên]"),
+    Command("start", "Bắt đầu trò chuyện với bot", start, menu=False,
+            details="Lời chào; liên kết mời do bí thư gửi mở /start kèm mã, bot nhận mã như /thamgia."),
+    Command("thamgia", "Tham gia chi bộ bằng mã do bí thư gửi", join, usage="/thamgia <mã> [Họ và tên]",
+            details="Mã do bí thư chi bộ gửi (mã đảng viên), hoặc do cấp ủy gửi (mã bí thư, dùng một lần). "
+                    "Thiếu họ tên thì bot sẽ hỏi. Với mã đảng viên, bí thư duyệt xong đồng chí mới tham gia.\n"
+                    "Ví dụ: /thamgia ABCD23EFGH Nguyễn Văn An"),
     Command("duyet", "Duyệt yêu cầu tham gia chi bộ", approve, Audience.LEADER, private=True,
-            usage="/duyet [<số> đồng ý|từ chối]"),
-    Command("moi", "Lấy mã mời và liên kết mời đảng viên", invite, Audience.LEADER, private=True),
-    Command("doima", "Đổi mã mời (mã cũ hết hiệu lực)", replace_code, Audience.LEADER, private=True),
+            usage="/duyet [<số> đồng ý|từ chối]",
+            details="Không kèm gì: các yêu cầu đang chờ, mỗi yêu cầu có số riêng trong chi bộ (1, 2, 3…; "
+                    "số không đổi khi yêu cầu khác được duyệt). Kèm số và «đồng ý» hoặc «từ chối» "
+                    "(có dấu hay không dấu đều được) để quyết định; người xin được báo ngay.\n"
+                    "Ví dụ: /duyet 1 đồng ý"),
+    Command("moi", "Lấy mã mời và liên kết mời đảng viên", invite, Audience.LEADER, private=True,
+            details="Gửi mã này cho đảng viên của chi bộ; họ gõ /thamgia <mã> <Họ và tên>, rồi đồng chí duyệt "
+                    "bằng /duyet.\nVí dụ: /moi"),
+    Command("doima", "Đổi mã mời (mã cũ hết hiệu lực)", replace_code, Audience.LEADER, private=True,
+            details="Dùng khi mã mời lọt ra ngoài: mã cũ thôi dùng được ngay, yêu cầu đã gửi vẫn còn.\n"
+                    "Ví dụ: /doima"),
     Command("taochibo", "Tạo chi bộ mới trong đảng bộ", create_cell, Audience.COMMITTEE, private=True,
-            usage="/taochibo <tên chi bộ>"),
+            usage="/taochibo <tên chi bộ>",
+            details="Tạo chi bộ trong đảng bộ của đồng chí và nhận hai mã: mã bí thư (dùng một lần) để gửi "
+                    "bí thư chi bộ, và mã đảng viên.\nVí dụ: /taochibo Chi bộ khu phố 3"),
 ]
 FLOWS = {FLOW: _ask_name_flow}
+FLOW_TITLES = {FLOW: "tham gia chi bộ"}

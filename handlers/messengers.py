@@ -65,5 +65,8 @@ async def _show(ctx: Ctx, linked: list[str]) -> None:
 
 COMMANDS = [
     Command("kenh", "Chọn kênh nhận tin nhắc (Telegram hoặc Zalo)", choose, Audience.MEMBER, private=True,
-            usage="/kenh telegram|zalo|tudong"),
+            usage="/kenh [telegram|zalo|tudong]",
+            details="Không kèm gì: các tài khoản đã liên kết và kênh đang nhận tin nhắc. Kèm «telegram» hoặc "
+                    "«zalo»: tin nhắc và thông báo chỉ gửi qua kênh đó; «tudong» (tự động): gửi qua kênh đồng chí "
+                    "dùng gần nhất. Không bao giờ gửi cả hai.\nVí dụ: /kenh zalo"),
 ]

@@ -40,7 +40,8 @@ async def mine(ctx: Ctx, args: str) -> None:
         lines.append(f"Đồng chí có {total} báo cáo hoạt động năm {today.year}. Gần đây nhất:")
         for item in recent:
             photo = " (có ảnh)" if item.has_photo else ""
-            lines.append(f"Số {item.id} · {item.done_on:%d/%m} · {KIND_NAMES[item.kind]}: {_snippet(item.text)}{photo}")
+            lines.append(f"Số {item.number} · {item.done_on:%d/%m} · {KIND_NAMES[item.kind]}: "
+                         f"{_snippet(item.text)}{photo}")
         lines.append("Gõ /xoabaocao <số> để xóa một báo cáo của tháng này.")
     else:
         lines.append("Đồng chí chưa có báo cáo hoạt động nào. Gõ /baocao để báo cáo.")
@@ -77,5 +78,8 @@ async def mine(ctx: Ctx, args: str) -> None:
 
 
 COMMANDS = [
-    Command("cuatoi", "Xem báo cáo, tự đánh giá, xếp loại của tôi", mine, Audience.MEMBER, private=True),
+    Command("cuatoi", "Xem báo cáo, tự đánh giá, xếp loại của tôi", mine, Audience.MEMBER, private=True,
+            details="Mười báo cáo gần nhất của đồng chí, mỗi báo cáo với số riêng của mình (dùng cho "
+                    "/xoabaocao), các lần tự đánh giá, chi bộ đề xuất và cấp ủy quyết định xếp loại, và số buổi "
+                    "sinh hoạt chi bộ đã dự trong năm. Chỉ đồng chí xem được.\nVí dụ: /cuatoi"),
 ]

@@ -41,4 +41,8 @@ async def me(ctx: Ctx, args: str) -> None:
     ctx.reply("\n".join(lines))
 
 
-COMMANDS = [Command("toi", "Xem thông tin của tôi", me, Audience.MEMBER, private=True)]
+COMMANDS = [
+    Command("toi", "Xem thông tin của tôi", me, Audience.MEMBER, private=True,
+            details="Họ tên, chi bộ, đảng bộ, tình trạng đảng viên, chức vụ và các tài khoản (Telegram, Zalo) "
+                    "đã liên kết, như bot đang ghi. Thấy sai thì báo bí thư chi bộ.\nVí dụ: /toi"),
+]

@@ -60,7 +60,12 @@ class Catalog:
             self.flows[name] = run
 
     def find(self, word: str) -> Command | None:
-        return self.commands.get(fold(word).replace("_", ""))
+        return self.commands.get(command_key(word))
+
+
+def command_key(word: str) -> str:
+    """How a typed command word is looked up: any case, with or without diacritics, "_" and spaces."""
+    return fold(word).replace("_", "").replace(" ", "")
 
 
 def build_catalog(modules: Iterable[ModuleType]) -> Catalog:

@@ -15,6 +15,7 @@ from domain.dates import looks_like_date, parse_done_on
 from domain.errors import UserError
 from domain.figures import thousands
 from domain.messages import Choice
+from domain.report_kinds import kind_list, split_kind
 from domain.text import fold, whole_number
 from domain.vocabulary import REPORT_KINDS
 from handlers import texts
@@ -26,11 +27,7 @@ from storage.reports import KIND_NAMES, PHOTO_MAX, PHOTO_WINDOW, TEXT_MAX
 FLOW = "report"
 EXAMPLE = "/baocao 2 Vận động 5 hộ đóng góp làm đường"
 NO_CELL = "Đồng chí chưa sinh hoạt ở chi bộ nào nên chưa báo cáo hoạt động được."
-_KIND_KEYS = {fold(name): kind for kind, name in KIND_NAMES.items()}
-
-
-def kind_list() -> str:
-    return "\n".join(f"{number}. {KIND_NAMES[kind]}" for number, kind in enumerate(REPORT_KINDS, 1))
+KIND_QUESTION = "Đồng chí báo cáo loại hoạt động nào? Chọn hoặc gõ số:\n" + kind_list()
 
 
 def _kind_choices() -> list[Choice]:
@@ -38,12 +35,10 @@ def _kind_choices() -> list[Choice]:
     return [Choice(KIND_NAMES[kind], str(number)) for number, kind in enumerate(REPORT_KINDS, 1)]
 
 
-def _kind(word: str) -> str | None:
-    """A kind typed as its number (1–5) or its full name."""
-    number = whole_number(word)
-    if number is not None:
-        return REPORT_KINDS[number - 1] if 1 <= number <= len(REPORT_KINDS) else None
-    return _KIND_KEYS.get(fold(word))
+def _not_a_kind(typed: str) -> str:
+    """What was wrong with the kind typed, and what to type instead."""
+    what = f"«{typed[:20]}» không phải loại hoạt động." if typed else "Đồng chí chưa chọn loại hoạt động."
+    return f"{what} Gõ số từ 1 đến {len(REPORT_KINDS)} hoặc tên loại (ví dụ: học tập):\n{kind_list()}"
 
 
 def _text(raw: str) -> str:
@@ -74,38 +69,39 @@ def _today(ctx: Ctx) -> date:
     return ctx.local_now.date()
 
 
+def _date_and_text(ctx: Ctx, rest: str) -> tuple[date, str]:
+    """`[ngày] <nội dung>` after the kind: the date is today unless the text starts with one."""
+    first, after = _first_word(rest)
+    if looks_like_date(first) and after:
+        return parse_done_on(first, _today(ctx)), _text(after)
+    return _today(ctx), _text(rest)
+
+
 async def report(ctx: Ctx, args: str) -> None:
-    """`/baocao`: guided; `/baocao <loại> [ngày] <nội dung>`: in one line."""
+    """`/baocao`: guided; `/baocao <loại> [ngày] <nội dung>`: in one line. The kind is a number
+    (1–5) or words ("học tập", "hoc tap", "nhiệm vụ", "cư trú", "giúp đỡ", "khác")."""
     if ctx.account.cell_id is None or ctx.member_id is None:
         ctx.reply(NO_CELL)
         return
-    try:
-        photo = _photo(ctx)
-    except UserError as error:
-        ctx.reply(str(error))
+    photo = _photo(ctx)
+    if not args.strip():
+        ctx.ask(KIND_QUESTION, FLOW, "kind", {"photo": photo}, _kind_choices())
         return
-    kind_word, rest = _first_word(args)
-    if not kind_word:
-        ctx.ask("Đồng chí báo cáo loại hoạt động nào? Chọn hoặc gõ số:\n" + kind_list(), FLOW, "kind",
-                {"photo": photo}, _kind_choices())
-        return
-    kind = _kind(kind_word)
+    kind, typed, rest = split_kind(args)
     if kind is None:
-        ctx.reply(f"Loại hoạt động phải là số từ 1 đến {len(REPORT_KINDS)}:\n{kind_list()}\nVí dụ: {EXAMPLE}")
-        return
+        raise UserError(f"{_not_a_kind(typed)}\nVí dụ: {EXAMPLE}")
     if not rest:
         _ask_text(ctx, {"kind": kind, "photo": photo})
         return
-    first, after = _first_word(rest)
     try:
-        if looks_like_date(first) and after:
-            done_on, text = parse_done_on(first, _today(ctx)), _text(after)
-        else:
-            done_on, text = _today(ctx), _text(rest)
+        done_on, text = _date_and_text(ctx, rest)
     except UserError as error:
-        ctx.reply(f"{error}\nChưa lưu báo cáo.")
-        return
+        raise UserError(f"{error}\nChưa lưu báo cáo.") from None
     await _save(ctx, kind, text, done_on, photo)
+
+
+def _ask_kind(ctx: Ctx, data: dict[str, Any], prefix: str) -> None:
+    ctx.ask(prefix, FLOW, "kind", data, _kind_choices())
 
 
 def _ask_text(ctx: Ctx, data: dict[str, Any], prefix: str = "") -> None:
@@ -125,7 +121,8 @@ def _ask_date(ctx: Ctx, data: dict[str, Any], prefix: str = "") -> None:
 
 
 async def _flow(ctx: Ctx, text: str) -> None:
-    """The guided report, one answer at a time."""
+    """The guided report, one answer at a time. A wrong answer asks the same step again, says
+    what was wrong and what to type; the answers given before it are kept."""
     data = dict(ctx.conversation.data)
     if ctx.incoming.photo:
         try:
@@ -136,13 +133,25 @@ async def _flow(ctx: Ctx, text: str) -> None:
     step = ctx.conversation.step
     received = "Đã nhận ảnh. " if ctx.incoming.photo and not text else ""
     if step == "kind":
-        kind = _kind(text)
+        if received:
+            _ask_kind(ctx, data, received + KIND_QUESTION)
+            return
+        kind, typed, rest = split_kind(text)
         if kind is None:
-            ctx.ask(f"{received}Chọn một loại từ 1 đến {len(REPORT_KINDS)}:\n{kind_list()}", FLOW, "kind", data,
-                    _kind_choices())
+            _ask_kind(ctx, data, _not_a_kind(typed))
             return
         data["kind"] = kind
-        _ask_text(ctx, data)
+        if not rest:
+            _ask_text(ctx, data)
+            return
+        # The kind and the activity in one answer ("học tập Học nghị quyết 57"): keep both.
+        try:
+            done_on, report_text = _date_and_text(ctx, rest)
+        except UserError as error:
+            _ask_text(ctx, data, f"{error}\n")
+            return
+        ctx.finish()
+        await _save(ctx, kind, report_text, done_on, data.get("photo"))
     elif step == "text":
         if received:
             _ask_text(ctx, data, received)
@@ -171,9 +180,13 @@ async def _flow(ctx: Ctx, text: str) -> None:
 
 async def _save(ctx: Ctx, kind: str, text: str, done_on: date, photo: str | None) -> None:
     assert ctx.member_id is not None and ctx.account.cell_id is not None
-    number = await reports.add(ctx.session, member_id=ctx.member_id, cell_id=ctx.account.cell_id, kind=kind,
-                               text=text, done_on=done_on, photo=photo, now=ctx.now)
-    receipt = f"Đã ghi báo cáo số {number}: {KIND_NAMES[kind]}, ngày {done_on:%d/%m/%Y}"
+    saved = await reports.add(ctx.session, member_id=ctx.member_id, cell_id=ctx.account.cell_id, kind=kind,
+                              text=text, done_on=done_on, photo=photo, now=ctx.now)
+    what = f"{KIND_NAMES[kind]}, ngày {done_on:%d/%m/%Y}"
+    if saved.duplicate:
+        ctx.reply(f"Báo cáo này đã được ghi lúc nãy (số {saved.number}: {what}) nên tôi không ghi thêm lần nữa.")
+        return
+    receipt = f"Đã ghi báo cáo số {saved.number}: {what}"
     if photo:
         ctx.reply(receipt + ", có ảnh.")
         return
@@ -201,10 +214,10 @@ async def photo_after(ctx: Ctx) -> None:
         ctx.reply("Ảnh đến sau hơn 10 phút kể từ báo cáo gần nhất nên chưa gắn vào báo cáo nào. "
                   "Gửi ảnh kèm lệnh, ví dụ chú thích ảnh: " + EXAMPLE)
     elif latest.has_photo or not await reports.attach_photo(ctx.session, latest.report_id, photo):
-        ctx.reply(f"Báo cáo số {latest.report_id} đã có ảnh; mỗi báo cáo gắn một ảnh. "
+        ctx.reply(f"Báo cáo số {latest.number} đã có ảnh; mỗi báo cáo gắn một ảnh. "
                   "Ảnh khác thì gửi kèm một báo cáo mới.")
     else:
-        ctx.reply(f"Đã gắn ảnh vào báo cáo số {latest.report_id}.")
+        ctx.reply(f"Đã gắn ảnh vào báo cáo số {latest.number}.")
 
 
 async def delete_report(ctx: Ctx, args: str) -> None:
@@ -213,10 +226,10 @@ async def delete_report(ctx: Ctx, args: str) -> None:
     "Of the current month" is read from the activity's date (done_on): the tallies of a month
     that has ended do not change behind the secretary's back.
     """
-    typed = args.strip().lstrip("#").removeprefix("số").strip()
+    typed = fold(args).lstrip("#").removeprefix("so").strip()
     number = whole_number(typed)
     if number is None:
-        ctx.reply("Gõ /xoabaocao <số>, ví dụ: /xoabaocao 12. Số báo cáo có trong tin xác nhận và trong /cuatoi.")
+        ctx.reply("Gõ /xoabaocao <số>, ví dụ: /xoabaocao 2. Số báo cáo có trong tin xác nhận và trong /cuatoi.")
         return
     assert ctx.member_id is not None
     found = await reports.owned(ctx.session, number, ctx.member_id)
@@ -225,18 +238,28 @@ async def delete_report(ctx: Ctx, args: str) -> None:
         return
     today = _today(ctx)
     if (found.done_on.year, found.done_on.month) != (today.year, today.month):
-        ctx.reply(f"Báo cáo số {found.id} (ngày {found.done_on:%d/%m/%Y}) thuộc tháng {found.done_on:%m/%Y} "
+        ctx.reply(f"Báo cáo số {found.number} (ngày {found.done_on:%d/%m/%Y}) thuộc tháng {found.done_on:%m/%Y} "
                   "đã qua nên không xóa được; chỉ xóa được báo cáo của tháng này.")
         return
     await reports.remove(ctx.session, found.id)
-    ctx.reply(f"Đã xóa báo cáo số {found.id}: {KIND_NAMES[found.kind]}, ngày {found.done_on:%d/%m/%Y}.")
+    ctx.reply(f"Đã xóa báo cáo số {found.number}: {KIND_NAMES[found.kind]}, ngày {found.done_on:%d/%m/%Y}.")
 
 
 COMMANDS = [
     Command("baocao", "Báo cáo hoạt động (kèm ảnh nếu có)", report, Audience.MEMBER, private=True,
-            usage="/baocao [<loại 1–5> [ngày] <nội dung>]"),
+            usage="/baocao [<loại> [ngày] <nội dung>]",
+            details="Loại là số hoặc tên loại (có dấu hay không dấu đều được): 1 hoặc «học tập» — học tập, "
+                    "quán triệt nghị quyết; 2 hoặc «nhiệm vụ» — nhiệm vụ được phân công; 3 hoặc «cư trú» — hoạt "
+                    "động ở nơi cư trú, đoàn thể; 4 hoặc «giúp đỡ» — giúp đỡ quần chúng, tạo nguồn phát triển "
+                    "đảng viên; 5 hoặc «khác». Ngày (ngày/tháng) bỏ trống là hôm nay. Gõ /baocao không kèm gì để "
+                    "bot hỏi từng bước. Ảnh minh chứng: gửi kèm lệnh hoặc ngay sau đó, trong 10 phút. "
+                    "Mỗi báo cáo có số riêng của đồng chí (1, 2, 3…), dùng để xóa.\n"
+                    f"Ví dụ: {EXAMPLE}\nhoặc: /baocao hoc tap 18/11 Học Nghị quyết Đại hội XIV"),
     Command("xoabaocao", "Xóa một báo cáo của tháng này", delete_report, Audience.MEMBER, private=True,
-            usage="/xoabaocao <số>"),
+            usage="/xoabaocao <số>",
+            details="Số là số báo cáo của đồng chí, có trong tin xác nhận và trong /cuatoi. Chỉ xóa được báo "
+                    "cáo của tháng này (báo cáo tháng đã qua đã vào số liệu tổng hợp).\nVí dụ: /xoabaocao 2"),
 ]
 FLOWS = {FLOW: _flow}
+FLOW_TITLES = {FLOW: "báo cáo hoạt động"}
 ON_PHOTO = photo_after

@@ -9,6 +9,7 @@ same update finds the mark and is ignored.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import insert
@@ -18,9 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.errors import UserError
 from domain.messages import Address, Incoming, Outgoing, PlatformCaps
 from domain.text import fold, whole_number
-from handlers import texts
+from handlers import help, texts
 from handlers.context import ConversationState, Ctx, HandlerSettings
-from handlers.registry import Catalog
+from handlers.registry import Catalog, Command
 from storage import accounts
 from storage.db import Database
 from storage.tables import ProcessedUpdate
@@ -82,20 +83,14 @@ class Router:
 
     async def _dispatch(self, ctx: Ctx, text: str) -> None:
         if text.startswith("/"):
-            word, _, args = text[1:].partition(" ")
+            word, args = [*text[1:].split(maxsplit=1), "", ""][:2]  # a line break may follow the word
             word = word.split("@", 1)[0]
             command = self.catalog.find(word)
+            pending = ctx.conversation.flow
             ctx.finish()
-            if command is None:
-                ctx.reply(texts.UNKNOWN_COMMAND.format(command=text.split(" ", 1)[0][:40]))
-                return
-            if command.private and not ctx.incoming.is_private:
-                ctx.reply(texts.private_only(ctx.caps))
-                return
-            if not await ctx.allows(command.audience):
-                ctx.reply(texts.refusal(command.audience, joined=ctx.member_id is not None))
-                return
-            await command.run(ctx, args.strip())
+            await self._command(ctx, command, word, args.strip())
+            if pending and (command is None or command.run is not help.cancel):
+                _tell_abandoned(ctx, self.catalog.flow_titles.get(pending))
             return
         flow = self.catalog.flows.get(ctx.conversation.flow or "")
         if flow is not None:
@@ -108,6 +103,18 @@ class Router:
         elif ctx.incoming.is_private:
             ctx.reply(texts.NOT_UNDERSTOOD)
         # In a group, free text that is not addressed to us is none of our business.
+
+    async def _command(self, ctx: Ctx, command: Command | None, word: str, args: str) -> None:
+        if command is None:
+            ctx.reply(await help.unknown_command(ctx, word, args))
+            return
+        if command.private and not ctx.incoming.is_private:
+            ctx.reply(texts.private_only(ctx.caps))
+            return
+        if not await ctx.allows(command.audience):
+            ctx.reply(texts.refusal(command.audience, joined=ctx.member_id is not None))
+            return
+        await command.run(ctx, args)
 
     async def _remember(self, ctx: Ctx, *, existed: bool) -> None:
         """Save the conversation and the choices last offered to each recipient account."""
@@ -143,6 +150,17 @@ def _choice_value(text: str, state: ConversationState) -> str:
         if key and key in (fold(label), fold(value)):
             return value
     return text
+
+
+def _tell_abandoned(ctx: Ctx, title: str | None) -> None:
+    """Say, first thing in the answer, that the half-finished flow was dropped (not for /huy: that is its answer)."""
+    note = texts.ABANDONED.format(title=title) if title else texts.ABANDONED_UNNAMED
+    own = _address(ctx.incoming)
+    for index, out in enumerate(ctx.out):
+        if out.to == own:
+            ctx.out[index] = replace(out, reply=replace(out.reply, text=f"{note}\n{out.reply.text}"))
+            return
+    ctx.reply(note)
 
 
 def _address(incoming: Incoming) -> Address:

@@ -10,7 +10,9 @@ UNKNOWN_COMMAND = "Không có lệnh {command}. Gõ /trogiup để xem các lệ
 NOT_UNDERSTOOD = "Tôi chưa hiểu tin nhắn này. Gõ /trogiup để xem các lệnh, hoặc /thamgia <mã> để tham gia chi bộ."
 PHOTO_WITHOUT_CONTEXT = "Tôi đã nhận ảnh nhưng chưa biết gắn vào đâu. Gửi ảnh kèm /baocao hoặc ngay sau khi báo cáo."
 CANCELLED = "Đã hủy thao tác đang làm dở."
-NOTHING_TO_CANCEL = "Không có thao tác nào đang làm dở."
+# Said with the answer to a command typed in the middle of a guided flow (the flow is dropped).
+ABANDONED = "(Việc đang làm dở — {title} — đã hủy.)"
+ABANDONED_UNNAMED = "(Việc đang làm dở đã hủy.)"
 NOT_JOINED = "Đồng chí chưa tham gia chi bộ nào. Gõ /thamgia <mã> với mã do bí thư chi bộ gửi."
 
 

@@ -34,6 +34,7 @@ class AccountView:
     member_id: int | None
     cell_id: int | None
     full_name: str | None
+    status: str | None = None  # the member's Status ("exempt" hides meeting commands from /trogiup)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ class Loaded:
 _LOAD = (
     select(
         _ACCOUNT.c.id, _ACCOUNT.c.platform, _ACCOUNT.c.chat_id, _ACCOUNT.c.member_id, _ACCOUNT.c.last_seen_at,
-        _MEMBER.c.cell_id, _MEMBER.c.full_name,
+        _MEMBER.c.cell_id, _MEMBER.c.full_name, _MEMBER.c.status,
         _CONVERSATION.c.account_id.label("conversation_of"),
         _CONVERSATION.c.flow, _CONVERSATION.c.step, _CONVERSATION.c.data, _CONVERSATION.c.choices,
         select(func.max(_SIBLING.c.last_seen_at))
@@ -80,7 +81,7 @@ async def load_or_create(
         await session.exec(
             update(_ACCOUNT).where(_ACCOUNT.c.id == row.id).values(last_seen_at=now, unreachable_since=None)
         )
-    account = AccountView(row.id, row.platform, row.chat_id, row.member_id, row.cell_id, row.full_name)
+    account = AccountView(row.id, row.platform, row.chat_id, row.member_id, row.cell_id, row.full_name, row.status)
     conversation = None
     if row.flow is not None or row.choices:
         conversation = {"flow": row.flow, "step": row.step, "data": row.data or {}, "choices": row.choices or []}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
@@ -183,12 +182,6 @@ async def leaders_of(session: AsyncSession, cell_id: int, roles: tuple[str, ...]
 
 # -- join requests -----------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    request: JoinRequest
-    member: Member | None
-
-
 async def pending_request(session: AsyncSession, unit_id: int, account_id: int) -> JoinRequest | None:
     return (await session.exec(
         select(JoinRequest).where(
@@ -197,10 +190,34 @@ async def pending_request(session: AsyncSession, unit_id: int, account_id: int) 
     )).first()
 
 
+async def add_request(session: AsyncSession, unit_id: int, account_id: int, full_name: str) -> JoinRequest:
+    """A request to join a cell, numbered after the cell's last one (1 for its first).
+
+    Numbers are per cell and never reused, so the number on an old notice keeps meaning the
+    same person. Two requests to one cell committed at the same instant would draw the same
+    number: the unique index refuses the second, which the router answers as an error.
+    """
+    last = (await session.exec(
+        select(func.coalesce(func.max(JoinRequest.number), 0)).where(JoinRequest.unit_id == unit_id)
+    )).one()
+    request = JoinRequest(unit_id=unit_id, number=int(last) + 1, account_id=account_id, full_name=full_name)
+    session.add(request)
+    await session.flush()
+    return request
+
+
+async def requests_numbered(session: AsyncSession, unit_ids: list[int], number: int) -> list[JoinRequest]:
+    """The requests with this number in these cells (one, unless a leader leads several cells)."""
+    return list((await session.exec(
+        select(JoinRequest).where(col(JoinRequest.unit_id).in_(unit_ids), JoinRequest.number == number)
+        .order_by(col(JoinRequest.unit_id))
+    )).all())
+
+
 async def pending_requests(session: AsyncSession, unit_ids: list[int]) -> list[JoinRequest]:
     return list((await session.exec(
         select(JoinRequest).where(col(JoinRequest.unit_id).in_(unit_ids), JoinRequest.status == "pending")
-        .order_by(col(JoinRequest.id))
+        .order_by(col(JoinRequest.unit_id), col(JoinRequest.number))
     )).all())
 
 

@@ -2,30 +2,35 @@
 
 Storing a report is the busiest write of the bot (every member, every week), so the queries
 here are SQLAlchemy Core statements: no ORM objects are built on that path.
+
+A report has two numbers: `id`, internal, and `number`, the member's own (their first report is
+1, their second 2, whatever other members sent meanwhile). People only ever see and type the
+second: in the receipt, in /cuatoi and in /xoabaocao.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Index, and_, delete, func, insert, select, update
+from sqlalchemy import Date, Index, Integer, String, and_, delete, event, exists, func, insert, literal, select, update
+from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.report_kinds import KIND_NAMES
 from storage.types import UtcDateTime, utcnow
 
-# Report kinds, in the order members choose them (1..5).
-KIND_NAMES = {
-    "study": "Học tập, quán triệt nghị quyết",
-    "assigned": "Nhiệm vụ được phân công",
-    "residence": "Hoạt động ở nơi cư trú, đoàn thể",
-    "mass_help": "Giúp đỡ quần chúng, tạo nguồn phát triển đảng viên",
-    "other": "Khác",
-}
+__all__ = ["KIND_NAMES", "PHOTO_MAX", "PHOTO_WINDOW", "TEXT_MAX", "Report"]
+
 TEXT_MAX = 2000
 PHOTO_MAX = 512
 PHOTO_WINDOW = timedelta(minutes=10)  # a photo this soon after a report belongs to it
+# The same report sent again this soon is the member tapping "send" twice (or the phone resending
+# on a bad line under a new message id): stored once. The platform's own re-deliveries of one
+# message are caught earlier, by the router's update key.
+DUPLICATE_WINDOW = timedelta(minutes=1)
 
 
 class Report(SQLModel, table=True):
@@ -35,10 +40,12 @@ class Report(SQLModel, table=True):
     __table_args__ = (
         Index("ix_report_cell_done", "cell_id", "done_on", "kind", "member_id"),
         Index("ix_report_member_done", "member_id", "done_on"),
+        Index("ix_report_member_number", "member_id", "number", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id")
+    number: int | None = Field(default=None, nullable=False)  # the member's own: 1, 2, 3... (see below)
     cell_id: int = Field(foreign_key="org_unit.id")
     kind: str = Field(max_length=16)
     text: str = Field(max_length=2000)
@@ -50,15 +57,68 @@ class Report(SQLModel, table=True):
 _REPORT = Report.__table__  # type: ignore[attr-defined]
 
 
+def _next_number(member_id: Any) -> Any:
+    """The member's next report number: one more than their highest (1 for the first)."""
+    return (select(func.coalesce(func.max(_REPORT.c.number), 0) + 1)
+            .where(_REPORT.c.member_id == member_id).scalar_subquery())
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    number: int  # the member's own number of the report
+    duplicate: bool  # the same report was stored less than DUPLICATE_WINDOW ago: nothing new stored
+
+
 async def add(
     session: AsyncSession, *, member_id: int, cell_id: int, kind: str, text: str, done_on: date,
     photo: str | None, now: datetime,
-) -> int:
-    """Insert one report (one statement) and return its number."""
-    result = await session.execute(insert(_REPORT).values(
-        member_id=member_id, cell_id=cell_id, kind=kind, text=text, done_on=done_on, photo=photo, created_at=now,
-    ))
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+) -> Saved:
+    """Insert one report and return its number, in one statement: an INSERT ... SELECT that
+    numbers it and stores nothing when the same report (member, kind, text, date) came less
+    than a minute ago. Only then a second statement reads that report's number (and gives it the
+    photo, if it had none).
+
+    Two reports of one member committed at the same instant from two devices would draw the
+    same number; the unique index refuses the second and the router answers with its error
+    message (nothing half-stored): rare enough not to cost a statement on every report.
+    """
+    report = _REPORT.c
+    same = and_(report.member_id == member_id, report.kind == kind, report.text == text, report.done_on == done_on,
+                report.created_at > now - DUPLICATE_WINDOW)
+    values = select(
+        literal(member_id, Integer), _next_number(member_id), literal(cell_id, Integer), literal(kind, String),
+        literal(text, String), literal(done_on, Date), literal(photo, String), literal(now, UtcDateTime),
+    ).where(~exists().where(same))
+    columns = ["member_id", "number", "cell_id", "kind", "text", "done_on", "photo", "created_at"]
+    number = (await session.execute(
+        insert(_REPORT).from_select(columns, values).returning(report.number)
+    )).scalar_one_or_none()
+    if number is not None:
+        return Saved(int(number), duplicate=False)
+    earlier = (await session.execute(
+        select(report.id, report.number).where(same).order_by(report.id.desc()).limit(1)
+    )).one()
+    if photo is not None:
+        await attach_photo(session, earlier.id, photo)
+    return Saved(int(earlier.number), duplicate=True)
+
+
+@event.listens_for(Session, "before_flush")
+def _number_new_reports(session: Session, _context: object, _instances: object) -> None:
+    """Reports added as ORM objects (imports, seeded test data) are numbered like the ones
+    `add` inserts: each member's next numbers, in the order they were added."""
+    new = [obj for obj in session.new if isinstance(obj, Report) and obj.number is None]
+    if not new:
+        return
+    issued: dict[int, int] = {}
+    with session.no_autoflush:
+        for report in sorted(new, key=lambda r: r.member_id):  # stable: keeps the order of adding
+            if report.member_id not in issued:
+                issued[report.member_id] = int(session.execute(
+                    select(func.coalesce(func.max(_REPORT.c.number), 0)).where(_REPORT.c.member_id == report.member_id)
+                ).scalar_one())
+            issued[report.member_id] += 1
+            report.number = issued[report.member_id]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +126,19 @@ class PhotoTarget:
     """The member's latest report, as far as attaching a late photo is concerned."""
 
     report_id: int
+    number: int
     has_photo: bool
     fresh: bool  # created less than PHOTO_WINDOW ago
 
 
 async def latest(session: AsyncSession, member_id: int, now: datetime) -> PhotoTarget | None:
     row = (await session.execute(
-        select(_REPORT.c.id, _REPORT.c.photo, _REPORT.c.created_at)
+        select(_REPORT.c.id, _REPORT.c.number, _REPORT.c.photo, _REPORT.c.created_at)
         .where(_REPORT.c.member_id == member_id).order_by(_REPORT.c.id.desc()).limit(1)
     )).first()
     if row is None:
         return None
-    return PhotoTarget(row.id, row.photo is not None, now - row.created_at < PHOTO_WINDOW)
+    return PhotoTarget(row.id, row.number, row.photo is not None, now - row.created_at < PHOTO_WINDOW)
 
 
 async def attach_photo(session: AsyncSession, report_id: int, photo: str) -> bool:
@@ -90,21 +151,28 @@ async def attach_photo(session: AsyncSession, report_id: int, photo: str) -> boo
 
 @dataclass(frozen=True, slots=True)
 class ReportLine:
-    id: int
+    id: int  # internal: never shown
+    number: int  # the member's own number, shown and typed
     kind: str
     text: str
     done_on: date
     has_photo: bool
 
 
+_LINE = (_REPORT.c.id, _REPORT.c.number, _REPORT.c.kind, _REPORT.c.text, _REPORT.c.done_on, _REPORT.c.photo)
+
+
+def _line(row: Any) -> ReportLine:
+    return ReportLine(row.id, row.number, row.kind, row.text, row.done_on, row.photo is not None)
+
+
 async def recent(session: AsyncSession, member_id: int, limit: int = 10) -> list[ReportLine]:
     """A member's latest reports, newest activity first."""
     rows = await session.execute(
-        select(_REPORT.c.id, _REPORT.c.kind, _REPORT.c.text, _REPORT.c.done_on, _REPORT.c.photo)
-        .where(_REPORT.c.member_id == member_id)
-        .order_by(_REPORT.c.done_on.desc(), _REPORT.c.id.desc()).limit(limit)
+        select(*_LINE).where(_REPORT.c.member_id == member_id)
+        .order_by(_REPORT.c.done_on.desc(), _REPORT.c.number.desc()).limit(limit)
     )
-    return [ReportLine(r.id, r.kind, r.text, r.done_on, r.photo is not None) for r in rows]
+    return [_line(r) for r in rows]
 
 
 async def count_of(session: AsyncSession, member_id: int, since: date) -> int:
@@ -114,13 +182,12 @@ async def count_of(session: AsyncSession, member_id: int, since: date) -> int:
     )).scalar_one())
 
 
-async def owned(session: AsyncSession, report_id: int, member_id: int) -> ReportLine | None:
-    """The report with this number if it is the member's own; None otherwise (whoever's it is)."""
+async def owned(session: AsyncSession, number: int, member_id: int) -> ReportLine | None:
+    """The member's report with this (their own) number; None when they have none such."""
     row = (await session.execute(
-        select(_REPORT.c.id, _REPORT.c.kind, _REPORT.c.text, _REPORT.c.done_on, _REPORT.c.photo)
-        .where(and_(_REPORT.c.id == report_id, _REPORT.c.member_id == member_id))
+        select(*_LINE).where(and_(_REPORT.c.member_id == member_id, _REPORT.c.number == number))
     )).first()
-    return ReportLine(row.id, row.kind, row.text, row.done_on, row.photo is not None) if row else None
+    return _line(row) if row else None
 
 
 async def remove(session: AsyncSession, report_id: int) -> None:

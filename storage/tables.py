@@ -99,13 +99,20 @@ class JoinCode(SQLModel, table=True):
 
 
 class JoinRequest(SQLModel, table=True):
-    """Someone with a member code asks to join a cell; the secretary decides."""
+    """Someone with a member code asks to join a cell; the secretary decides.
+
+    `number` is the cell's own (its first request is 1), never reused: a notice's button
+    "/duyet 3 đồng ý" tapped days later still means that request, and deciding one while the
+    list is shown renumbers nothing. `id` stays internal.
+    """
 
     __tablename__ = "join_request"
-    __table_args__ = (Index("ix_join_request_unit", "unit_id", "status"),)
+    __table_args__ = (Index("ix_join_request_unit", "unit_id", "status"),
+                      Index("ix_join_request_unit_number", "unit_id", "number", unique=True))
 
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="org_unit.id")
+    number: int  # the cell's own: 1, 2, 3... (storage.org.add_request)
     account_id: int = Field(foreign_key="chat_account.id")
     full_name: str = Field(max_length=120)
     status: str = Field(default="pending", max_length=16)  # pending / approved / refused
