@@ -95,7 +95,7 @@ async def populate(url: str, schema: str | None, reminders: int) -> None:
             for i in range(reminders)
         ])
         await connection.execute(insert(Meeting.__table__), [  # type: ignore[attr-defined]
-            {"cell_id": cell_id, "kind": "regular", "starts_at": tomorrow, "duration_minutes": 90,
+            {"cell_id": cell_id, "number": 1, "kind": "regular", "starts_at": tomorrow, "duration_minutes": 90,
              "status": "scheduled", "created_at": now, "updated_at": now}
             for cell_id in cell_ids
         ])

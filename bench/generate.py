@@ -153,8 +153,8 @@ def tables(size: Size = Size()) -> list[Table]:
                 number += 1
                 starts = datetime(YEAR, month, 5, 19, 30, tzinfo=TZ).astimezone(UTC)
                 kind = "thematic" if month % 3 == 0 else "regular"
-                yield (number, size.committees + cell, None, kind, starts, 90, None, None, None, "ended", None,
-                       starts + timedelta(minutes=90), CREATED, CREATED)
+                yield (number, size.committees + cell, month, None, kind, starts, 90, None, None, None, "ended", None,
+                       starts + timedelta(minutes=90), starts + timedelta(minutes=90), CREATED, CREATED)
 
     def attendance() -> Rows:
         local = random.Random(13)
@@ -202,8 +202,9 @@ def tables(size: Size = Size()) -> list[Table]:
         ("role", ("id", "member_id", "unit_id", "role"), roles),
         ("chat_account", ("id", "platform", "platform_user_id", "chat_id", "display_name", "member_id",
                           "last_seen_at", "unreachable_since", "created_at"), accounts),
-        ("meeting", ("id", "cell_id", "series_id", "kind", "starts_at", "duration_minutes", "place", "topic",
-                     "content", "status", "checkin_code", "ended_at", "created_at", "updated_at"), meetings),
+        ("meeting", ("id", "cell_id", "number", "series_id", "kind", "starts_at", "duration_minutes", "place",
+                     "topic", "content", "status", "checkin_code", "ended_at", "roll_call_at", "created_at",
+                     "updated_at"), meetings),
         ("attendance", ("id", "meeting_id", "member_id", "rsvp", "reason", "status", "checked_in_at", "updated_at"),
          attendance),
         ("report", ("id", "member_id", "number", "cell_id", "kind", "text", "done_on", "photo", "created_at"),

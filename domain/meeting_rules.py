@@ -14,7 +14,9 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from domain.errors import UserError
+from domain.figures import fraction, percent
 from domain.text import fold
+from domain.vocabulary import Presence
 
 REGULAR_MINUTES = 90  # Chỉ thị 50-CT/TW, Hướng dẫn 42-HD/BTCTW: at least 90 minutes
 COMBINED_MINUTES = 120  # regular and thematic in one sitting
@@ -186,3 +188,45 @@ def trailing_run(statuses_newest_first: list[str], status: str) -> int:
             break
         run += 1
     return run
+
+
+def longest_run(statuses_in_order: list[str], status: str) -> int:
+    """The most meetings in a row with this status (the year's "excused more than 3 times in a row")."""
+    longest = run = 0
+    for found in statuses_in_order:
+        run = run + 1 if found == status else 0
+        longest = max(longest, run)
+    return longest
+
+
+def excused_too_often(statuses_in_order: list[str]) -> bool:
+    """Excused more than `EXCUSED_RUN` times in a row: attendance no longer meets the bar."""
+    return longest_run(statuses_in_order, Presence.EXCUSED) > EXCUSED_RUN
+
+
+def attendance_lines(present: int, expected: int, excused: list[tuple[str, str]], absent: list[str],
+                     exempt: int) -> list[str]:
+    """A roll call's figures as the minutes state them, and the verdict against the bar.
+
+    The percentage is shown on the same side of 85% as the share itself (11/13 is "84,6%",
+    never "85%" beside "chưa trên 85%").
+    """
+    left_out = f" (không tính {exempt} đồng chí miễn sinh hoạt)" if exempt else ""
+    excused_text = "; ".join(f"{name} ({reason})" if reason else name for name, reason in excused) or "không có"
+    lines = [
+        f"Có mặt: {fraction(present, expected, QUALITY_SHARE)}{left_out}.",
+        f"Vắng có lý do: {excused_text}.",
+        f"Vắng không lý do: {', '.join(absent) or 'không có'}.",
+    ]
+    if meets_quality(present, expected, len(absent)):
+        lines.append("Đạt yêu cầu về tham dự: trên 85% có mặt và không có đảng viên vắng không lý do.")
+    else:
+        reasons = []
+        if expected and not meets_quality(present, expected, 0):
+            reasons.append(f"tỷ lệ có mặt {percent(present, expected, QUALITY_SHARE)} chưa trên 85%")
+        if absent:
+            reasons.append(f"có {len(absent)} đảng viên vắng không lý do")
+        if not expected:
+            reasons.append("không có đảng viên nào phải dự")
+        lines.append("Chưa đạt yêu cầu về tham dự: " + "; ".join(reasons) + ".")
+    return lines

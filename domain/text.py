@@ -35,3 +35,38 @@ def whole_number(text: str) -> int | None:
     """
     stripped = text.strip()
     return int(stripped) if _WHOLE.fullmatch(stripped) else None
+
+
+# -- yes and no, as older members type them --------------------------------------------------------
+# Matched with diacritics first: "vâng" is yes but "vắng" (absent) is no, and both fold to "vang";
+# typed without diacritics, "vang" reads as "vắng" (an invitation's "Xin vắng").
+_YES_EXACT = frozenset({"vâng", "dạ vâng", "dạ", "ừ", "ờ"})
+_NO_EXACT = frozenset({"vắng", "xin vắng"})
+_YES = frozenset({
+    "co", "duoc", "du", "tham du", "se du", "co du", "co tham du", "da co", "da duoc", "ok", "oke", "okay",
+    "dong y", "yes", "y",
+})
+_NO = frozenset({
+    "khong", "ko", "k", "hong", "vang", "xin vang", "khong du", "khong duoc", "khong tham du", "ban", "da khong",
+    "no", "n",
+})
+_TRAILING = re.compile(r"[\s.!?,;…]+$")
+
+
+def yes_or_no(text: str) -> bool | None:
+    """True for "có", "được", "dự", "vâng"…; False for "không", "vắng", "xin vắng"…; None otherwise.
+
+    Any case, with or without diacritics, a polite "ạ" and final punctuation allowed.
+    """
+    plain = _TRAILING.sub("", _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip().lower())
+    plain = plain.removesuffix(" ạ")
+    if plain in _YES_EXACT:
+        return True
+    if plain in _NO_EXACT:
+        return False
+    folded = fold(plain).removesuffix(" a")
+    if folded in _YES:
+        return True
+    if folded in _NO:
+        return False
+    return None

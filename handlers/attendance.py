@@ -1,7 +1,9 @@
-"""Answers and attendance: /thamdu, /vang (asks the reason), /dukien, /diemdanh (the code, corrections), /comat.
+"""Answers and attendance: /thamdu, /vang (asks the reason), /dukien, /diemdanh (the code,
+corrections, a paper roll call entered afterwards), /comat.
 
-The invitation's choices are "/thamdu 12" and "/vang 12": typing them, or the choice's number,
-works on every platform.
+The invitation's choices are "/thamdu 3" and "/vang 3" (the cell's meeting number): typing them,
+the choice's number, or a plain "có" / "không" works on every platform. Exempt members (miễn sinh
+hoạt) are not expected: the three member commands tell them so politely and record nothing.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from domain import meeting_rules as rules
+from domain import roll_call as paper
+from domain.errors import UserError
 from domain.text import clean_name, fold, has_control
 from domain.vocabulary import Answer, MeetingStatus, Presence
 from handlers.context import Audience, Ctx
-from handlers.meetings import describe, is_number, led_cell
+from handlers.meetings import describe, is_number, led_cell, own_cells
 from handlers.registry import Command
 from storage import attendance, org, outbox
 from storage.meetings import (
@@ -25,6 +29,7 @@ from storage.meetings import (
     attendance_of,
     cell_members,
     expected_members,
+    is_exempt,
     meeting_in,
     record,
     secretaries,
@@ -44,7 +49,20 @@ STATUS_WORDS = {
     "vang": Presence.ABSENT, "khong ly do": Presence.ABSENT,
 }
 STATUS_NAMES = {Presence.PRESENT: "có mặt", Presence.EXCUSED: "vắng có lý do", Presence.ABSENT: "vắng không lý do"}
-CORRECT_HELP = "Gõ /diemdanh <số buổi> <số|tên> comat|vangcoly|vangkhongly, ví dụ: /diemdanh 12 5 comat."
+CORRECT_HELP = "Gõ /diemdanh <số buổi> <số|tên> comat|vangcoly|vangkhongly, ví dụ: /diemdanh 3 5 comat."
+EXEMPT_ANSWER = ("Đồng chí được miễn sinh hoạt nên không cần báo tham dự hay xin vắng; nếu đồng chí đến dự, "
+                 "chi bộ luôn hoan nghênh.")
+EXEMPT_CHECK_IN = "Đồng chí được miễn sinh hoạt nên không cần điểm danh. Cảm ơn đồng chí đã đến dự."
+ROLL_CALL_DETAILS = (
+    "Điểm danh buổi sinh hoạt. Chỉ tính tham dự cho buổi đã điểm danh; buổi chưa điểm danh không ai bị tính vắng.\n"
+    "• Trong giờ họp (từ 60 phút trước giờ họp): /diemdanh — bot cho mã 4 số; bí thư đọc mã, đảng viên có mặt "
+    "gõ /comat <mã>. Hết giờ họp, ai chưa điểm danh là vắng (có lý do nếu đã xin vắng).\n"
+    "• Sửa cho một người: /diemdanh <số buổi> <số|tên> comat|vangcoly|vangkhongly\n"
+    "  Ví dụ: /diemdanh 3 Dung vangcoly\n"
+    "• " + paper.SYNTAX.replace("\n", "\n  ") + "\n"
+    "  Tên gõ có dấu hay không dấu đều được: cả họ tên, tên gọi (Bình) hoặc số thứ tự trong /dukien <số buổi>.\n"
+    "  Nhập lại thì lần sau thay lần trước."
+)
 
 
 async def _meeting_for_member(ctx: Ctx, number: str | None) -> Meeting | None:
@@ -69,11 +87,10 @@ async def _meeting_for_member(ctx: Ctx, number: str | None) -> Meeting | None:
 async def _answerable(ctx: Ctx, meeting: Meeting) -> bool:
     if meeting.status != MeetingStatus.SCHEDULED or meeting.ends_at <= ctx.now:
         state = "đã hủy" if meeting.status == MeetingStatus.CANCELLED else "đã kết thúc"
-        ctx.reply(f"Buổi số {meeting.id} {state}.")
+        ctx.reply(f"Buổi số {meeting.number} {state}.")
         return False
     if ctx.member_id not in {p.id for p in await expected_members(ctx.session, meeting.cell_id)}:
-        ctx.reply("Đồng chí được miễn sinh hoạt nên không cần báo tham dự hay xin vắng. "
-                  "Nếu đến dự, đồng chí vẫn điểm danh được bằng /comat.")
+        ctx.reply(EXEMPT_ANSWER)
         return False
     return True
 
@@ -81,12 +98,15 @@ async def _answerable(ctx: Ctx, meeting: Meeting) -> bool:
 def _when(ctx: Ctx, meeting: Meeting) -> str:
     tz = ctx.settings.tz
     place = f", tại {meeting.place}" if meeting.place else ""
-    return f"buổi số {meeting.id} ({title(meeting, tz)}), {rules.format_when(meeting.starts_at, tz)}{place}"
+    return f"buổi số {meeting.number} ({title(meeting, tz)}), {rules.format_when(meeting.starts_at, tz)}{place}"
 
 
 # -- /thamdu and /vang ------------------------------------------------------------------------------------
 
 async def attend(ctx: Ctx, args: str) -> None:
+    if await is_exempt(ctx.session, ctx.member_id):
+        ctx.reply(EXEMPT_ANSWER)
+        return
     number = args.split()[0] if args.split() and is_number(args.split()[0]) else None
     meeting = await _meeting_for_member(ctx, number)
     if meeting is None or not await _answerable(ctx, meeting):
@@ -97,6 +117,9 @@ async def attend(ctx: Ctx, args: str) -> None:
 
 async def excuse(ctx: Ctx, args: str) -> None:
     """`/vang <số> <lý do>`; without a reason the bot asks for it."""
+    if await is_exempt(ctx.session, ctx.member_id):
+        ctx.reply(EXEMPT_ANSWER)
+        return
     first, _, rest = args.partition(" ")
     number = first if is_number(first) else None
     reason = rest if number is not None else args
@@ -141,9 +164,14 @@ def _numbered(people: list[tuple[int, str]]) -> str:
     return "; ".join(f"{number}. {text}" for number, text in people) + "." if people else "không có."
 
 
+def _counted(meeting: Meeting) -> bool:
+    """Whether the meeting's attendance is settled: ended, with its roll call taken."""
+    return meeting.status == MeetingStatus.ENDED and meeting.has_roll_call
+
+
 async def _roster(ctx: Ctx, meeting: Meeting) -> list[Person]:
-    """Whom the meeting's numbers refer to: those counted (ended), or those expected (coming)."""
-    if meeting.status == MeetingStatus.ENDED:
+    """Whom the meeting's numbers refer to: those counted (ended with a roll call), or those expected."""
+    if _counted(meeting):
         tally = await attendance.tally(ctx.session, meeting)
         return tally.expected
     return await expected_members(ctx.session, meeting.cell_id)
@@ -159,10 +187,10 @@ async def _unreachable_names(ctx: Ctx, people: list[Person]) -> list[str]:
 
 
 async def expected(ctx: Ctx, args: str) -> None:
-    cells = await ctx.leader_cells()
+    cells = await own_cells(ctx)
     number = args.split()[0] if args.split() else ""
     if number and not is_number(number):
-        ctx.reply("Gõ /dukien <số buổi>, ví dụ: /dukien 12. Gõ /lichhop để xem số các buổi.")
+        ctx.reply("Gõ /dukien <số buổi>, ví dụ: /dukien 3. Gõ /lichhop để xem số các buổi.")
         return
     if number:
         meeting = await meeting_in(ctx.session, int(number), cells)
@@ -172,26 +200,27 @@ async def expected(ctx: Ctx, args: str) -> None:
     if meeting is None:
         ctx.reply("Không tìm thấy buổi sinh hoạt này của chi bộ đồng chí. Gõ /lichhop để xem các buổi sắp tới.")
         return
+    counted = _counted(meeting)
     roster = await _roster(ctx, meeting)
     rows = await attendance_of(ctx.session, meeting.id)  # type: ignore[arg-type]
     lines = [f"{describe(meeting, ctx)}:"]
     groups: dict[str, list[tuple[int, str]]] = {}
     for number_in_list, person in enumerate(roster, 1):
         row = rows.get(person.id)
-        if meeting.status == MeetingStatus.ENDED:
-            state = (row.status if row else None) or Presence.ABSENT
-        else:
-            state = (row.rsvp if row else None) or "none"
+        recorded = row.status if counted and row else row.rsvp if row else None
+        state = recorded or (Presence.ABSENT if counted else "none")
         text = person.full_name
         if state == Presence.EXCUSED and row is not None and row.reason:
             text += f" ({row.reason})"
         groups.setdefault(state, []).append((number_in_list, text))
-    if meeting.status == MeetingStatus.ENDED:
+    if counted:
         tally = await attendance.tally(ctx.session, meeting)
         lines.append(f"Đã kết thúc. Có mặt: {tally.ratio}.")
         labels = ((Presence.PRESENT, "Có mặt"), (Presence.EXCUSED, "Vắng có lý do"), (Presence.ABSENT,
             "Vắng không lý do"))
     else:
+        if meeting.status == MeetingStatus.ENDED:
+            lines.append("Đã kết thúc nhưng chưa điểm danh: chưa có số liệu tham dự. Các đồng chí đã báo trước:")
         labels = ((Answer.YES, "Tham dự"), (Presence.EXCUSED, "Xin vắng"), ("none", "Chưa trả lời"))
     for key, label in labels:
         found = groups.get(key, [])
@@ -199,7 +228,10 @@ async def expected(ctx: Ctx, args: str) -> None:
     exempt = [p.full_name for p in await cell_members(ctx.session, meeting.cell_id) if p.exempt]
     if exempt:
         lines.append(f"Miễn sinh hoạt, không tính: {', '.join(exempt)}.")
-    if meeting.status != MeetingStatus.ENDED:
+    if meeting.status == MeetingStatus.ENDED and not counted:
+        lines.append(f"Nhập điểm danh trên giấy (ai không kể tên là có mặt): /diemdanh {meeting.number} giấy "
+                     "vắng có lý do: <số|tên> (<lý do>), …; vắng không lý do: <số|tên>, …")
+    elif meeting.status != MeetingStatus.ENDED:
         unreachable = await _unreachable_names(ctx, roster)
         if unreachable:
             lines.append(f"Bot chưa liên lạc được: {', '.join(unreachable)}.")
@@ -214,29 +246,35 @@ def _open_now(meeting: Meeting, now: datetime) -> bool:
 
 
 async def roll_call(ctx: Ctx, args: str) -> None:
-    parts = args.split()
-    cells = await ctx.leader_cells()
-    if parts and not is_number(parts[0]):
-        ctx.reply(CORRECT_HELP)
+    """`/diemdanh` opens the roll call of the meeting under way; `/diemdanh <số> <số|tên> <trạng thái>`
+    corrects one member; `/diemdanh <số> giấy …` enters a paper roll call (see `domain.roll_call`)."""
+    cells = await own_cells(ctx)
+    first, _, rest = args.strip().partition(" ")
+    rest = rest.strip()
+    if first and not is_number(first):
+        raise UserError(CORRECT_HELP + "\n" + paper.SYNTAX)
+    if rest and paper.is_paper(rest):
+        await _paper(ctx, cells, int(first), rest)
         return
-    if len(parts) >= 2:
-        await _correct(ctx, cells, parts[0], " ".join(parts[1:]))
+    if rest:
+        await _correct(ctx, cells, first, " ".join(rest.split()))
         return
-    meeting = await _current(ctx, cells, parts[0] if parts else None)
+    meeting = await _current(ctx, cells, first or None)
     if meeting is None:
         return
     if meeting.checkin_code is None:
         meeting.checkin_code = f"{secrets.randbelow(10_000):04d}"
         meeting.updated_at = ctx.now
-        ctx.session.add(meeting)
+    meeting.start_roll_call(ctx.now)
+    ctx.session.add(meeting)
     note = ""
     if ctx.member_id in {p.id for p in await expected_members(ctx.session, meeting.cell_id)}:
-        await record(ctx.session, meeting.id, ctx.member_id, Presence.PRESENT, ctx.now)  # type: ignore[arg-type]
+        await record(ctx.session, meeting, ctx.member_id, Presence.PRESENT, ctx.now)  # type: ignore[arg-type]
         note = " Đồng chí đã được ghi có mặt."
     ends = rules.format_time(meeting.ends_at, ctx.settings.tz)
-    ctx.reply(f"Mã điểm danh buổi số {meeting.id}: {meeting.checkin_code}\n"
+    ctx.reply(f"Mã điểm danh buổi số {meeting.number}: {meeting.checkin_code}\n"
               f"Đọc mã này tại buổi họp; đảng viên có mặt gõ /comat {meeting.checkin_code} trước {ends}.{note}\n"
-              f"Sửa điểm danh: /diemdanh {meeting.id} <số|tên> comat|vangcoly|vangkhongly")
+              f"Sửa điểm danh: /diemdanh {meeting.number} <số|tên> comat|vangcoly|vangkhongly")
 
 
 async def _current(ctx: Ctx, cells: list[int], number: str | None) -> Meeting | None:
@@ -248,7 +286,9 @@ async def _current(ctx: Ctx, cells: list[int], number: str | None) -> Meeting | 
             ctx.reply(f"Không có buổi số {number} của chi bộ đồng chí.")
             return None
         if not _open_now(meeting, ctx.now):
-            ctx.reply(f"Buổi số {meeting.id} không diễn ra lúc này ({rules.format_when(meeting.starts_at, tz)}). "
+            if meeting.status == MeetingStatus.ENDED and not meeting.has_roll_call:
+                raise UserError(f"Buổi số {meeting.number} đã kết thúc mà chưa điểm danh. " + _paper_hint(meeting))
+            ctx.reply(f"Buổi số {meeting.number} không diễn ra lúc này ({rules.format_when(meeting.starts_at, tz)}). "
                       "Điểm danh mở từ 60 phút trước giờ họp đến khi kết thúc.")
             return None
         return meeting
@@ -257,9 +297,16 @@ async def _current(ctx: Ctx, cells: list[int], number: str | None) -> Meeting | 
             if _open_now(meeting, ctx.now):
                 return meeting
     coming = await upcoming(ctx.session, await led_cell(ctx) or 0, ctx.now, limit=1)
-    nearest = f" Buổi gần nhất: số {coming[0].id}, {rules.format_when(coming[0].starts_at, tz)}." if coming else ""
+    nearest = (f" Buổi gần nhất: số {coming[0].number}, {rules.format_when(coming[0].starts_at, tz)}."
+               if coming else "")
     ctx.reply("Chưa đến giờ buổi sinh hoạt nào: điểm danh mở từ 60 phút trước giờ họp đến khi kết thúc." + nearest)
     return None
+
+
+def _paper_hint(meeting: Meeting) -> str:
+    return (f"Nhập điểm danh trên giấy trong một tin, ai không kể tên là có mặt, ví dụ: /diemdanh {meeting.number} "
+            "giay coly: Binh (om); khongly: Em. Mọi người đều có mặt: "
+            f"/diemdanh {meeting.number} giấy đủ. Xem /trogiup diemdanh.")
 
 
 def _status_of(text: str) -> tuple[str, str] | None:
@@ -286,50 +333,102 @@ def find_person(roster: list[Person], ref: str) -> Person | list[Person] | None:
     return ending or None
 
 
-async def _correct(ctx: Ctx, cells: list[int], number: str, rest: str) -> None:
-    meeting = await meeting_in(ctx.session, int(number), cells)
+async def _taken_place(ctx: Ctx, cells: list[int], number: int) -> Meeting:
+    """A meeting of these cells that has begun and was not cancelled (its roll call can be entered)."""
+    meeting = await meeting_in(ctx.session, number, cells)
     if meeting is None:
-        ctx.reply(f"Không có buổi số {number} của chi bộ đồng chí.")
-        return
-    if meeting.status not in (MeetingStatus.SCHEDULED,
-        MeetingStatus.ENDED) or ctx.now < meeting.starts_at - rules.CHECKIN_OPENS:
-        ctx.reply(f"Buổi số {meeting.id} chưa diễn ra hoặc đã hủy, chưa điểm danh được.")
-        return
+        raise UserError(f"Không có buổi số {number} của chi bộ đồng chí. Gõ /lichhop để xem các buổi.")
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise UserError(f"Buổi số {meeting.number} đã hủy, không điểm danh được.")
+    return meeting
+
+
+async def _correct(ctx: Ctx, cells: list[int], number: str, rest: str) -> None:
+    meeting = await _taken_place(ctx, cells, int(number))
+    if ctx.now < meeting.starts_at - rules.CHECKIN_OPENS:
+        raise UserError(f"Buổi số {meeting.number} chưa diễn ra, chưa điểm danh được.")
+    if meeting.status == MeetingStatus.ENDED and not meeting.has_roll_call:
+        raise UserError(f"Buổi số {meeting.number} chưa điểm danh nên chưa sửa từng người được. "
+                        + _paper_hint(meeting))
     split = _status_of(rest)
     if split is None or not split[0]:
-        ctx.reply(CORRECT_HELP)
-        return
+        raise UserError(CORRECT_HELP)
     ref, status = split
     roster = await _roster(ctx, meeting)
     found = find_person(roster, ref)
     if found is None:
-        ctx.reply(f"Không tìm thấy «{ref}» trong danh sách buổi số {meeting.id}. Gõ /dukien {meeting.id} để xem số "
-                  "thứ tự.")
-        return
+        raise UserError(f"Không tìm thấy «{ref}» trong danh sách buổi số {meeting.number}. Gõ /dukien "
+                        f"{meeting.number} để xem số thứ tự.")
     if isinstance(found, list):
         names = ", ".join(f"{roster.index(p) + 1}. {p.full_name}" for p in found)
-        ctx.reply(f"Có nhiều đồng chí khớp «{ref}»: {names}. Vui lòng gõ số thứ tự.")
-        return
-    row = await record(ctx.session, meeting.id, found.id, status, ctx.now)  # type: ignore[arg-type]
+        raise UserError(f"Có nhiều đồng chí khớp «{ref}»: {names}. Vui lòng gõ số thứ tự.")
+    row = await record(ctx.session, meeting, found.id, status, ctx.now)
     if status == Presence.EXCUSED and not row.reason:
         row.reason = "bí thư ghi nhận"
         ctx.session.add(row)
-    lines = [f"Đã ghi: {found.full_name} — {STATUS_NAMES[status]} (buổi số {meeting.id})."]
+    lines = [f"Đã ghi: {found.full_name} — {STATUS_NAMES[status]} (buổi số {meeting.number})."]
     if meeting.status == MeetingStatus.ENDED:
         tally = await attendance.tally(ctx.session, meeting)
         verdict = "đạt yêu cầu" if tally.meets_quality else (
             "chưa đạt yêu cầu (cần trên 85% có mặt, không ai vắng không lý do)")
-        lines.append(f"Buổi số {meeting.id} nay: có mặt {tally.ratio}; {verdict}.")
-        await _warn(ctx, meeting, found.id)
+        lines.append(f"Buổi số {meeting.number} nay: có mặt {tally.ratio}; {verdict}.")
+        await _warn(ctx, meeting, [found.id])
     ctx.reply("\n".join(lines))
 
 
-async def _warn(ctx: Ctx, meeting: Meeting, member_id: int) -> None:
-    """A correction after the meeting may complete three months of absence: tell the secretary."""
+async def _paper(ctx: Ctx, cells: list[int], number: int, text: str) -> None:
+    """A roll call held on paper, entered afterwards in one message; a later entry replaces it."""
+    meeting = await _taken_place(ctx, cells, number)
+    if ctx.now < meeting.starts_at:
+        raise UserError(f"Buổi số {meeting.number} chưa bắt đầu: điểm danh trên giấy nhập sau khi họp.")
+    entries = paper.parse(text)
+    roster = await expected_members(ctx.session, meeting.cell_id)
+    named: dict[int, tuple[str, str | None]] = {}
+    for entry in entries:
+        person = await _named_person(ctx, meeting, roster, entry.ref)
+        if person.id in named:
+            raise UserError(f"Đồng chí {person.full_name} được kể tên hai lần. Vui lòng gõ lại, mỗi người một lần.")
+        named[person.id] = (entry.status, entry.reason)
+    replaced = meeting.has_roll_call
+    tally = await attendance.enter_paper(ctx.session, meeting, roster, named, ctx.now)
+    exempt = sum(1 for person in await cell_members(ctx.session, meeting.cell_id) if person.exempt)
+    tz = ctx.settings.tz
+    lines = [
+        f"Đã nhập điểm danh trên giấy buổi số {meeting.number} ({title(meeting, tz)}), "
+        f"{rules.format_when(meeting.starts_at, tz)}:",
+        *rules.attendance_lines(len(tally.present), len(tally.expected),
+                                [(person.full_name, reason) for person, reason in tally.excused],
+                                [person.full_name for person in tally.absent], exempt),
+    ]
+    if replaced:
+        lines.append("Lần nhập này thay cho điểm danh đã ghi trước đó.")
+    lines.append(f"Nhập sai thì gõ lại cả lệnh /diemdanh {meeting.number} giấy …: lần sau thay lần trước.")
+    if meeting.status == MeetingStatus.ENDED:
+        await _warn(ctx, meeting, None)
+    ctx.reply("\n".join(lines))
+
+
+async def _named_person(ctx: Ctx, meeting: Meeting, roster: list[Person], ref: str) -> Person:
+    found = find_person(roster, ref)
+    if isinstance(found, Person):
+        return found
+    if isinstance(found, list):
+        names = ", ".join(f"{roster.index(p) + 1}. {p.full_name}" for p in found)
+        raise UserError(f"Có nhiều đồng chí khớp «{ref}»: {names}. Vui lòng gõ số thứ tự hoặc tên đầy đủ.")
+    exempt = [p for p in await cell_members(ctx.session, meeting.cell_id) if p.exempt]
+    if isinstance(find_person(exempt, ref), Person) and not is_number(ref):
+        raise UserError(f"Đồng chí «{ref}» được miễn sinh hoạt, không tính trong điểm danh: xin bỏ tên này ra.")
+    raise UserError(f"Không tìm thấy «{ref}» trong danh sách buổi số {meeting.number}. Gõ /dukien {meeting.number} "
+                    "để xem số thứ tự.")
+
+
+async def _warn(ctx: Ctx, meeting: Meeting, member_ids: list[int] | None) -> None:
+    """Attendance entered after the meeting may complete three months of absence, or a fourth excuse
+    in a row: tell the secretary, as the end of a meeting would (each warning once)."""
     kinds = {"absence": outbox.WARN_ABSENCE, "excused": outbox.WARN_EXCUSED}
     leaders = await secretaries(ctx.session, meeting.cell_id)
     items = []
-    for warning in await attendance.warnings_after(ctx.session, meeting, ctx.settings.tz, [member_id]):
+    for warning in await attendance.warnings_after(ctx.session, meeting, ctx.settings.tz, member_ids):
         items += [outbox.New(f"{warning.key}:to{s}", s, kinds[warning.kind], ctx.now, meeting.id,
                              {"member": warning.member_id, **warning.detail}) for s in leaders]
     await outbox.enqueue(ctx.session, items, ctx.now)
@@ -338,6 +437,9 @@ async def _warn(ctx: Ctx, meeting: Meeting, member_id: int) -> None:
 # -- /comat (members) --------------------------------------------------------------------------------------
 
 async def check_in(ctx: Ctx, args: str) -> None:
+    if await is_exempt(ctx.session, ctx.member_id):
+        ctx.reply(EXEMPT_CHECK_IN)
+        return
     code = "".join(ch for ch in args if ch in "0123456789")
     if not code:
         ctx.reply("Gõ /comat <mã> với mã 4 chữ số bí thư đọc tại buổi họp, ví dụ: /comat 4821.")
@@ -359,25 +461,39 @@ async def check_in(ctx: Ctx, args: str) -> None:
         ctx.reply("Mã điểm danh không đúng. Vui lòng nghe lại mã bí thư đọc và gõ /comat <mã>.")
         return
     if ctx.member_id not in {p.id for p in await expected_members(ctx.session, meeting.cell_id)}:
-        ctx.reply("Đồng chí được miễn sinh hoạt nên không cần điểm danh. Cảm ơn đồng chí đã đến dự.")
+        ctx.reply(EXEMPT_CHECK_IN)
         return
     row = (await attendance_of(ctx.session, meeting.id)).get(ctx.member_id)  # type: ignore[arg-type, arg-type]
     local = ctx.settings.tz
     if row is not None and row.status == Presence.PRESENT and row.checked_in_at is not None:
         ctx.reply(f"Đồng chí đã điểm danh lúc {rules.format_time(row.checked_in_at, local)}.")
         return
-    await record(ctx.session, meeting.id, ctx.member_id, Presence.PRESENT, ctx.now)  # type: ignore[arg-type]
-    ctx.reply(f"Đã điểm danh: đồng chí có mặt tại buổi số {meeting.id} lúc {rules.format_time(ctx.now, local)}.")
+    await record(ctx.session, meeting, ctx.member_id, Presence.PRESENT, ctx.now)  # type: ignore[arg-type]
+    ctx.reply(f"Đã điểm danh: đồng chí có mặt tại buổi số {meeting.number} lúc {rules.format_time(ctx.now, local)}.")
 
 
 COMMANDS = [
-    Command("thamdu", "Báo tham dự buổi sinh hoạt", attend, Audience.MEMBER, usage="/thamdu [<số buổi>]"),
+    Command("thamdu", "Báo tham dự buổi sinh hoạt", attend, Audience.MEMBER, usage="/thamdu [<số buổi>]",
+            for_exempt=False,
+            details="Báo chi bộ là đồng chí sẽ dự buổi sinh hoạt. Không gõ số buổi thì là buổi sắp tới.\n"
+                    "Ví dụ: /thamdu 3. Trả lời lời mời: bấm Tham dự, hoặc gõ «có», «được», «dự»."),
     Command("vang", "Xin vắng buổi sinh hoạt (kèm lý do)", excuse, Audience.MEMBER, private=True,
-            usage="/vang [<số buổi>] <lý do>"),
+            usage="/vang [<số buổi>] <lý do>", for_exempt=False,
+            details="Xin vắng buổi sinh hoạt, kèm lý do (bot hỏi nếu chưa gõ). Không gõ số buổi thì là buổi sắp "
+                    "tới.\nVí dụ: /vang 3 Đi công tác tỉnh. Trả lời lời mời: bấm Xin vắng, hoặc gõ «không», «vắng»."),
     Command("dukien", "Xem ai dự, ai xin vắng, ai chưa trả lời", expected, Audience.LEADER, private=True,
-            usage="/dukien [<số buổi>]"),
-    Command("diemdanh", "Mở điểm danh (mã 4 số) hoặc sửa điểm danh", roll_call, Audience.LEADER, private=True,
-            usage="/diemdanh [<số buổi> <số|tên> comat|vangcoly|vangkhongly]"),
-    Command("comat", "Điểm danh có mặt bằng mã bí thư đọc", check_in, Audience.MEMBER, usage="/comat <mã>"),
+            usage="/dukien [<số buổi>]",
+            details="Danh sách đảng viên của một buổi, đánh số thứ tự (dùng số này khi điểm danh): trước buổi họp "
+                    "là ai báo dự, ai xin vắng, ai chưa trả lời; sau buổi họp là kết quả điểm danh.\n"
+                    "Ví dụ: /dukien 3"),
+    Command("diemdanh", "Mở điểm danh (mã 4 số), sửa điểm danh, nhập điểm danh trên giấy", roll_call,
+            Audience.LEADER, private=True,
+            usage="/diemdanh [<số buổi> [<số|tên> comat|vangcoly|vangkhongly | giấy vắng có lý do: … ; "
+                  "vắng không lý do: …]]",
+            details=ROLL_CALL_DETAILS),
+    Command("comat", "Điểm danh có mặt bằng mã bí thư đọc", check_in, Audience.MEMBER, usage="/comat <mã>",
+            for_exempt=False,
+            details="Tại buổi họp, bí thư đọc mã 4 số; đồng chí có mặt gõ /comat <mã>, ví dụ: /comat 4821."),
 ]
 FLOWS = {FLOW: _reason_flow}
+FLOW_TITLES = {FLOW: "xin vắng"}

@@ -39,8 +39,8 @@ SCHEDULE_HELP = (
     "/lichhop hangthang <ngày> <giờ> [tại <địa điểm>] (họp thường kỳ hằng tháng)\n"
     "/lichhop để xem các buổi sắp tới."
 )
-MOVE_HELP = "Gõ /doihop <số buổi> <dd/mm/yyyy> <hh:mm>, ví dụ: /doihop 12 07/12/2026 19:30."
-CANCEL_HELP = "Gõ /huyhop <số buổi> [lý do], ví dụ: /huyhop 12 trùng lịch họp của phường."
+MOVE_HELP = "Gõ /doihop <số buổi> <dd/mm/yyyy> <hh:mm>, ví dụ: /doihop 3 07/12/2026 19:30."
+CANCEL_HELP = "Gõ /huyhop <số buổi> [lý do], ví dụ: /huyhop 3 trùng lịch họp của phường."
 MAX_AHEAD = timedelta(days=400)
 LIMITS = {"topic": 300, "place": 200, "content": 1000}
 _KEYWORD = re.compile(r"(?<![\w])(chuyen de|dia diem|noi dung|tai)(?![\w])\s*:?\s*")
@@ -59,6 +59,14 @@ async def led_cell(ctx: Ctx) -> int | None:
     if not cells:
         return None
     return ctx.account.cell_id if ctx.account.cell_id in cells else cells[0]
+
+
+async def own_cells(ctx: Ctx) -> list[int]:
+    """The cells this leader leads, the one they act for first: a meeting number is a cell's own,
+    so "buổi số 3" means the third of that cell (then of another they lead, if it has none)."""
+    cells = await ctx.leader_cells()
+    first = await led_cell(ctx)
+    return sorted(set(cells), key=lambda cell: (cell != first, cell))
 
 
 def split_details(text: str) -> dict[str, str]:
@@ -99,10 +107,10 @@ def split_details(text: str) -> dict[str, str]:
 
 
 def describe(meeting: Meeting, ctx: Ctx) -> str:
-    """`Buổi số 12: sinh hoạt thường kỳ tháng 12/2026 — 19:30 Thứ Bảy, 05/12/2026, tại …`."""
+    """`Buổi số 3: sinh hoạt thường kỳ tháng 12/2026 — 19:30 Thứ Bảy, 05/12/2026, tại …`."""
     tz = ctx.settings.tz
     place = f", tại {meeting.place}" if meeting.place else ""
-    return f"Buổi số {meeting.id}: {title(meeting, tz)} — {rules.format_when(meeting.starts_at, tz)}{place}"
+    return f"Buổi số {meeting.number}: {title(meeting, tz)} — {rules.format_when(meeting.starts_at, tz)}{place}"
 
 
 async def _plan(ctx: Ctx, cell_id: int) -> list[rules.Step]:
@@ -164,7 +172,7 @@ async def _set_series(ctx: Ctx, cell_id: int, args: str) -> None:
     if series.day > 28:
         lines.append(f"Tháng không có ngày {series.day} thì họp vào ngày cuối tháng.")
     lines.append("Các buổi sắp tới:")
-    lines += [f"Buổi số {m.id}: {rules.format_when(m.starts_at, tz)}" for m in kept + created]
+    lines += [f"Buổi số {m.number}: {rules.format_when(m.starts_at, tz)}" for m in kept + created]
     if kept:
         lines.append("Các buổi của lịch cũ đã báo cho đảng viên được giữ nguyên; muốn đổi, gõ /doihop.")
     steps = await _plan(ctx, cell_id)
@@ -217,7 +225,7 @@ async def _schedule_one(ctx: Ctx, cell_id: int, args: str) -> None:
             return
         raise UserError(
             f"Ngày này chi bộ đã có {describe(same_day, ctx)}. Muốn ghép sinh hoạt chuyên đề vào buổi đó, gõ lại "
-            f"với giờ {rules.format_time(same_day.starts_at, tz)}; muốn đổi giờ, gõ /doihop {same_day.id} "
+            f"với giờ {rules.format_time(same_day.starts_at, tz)}; muốn đổi giờ, gõ /doihop {same_day.number} "
             f"{same_day.starts_at.astimezone(tz):%d/%m/%Y} <giờ>.")
     kind = MeetingKind.THEMATIC if "topic" in details else MeetingKind.REGULAR
     meeting = Meeting(cell_id=cell_id, kind=kind, starts_at=start, duration_minutes=duration_for(kind),
@@ -276,13 +284,13 @@ async def _own_meeting(ctx: Ctx, number: str, usage: str) -> Meeting | None:
     if not is_number(number):
         ctx.reply(usage)
         return None
-    meeting = await meeting_in(ctx.session, int(number), await ctx.leader_cells())
+    meeting = await meeting_in(ctx.session, int(number), await own_cells(ctx))
     if meeting is None:
         ctx.reply(f"Không có buổi số {number} của chi bộ đồng chí. Gõ /lichhop để xem các buổi sắp tới.")
         return None
     if meeting.status != MeetingStatus.SCHEDULED or meeting.starts_at <= ctx.now:
         state = "đã hủy" if meeting.status == MeetingStatus.CANCELLED else "đã bắt đầu hoặc đã kết thúc"
-        ctx.reply(f"Buổi số {meeting.id} {state}, không thay đổi được nữa.")
+        ctx.reply(f"Buổi số {meeting.number} {state}, không thay đổi được nữa.")
         return None
     return meeting
 
@@ -321,7 +329,7 @@ async def move(ctx: Ctx, args: str) -> None:
         ctx.reply(str(error))
         return
     if start == meeting.starts_at:
-        ctx.reply(f"Buổi số {meeting.id} đã ở đúng thời gian này: {rules.format_when(start, tz)}.")
+        ctx.reply(f"Buổi số {meeting.number} đã ở đúng thời gian này: {rules.format_when(start, tz)}.")
         return
     clash = await on_day(ctx.session, meeting.cell_id, start, tz)
     if clash is not None and clash.id != meeting.id:
@@ -334,7 +342,7 @@ async def move(ctx: Ctx, args: str) -> None:
     # The key names the new time and the moment of the move: moving back and forth tells each time.
     count = await _tell(ctx, meeting, outbox.MOVED, f"move{int(start.timestamp())}@{int(ctx.now.timestamp())}",
                         {"old": old.isoformat(), "new": start.isoformat()})
-    ctx.reply(f"Đã dời buổi số {meeting.id} từ {rules.format_when(old, tz)} sang {rules.format_when(start, tz)}.\n"
+    ctx.reply(f"Đã dời buổi số {meeting.number} từ {rules.format_when(old, tz)} sang {rules.format_when(start, tz)}.\n"
               f"{_told_text(count)} Các lời nhắc sau sẽ theo giờ mới.")
 
 
@@ -352,7 +360,7 @@ async def cancel(ctx: Ctx, args: str) -> None:
     ctx.session.add(meeting)
     await outbox.drop_meeting_reminders(ctx.session, meeting.id, "the meeting was cancelled")  # type: ignore[arg-type]
     count = await _tell(ctx, meeting, outbox.CANCELLED, "cancel", {"reason": reason})
-    ctx.reply(f"Đã hủy buổi số {meeting.id} ({title(meeting, ctx.settings.tz)}, "
+    ctx.reply(f"Đã hủy buổi số {meeting.number} ({title(meeting, ctx.settings.tz)}, "
               f"{rules.format_when(meeting.starts_at, ctx.settings.tz)}).\n{_told_text(count)}")
 
 

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.errors import UserError
 from domain.messages import Address, Incoming, Outgoing, PlatformCaps
-from domain.text import fold, whole_number
+from domain.text import fold, whole_number, yes_or_no
 from handlers import help, texts
 from handlers.context import ConversationState, Ctx, HandlerSettings
 from handlers.registry import Catalog, Command
@@ -136,7 +136,9 @@ class Router:
 
 
 def _choice_value(text: str, state: ConversationState) -> str:
-    """Map a typed number or label onto the value of a choice offered last."""
+    """Map a typed number or label onto the value of a choice offered last; when the choices are
+    one yes and one no (an invitation's Tham dự / Xin vắng), a plain "có", "được", "dự" or
+    "không", "vắng" picks one (older members answer in words, not buttons)."""
     if not state.choices:
         return text
     number = whole_number(text)
@@ -149,6 +151,11 @@ def _choice_value(text: str, state: ConversationState) -> str:
     for label, value in state.choices:
         if key and key in (fold(label), fold(value)):
             return value
+    said = yes_or_no(text)
+    if said is not None:
+        meanings = [yes_or_no(label) for label, _value in state.choices]
+        if meanings.count(True) == 1 and meanings.count(False) == 1:
+            return state.choices[meanings.index(said)][1]
     return text
 
 

@@ -2,7 +2,10 @@
 
 Decided at send time from the database as it is then: a member who has answered gets no
 follow-up, one who excused gets nothing more about that meeting, an exempt member gets no
-meeting reminder, and a reminder whose meeting has begun is no longer useful.
+meeting reminder, and a reminder whose meeting has begun is no longer useful. A reminder late
+(the bot was down) is worded from the real time left, and goes only when no nearer one of the
+same series is due too and none went out since its time: one message, never "còn 7 ngày" on
+the deadline day. The secretary's reminder of a missing roll call goes only while it is missing.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from domain.vocabulary import MeetingStatus, Presence, Stage, Status
 from schedules import texts
 from storage import attendance, outbox
 from storage.assessments import Assessment
-from storage.meetings import Attendance, Meeting, cell_members
+from storage.meetings import Attendance, Meeting, cell_members, numbers_of
 from storage.tables import Member, OrgUnit
 
 
@@ -52,7 +55,15 @@ class Composer:
                 return Skip("too late: the cancelled meeting's time has passed")
             return texts.cancelled(meeting, str(row.payload.get("reason") or ""), self.tz)
         if kind == outbox.RESULT:
+            if not meeting.has_roll_call:
+                return Skip("the meeting has no roll call")
             return await self._result(session, meeting)
+        if kind == outbox.ROLL_CALL_MISSING:
+            if meeting.has_roll_call:
+                return Skip("the roll call has been entered")
+            if meeting.status != MeetingStatus.ENDED:
+                return Skip("the meeting did not take place")
+            return texts.roll_call_missing(meeting, self.tz)
         if kind == outbox.UNREACHABLE_LIST:
             names = await _names(session, [int(i) for i in row.payload.get("members", [])])
             return texts.unreachable(meeting, names, self.tz) if names else Skip("nobody to list")
@@ -61,7 +72,9 @@ class Composer:
             return texts.absence_warning(name, int(row.payload["year"]), [int(m) for m in row.payload["months"]])
         if kind == outbox.WARN_EXCUSED:
             name = (await _names(session, [int(row.payload["member"])]) or ["?"])[0]
-            return texts.excused_warning(name, [int(m) for m in row.payload["meetings"]])
+            ids = [int(m) for m in row.payload["meetings"]]
+            numbers = await numbers_of(session, ids)
+            return texts.excused_warning(name, sorted(numbers.get(i, i) for i in ids))
         return Skip(f"unknown kind {kind}")
 
     async def _concerned(self, session: AsyncSession, row: Any, meeting: Meeting, now: datetime
@@ -90,6 +103,9 @@ class Composer:
         rsvp = answer.rsvp if answer is not None else None
         if rsvp == Presence.EXCUSED:
             return Skip("excused from this meeting")
+        if row.kind != outbox.INVITATION and await outbox.overtaken(
+                session, row, outbox.REMINDER_KINDS, now, meeting_id=meeting.id):
+            return Skip("superseded: a later reminder went instead")
         if row.kind == outbox.LAST_CALL:
             return texts.last_call(meeting, rsvp, now, self.tz)
         if rsvp is not None:
@@ -131,6 +147,8 @@ class Composer:
         ))).first()
         if done is not None:
             return Skip("already assessed themselves")
+        if await outbox.overtaken(session, row, (outbox.DEADLINE,), now, key_prefix=f"d:self:{year}:"):
+            return Skip("superseded: a later reminder went instead")
         return texts.deadline(year, deadline, (deadline - today).days)
 
 

@@ -285,12 +285,18 @@ class Dispatcher:
 
 
 def _superseded(rows: list[Any]) -> list[int]:
-    """Reminders due together for one member and meeting (the bot was down): only one goes —
-    the invitation if it has not gone out (it says everything), else the latest."""
-    groups: dict[tuple[int, int], list[Any]] = defaultdict(list)
+    """Reminders due together for one member (the bot was down): only one goes.
+
+    For a meeting, the invitation if it has not gone out (it says everything), else the latest;
+    for a deadline, the nearest to it (it is worded from the real days left, so it says the same
+    as the earlier one would have, truthfully).
+    """
+    groups: dict[tuple[str, int, int], list[Any]] = defaultdict(list)
     for row in rows:
         if row.kind in outbox.REMINDER_KINDS and row.meeting_id is not None:
-            groups[(row.meeting_id, row.member_id)].append(row)
+            groups[("meeting", row.meeting_id, row.member_id)].append(row)
+        elif row.kind == outbox.DEADLINE:
+            groups[("deadline", int((row.payload or {}).get("year", 0)), row.member_id)].append(row)
     dropped: list[int] = []
     for group in groups.values():
         if len(group) < 2:

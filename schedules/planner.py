@@ -9,8 +9,12 @@ a changed plan or a second process re-planning cannot make a reminder go twice.
   changes (the meeting moved, the plan changed) is re-timed while still pending. A new or re-timed
   invitation whose time has already passed goes at once; a follow-up or last call whose time has
   passed by then is not planned: the invitation, or the notice of the move, says it all.
-- Ended meetings: attendance is settled, the secretary gets the result and any warning.
+- Ended meetings: attendance is settled, the secretary gets the result and any warning. A meeting
+  that ended without a roll call has no attendance: no result, no warning; the secretary is
+  reminded at 08:00 the next morning to enter it (the reminder is dropped if it is entered first).
 - Self-assessment deadlines: members without a self-assessment are reminded 7 and 2 days before.
+  A reminder whose time passed while the bot was not running goes late (from 08:00), only the
+  nearest one, worded from the real days left (see `schedules.compose`).
 - After the invitations of a meeting, the secretary is told whom they could not reach.
 """
 
@@ -138,17 +142,29 @@ class Planner:
                 Assessment.period == str(year), Assessment.stage == Stage.SELF,
                 col(Assessment.member_id).in_([p.id for p in people]),
             ))).all())
-            day_start = rules.local_start(deadline, time(0), self.tz)
-            for step in rules.deadline_steps():
-                due = step.due(day_start, self.tz)
-                if due < now:
-                    continue
+            missing = [p for p in people if p.id not in done]
+            for step, due in self._deadline_dues(deadline, now):
                 new += [outbox.New(f"d:self:{year}:{step.code()}:{p.id}", p.id, outbox.DEADLINE, due, None,
                                    {"year": year, "deadline": deadline.isoformat()})
-                        for p in people if p.id not in done]
+                        for p in missing]
         if new:
             known = await outbox.planned_keys(session, [item.key for item in new])
             await outbox.enqueue(session, [item for item in new if item.key not in known], now)
+
+    def _deadline_dues(self, deadline: date, now: datetime) -> list[tuple[rules.Step, datetime]]:
+        """When each deadline reminder goes: the steps still ahead at their time; of those whose
+        time has passed (the bot was not running), only the nearest, late (from 08:00 today), and
+        only when it goes before the next step's time (which then says it all)."""
+        day_start = rules.local_start(deadline, time(0), self.tz)
+        dues = [(step, step.due(day_start, self.tz)) for step in rules.deadline_steps()]
+        ahead = [(step, due) for step, due in dues if due >= now]
+        passed = [(step, due) for step, due in dues if due < now]
+        if passed:
+            step, _due = passed[-1]
+            late = max(now, rules.local_start(now.astimezone(self.tz).date(), rules.REMINDER_TIME, self.tz))
+            if late < day_start + timedelta(days=1) and (not ahead or late < ahead[0][1]):
+                ahead.insert(0, (step, late))
+        return ahead
 
     # -- who could not be reached ---------------------------------------------------------------------------
 
@@ -196,9 +212,15 @@ class Planner:
                 meeting = await session.get(Meeting, meeting_id)
                 if meeting is None or meeting.status != MeetingStatus.SCHEDULED or meeting.ends_at > now:
                     continue
-                await attendance.finalize(session, meeting, now)
+                settled = await attendance.finalize(session, meeting, now)
                 leaders = await secretaries(session, meeting.cell_id)
-                items = [outbox.New(f"m{meeting.id}:result:{s}", s, outbox.RESULT, now, meeting.id) for s in leaders]
+                if settled is None:
+                    morning = self.next_morning(meeting.ends_at)
+                    items = [outbox.New(f"m{meeting.id}:no_roll_call:{s}", s, outbox.ROLL_CALL_MISSING,
+                                        max(morning, now), meeting.id) for s in leaders]
+                else:
+                    items = [outbox.New(f"m{meeting.id}:result:{s}", s, outbox.RESULT, now, meeting.id)
+                             for s in leaders]
                 for warning in await attendance.warnings_after(session, meeting, self.tz):
                     items += [outbox.New(f"{warning.key}:to{s}", s, WARNING_KINDS[warning.kind], now, meeting.id,
                                          {"member": warning.member_id, **warning.detail}) for s in leaders]
@@ -206,6 +228,10 @@ class Planner:
                 await session.commit()
                 ended.append(int(meeting_id))  # type: ignore[arg-type]
         return ended
+
+    def next_morning(self, moment: datetime) -> datetime:
+        """08:00 local on the day after `moment`."""
+        return rules.local_start(moment.astimezone(self.tz).date() + timedelta(days=1), rules.REMINDER_TIME, self.tz)
 
     # -- when something next happens ----------------------------------------------------------------------------
 

@@ -10,15 +10,15 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from domain import meeting_rules as rules
-from domain.figures import fraction, percent
 from domain.messages import Choice, Reply
 from domain.vocabulary import Answer, Presence
 from storage.meetings import Meeting, title
 
 
-def answer_choices(meeting_id: int) -> tuple[Choice, ...]:
-    """Tham dự / Xin vắng: the values are commands, so typing them works on every platform."""
-    return (Choice("Tham dự", f"/thamdu {meeting_id}"), Choice("Xin vắng", f"/vang {meeting_id}"))
+def answer_choices(meeting: Meeting) -> tuple[Choice, ...]:
+    """Tham dự / Xin vắng: the values are commands with the cell's meeting number, so typing them
+    works on every platform (and so does "có" / "không": see handlers.router)."""
+    return (Choice("Tham dự", f"/thamdu {meeting.number}"), Choice("Xin vắng", f"/vang {meeting.number}"))
 
 
 def _place(meeting: Meeting) -> str:
@@ -26,7 +26,7 @@ def _place(meeting: Meeting) -> str:
 
 
 def _named(meeting: Meeting, tz: ZoneInfo) -> str:
-    return f"{title(meeting, tz)} (buổi số {meeting.id})"
+    return f"{title(meeting, tz)} (buổi số {meeting.number})"
 
 
 def invitation(meeting: Meeting, cell_name: str, tz: ZoneInfo) -> Reply:
@@ -39,14 +39,14 @@ def invitation(meeting: Meeting, cell_name: str, tz: ZoneInfo) -> Reply:
     if meeting.content:
         lines.append(f"Nội dung: {meeting.content}")
     lines.append("Đồng chí dự được không?")
-    return Reply("\n".join(lines), answer_choices(meeting.id))  # type: ignore[arg-type]
+    return Reply("\n".join(lines), answer_choices(meeting))
 
 
 def followup(meeting: Meeting, tz: ZoneInfo) -> Reply:
     return Reply(
         f"Nhắc lịch: đồng chí chưa trả lời lời mời dự {_named(meeting, tz)}, "
         f"{rules.format_when(meeting.starts_at, tz)}{_place(meeting)}.\nĐồng chí dự được không?",
-        answer_choices(meeting.id),  # type: ignore[arg-type]
+        answer_choices(meeting),
     )
 
 
@@ -67,7 +67,7 @@ def last_call(meeting: Meeting, rsvp: str | None, now: datetime, tz: ZoneInfo) -
             f"{_place(meeting)}.")
     if rsvp is None:
         return Reply(text + "\nĐồng chí chưa trả lời: đồng chí dự được không?",
-                     answer_choices(meeting.id))  # type: ignore[arg-type]
+                     answer_choices(meeting))
     return Reply(text)
 
 
@@ -79,7 +79,7 @@ def moved(meeting: Meeting, old_start: datetime, rsvp: str | None, tz: ZoneInfo)
     return Reply(
         f"Đổi lịch: {_named(meeting, tz)} chuyển từ {rules.format_when(old_start, tz)} sang "
         f"{rules.format_when(meeting.starts_at, tz)}{_place(meeting)}.\n{ask}",
-        answer_choices(meeting.id),  # type: ignore[arg-type]
+        answer_choices(meeting),
     )
 
 
@@ -91,27 +91,25 @@ def cancelled(meeting: Meeting, reason: str, tz: ZoneInfo) -> Reply:
 def result(meeting: Meeting, present: int, expected: int, excused: list[tuple[str, str]], absent: list[str],
            exempt: int, tz: ZoneInfo) -> Reply:
     """The attendance result for the secretary: the minutes' numbers and the quality bar."""
-    left_out = f" (không tính {exempt} đồng chí miễn sinh hoạt)" if exempt else ""
-    excused_text = "; ".join(f"{name} ({reason})" if reason else name for name, reason in excused) or "không có"
     lines = [
         f"Kết quả điểm danh {_named(meeting, tz)}, {rules.format_when(meeting.starts_at, tz)}:",
-        f"Có mặt: {fraction(present, expected)}{left_out}.",
-        f"Vắng có lý do: {excused_text}.",
-        f"Vắng không lý do: {', '.join(absent) or 'không có'}.",
+        *rules.attendance_lines(present, expected, excused, absent, exempt),
+        f"Sửa điểm danh: /diemdanh {meeting.number} <số|tên> comat|vangcoly|vangkhongly",
     ]
-    if rules.meets_quality(present, expected, len(absent)):
-        lines.append("Đạt yêu cầu về tham dự: trên 85% có mặt và không có đảng viên vắng không lý do.")
-    else:
-        reasons = []
-        if expected and not rules.meets_quality(present, expected, 0):
-            reasons.append(f"tỷ lệ có mặt {percent(present, expected)} chưa trên 85%")
-        if absent:
-            reasons.append(f"có {len(absent)} đảng viên vắng không lý do")
-        if not expected:
-            reasons.append("không có đảng viên nào phải dự")
-        lines.append("Chưa đạt yêu cầu về tham dự: " + "; ".join(reasons) + ".")
-    lines.append(f"Sửa điểm danh: /diemdanh {meeting.id} <số|tên> comat|vangcoly|vangkhongly")
     return Reply("\n".join(lines))
+
+
+def roll_call_missing(meeting: Meeting, tz: ZoneInfo) -> Reply:
+    """The morning after a meeting that ended without a roll call: it has no attendance yet."""
+    number = meeting.number
+    return Reply(
+        f"Nhắc việc: {_named(meeting, tz)}, {rules.format_when(meeting.starts_at, tz)}, chưa điểm danh nên "
+        "chưa có số liệu tham dự (không ai bị tính vắng).\n"
+        f"Nếu buổi họp đã diễn ra, đồng chí nhập điểm danh trên giấy trong một tin, ai không kể tên là có mặt:\n"
+        f"/diemdanh {number} giấy vắng có lý do: <tên> (<lý do>), …; vắng không lý do: <tên>, …\n"
+        f"Ví dụ: /diemdanh {number} giay coly: Binh (om); khongly: Em\n"
+        f"Mọi người đều có mặt: /diemdanh {number} giấy đủ. Xem thêm: /trogiup diemdanh"
+    )
 
 
 def unreachable(meeting: Meeting, names: list[str], tz: ZoneInfo) -> Reply:

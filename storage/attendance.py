@@ -1,6 +1,9 @@
 """Attendance once a meeting ends: who counts as excused or absent, the tally, and the warnings.
 
 Exempt members (miễn sinh hoạt) are left out: they get no row status and are not expected.
+Only a meeting whose roll call was taken (`Meeting.roll_call_at`: opened with /diemdanh during
+the meeting, or entered from paper afterwards) has attendance: one that ends without it gets no
+status for anyone, and counts in no rate and no warning (domain.md, "chưa điểm danh").
 """
 
 from __future__ import annotations
@@ -31,15 +34,23 @@ class Tally:
 
     @property
     def ratio(self) -> str:
-        return fraction(len(self.present), len(self.expected))
+        return fraction(len(self.present), len(self.expected), rules.QUALITY_SHARE)
 
     @property
     def meets_quality(self) -> bool:
         return rules.meets_quality(len(self.present), len(self.expected), len(self.absent))
 
 
-async def finalize(session: AsyncSession, meeting: Meeting, now: datetime) -> Tally:
-    """End the meeting: whoever did not check in is excused (if they gave a reason) or absent."""
+async def finalize(session: AsyncSession, meeting: Meeting, now: datetime) -> Tally | None:
+    """End the meeting. With a roll call, whoever did not check in is excused (if they gave a
+    reason) or absent; without one, nobody gets a status and there is no tally (None)."""
+    meeting.status = MeetingStatus.ENDED
+    meeting.ended_at = now
+    meeting.updated_at = now
+    session.add(meeting)
+    if not meeting.has_roll_call:
+        await session.flush()
+        return None
     members = await expected_members(session, meeting.cell_id)
     expected = {person.id for person in members}
     rows = await attendance_of(session, meeting.id)  # type: ignore[arg-type]
@@ -52,14 +63,39 @@ async def finalize(session: AsyncSession, meeting: Meeting, now: datetime) -> Ta
             row.status = Presence.EXCUSED if row.rsvp == Presence.EXCUSED and row.reason else Presence.ABSENT
             row.updated_at = now
         session.add(row)
+    _leave_out(rows, expected, now, session)
+    await session.flush()
+    return await tally(session, meeting)
+
+
+def _leave_out(rows: dict[int, Attendance], expected: set[int], now: datetime, session: AsyncSession) -> None:
+    """Rows of members not expected (became exempt, left the cell) carry no status: not counted."""
     for member_id, row in rows.items():
         if member_id not in expected and row.status is not None:
-            row.status = None  # became exempt or left the cell: not counted
+            row.status = None
             row.updated_at = now
             session.add(row)
-    meeting.status = MeetingStatus.ENDED
-    meeting.ended_at = now
-    meeting.updated_at = now
+
+
+async def enter_paper(session: AsyncSession, meeting: Meeting, roster: list[Person],
+                      named: dict[int, tuple[str, str | None]], now: datetime) -> Tally:
+    """A roll call held on paper: everyone on `roster` is present except those `named` (member ->
+    status, reason). It replaces whatever was recorded before (an earlier entry, or a live roll
+    call); an excused member named without a reason keeps the one they gave when excusing."""
+    rows = await attendance_of(session, meeting.id)  # type: ignore[arg-type]
+    for person in roster:
+        row = rows.get(person.id)
+        if row is None:
+            row = Attendance(meeting_id=meeting.id, member_id=person.id, updated_at=now)  # type: ignore[arg-type]
+            rows[person.id] = row
+        status, reason = named.get(person.id, (Presence.PRESENT, None))
+        row.status = status
+        if status == Presence.EXCUSED:
+            row.reason = reason or (row.reason if row.rsvp == Presence.EXCUSED else None)
+        row.updated_at = now
+        session.add(row)
+    _leave_out(rows, {person.id for person in roster}, now, session)
+    meeting.start_roll_call(now)
     session.add(meeting)
     await session.flush()
     return await tally(session, meeting)
@@ -109,7 +145,7 @@ async def absence_months(session: AsyncSession, member_id: int, year: int, tz: Z
     starts = (await session.exec(
         select(Meeting.starts_at).join(Attendance, col(Attendance.meeting_id) == col(Meeting.id)).where(
             Attendance.member_id == member_id, Attendance.status == Presence.ABSENT,
-            Meeting.starts_at >= low, Meeting.starts_at < high,
+            col(Meeting.roll_call_at).is_not(None), Meeting.starts_at >= low, Meeting.starts_at < high,
         )
     )).all()
     return sorted({rules.local_month(start, tz)[1] for start in starts})
@@ -122,7 +158,7 @@ async def excused_run(session: AsyncSession, member_id: int, meeting: Meeting, t
     rows = (await session.exec(
         select(Meeting.id, Attendance.status).join(Attendance, col(Attendance.meeting_id) == col(Meeting.id)).where(
             Attendance.member_id == member_id, Meeting.status == MeetingStatus.ENDED,
-                col(Attendance.status).is_not(None),
+            col(Meeting.roll_call_at).is_not(None), col(Attendance.status).is_not(None),
             Meeting.starts_at >= low, Meeting.starts_at <= meeting.starts_at,
         ).order_by(col(Meeting.starts_at).desc())
     )).all()
@@ -132,7 +168,10 @@ async def excused_run(session: AsyncSession, member_id: int, meeting: Meeting, t
 
 async def warnings_after(session: AsyncSession, meeting: Meeting, tz: ZoneInfo,
                          member_ids: list[int] | None = None) -> list[Warning]:
-    """Warnings this meeting's attendance gives rise to (for some members, or all of it)."""
+    """Warnings this meeting's attendance gives rise to (for some members, or all of it); none
+    without a roll call."""
+    if not meeting.has_roll_call:
+        return []
     rows = await attendance_of(session, meeting.id)  # type: ignore[arg-type]
     year = rules.local_month(meeting.starts_at, tz)[0]
     found: list[Warning] = []

@@ -108,10 +108,12 @@ def reports(ids: Sequence[int], period: Period) -> Any:
 
 
 def attendance(ids: Sequence[int], period: Period, tz: ZoneInfo) -> Any:
+    """The roll-call sheet's rows. A reason shows only beside "vắng có lý do": the column also holds
+    the reason a member gave when excusing, which must not stand beside "có mặt" once they came."""
     meeting, roll = _MEETING.c, _ATTENDANCE.c
     return (
         select(_UNIT.c.name.label("cell"), meeting.starts_at, meeting.kind, _MEMBER.c.full_name, roll.status,
-               roll.reason)
+               case((roll.status == Presence.EXCUSED, roll.reason), else_=None).label("reason"))
         .select_from(
             _ATTENDANCE.join(_MEETING, meeting.id == roll.meeting_id)
             .join(_MEMBER, _MEMBER.c.id == roll.member_id)

@@ -1,7 +1,11 @@
 """Cell meetings (sinh hoạt chi bộ), the monthly rule that creates them, and attendance.
 
 Queries that handlers and schedules share live beside the tables; the rules (dates, quality)
-are pure functions in `storage.meeting_rules`.
+are pure functions in `domain.meeting_rules`.
+
+A meeting has two identities: its `id` (internal: outbox keys, foreign keys) and its `number`,
+the small per-cell number people see and type ("buổi số 3"), given in creation order when the
+meeting is first flushed (see `_number_new_meetings`), so no code path can forget it.
 """
 
 from __future__ import annotations
@@ -10,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, event, func
+from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import meeting_rules as rules
 from domain.vocabulary import MeetingKind, MeetingStatus, Position, Presence, Status
-from storage.tables import Member, Role
+from storage.tables import Member, OrgUnit, Role
 from storage.types import UtcDateTime, utcnow
 
 
@@ -36,15 +41,22 @@ class MeetingSeries(SQLModel, table=True):
 
 class Meeting(SQLModel, table=True):
     """One sitting. A series' meeting carries its month: one meeting per series and month, even
-    when two processes create months ahead at once or the meeting is later moved."""
+    when two processes create months ahead at once or the meeting is later moved.
+
+    `roll_call_at` is set when the roll call is taken (the secretary opens it with /diemdanh, or
+    enters a paper roll call afterwards): a meeting without it has no attendance data at all
+    ("chưa điểm danh"), never "everyone absent".
+    """
 
     __table_args__ = (
         Index("ix_meeting_cell_start", "cell_id", "starts_at"),
         Index("ux_meeting_series_month", "series_id", "series_month", unique=True),
+        Index("ux_meeting_cell_number", "cell_id", "number", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     cell_id: int = Field(foreign_key="org_unit.id")
+    number: int | None = Field(default=None, nullable=False)  # per cell, 1, 2, 3… (given on the first flush)
     series_id: int | None = Field(default=None, foreign_key="meeting_series.id")
     series_month: str | None = Field(default=None, max_length=7)  # "2026-12" for a series' meeting
     kind: str = Field(default=MeetingKind.REGULAR, max_length=16)
@@ -56,12 +68,50 @@ class Meeting(SQLModel, table=True):
     status: str = Field(default=MeetingStatus.SCHEDULED, max_length=16)
     checkin_code: str | None = Field(default=None, max_length=8)
     ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    roll_call_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def has_roll_call(self) -> bool:
+        return self.roll_call_at is not None
+
+    def start_roll_call(self, now: datetime) -> None:
+        """The roll call is taken from now on (kept when already taken: the first moment counts)."""
+        if self.roll_call_at is None:
+            self.roll_call_at = now
+            self.updated_at = now
+
+
+@event.listens_for(Session, "before_flush")
+def _number_new_meetings(session: Session, _context: object, _instances: object) -> None:
+    """Give each new meeting the next number of its cell, in order of start within one flush.
+
+    Race-safe: on PostgreSQL the cells' rows are locked (`FOR UPDATE`) before the highest number
+    is read, so two transactions creating meetings in one cell take turns, and the second reads
+    the first's number once it commits. SQLite has one writer at a time. The unique index on
+    (cell_id, number) is the last guard either way.
+    """
+    new = [obj for obj in session.new if isinstance(obj, Meeting) and obj.number is None]
+    if not new:
+        return
+    cells = sorted({meeting.cell_id for meeting in new})
+    with session.no_autoflush:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(select(OrgUnit.id).where(col(OrgUnit.id).in_(cells)).order_by(col(OrgUnit.id))
+                            .with_for_update())
+        highest: dict[int, int | None] = {int(cell): top for cell, top in session.execute(
+            select(Meeting.cell_id, func.max(Meeting.number)).where(col(Meeting.cell_id).in_(cells))
+            .group_by(col(Meeting.cell_id))
+        ).all()}
+    for meeting in sorted(new, key=lambda m: (m.created_at, m.starts_at)):
+        number = (highest.get(meeting.cell_id) or 0) + 1
+        highest[meeting.cell_id] = number
+        meeting.number = number
 
 
 class Attendance(SQLModel, table=True):
@@ -102,6 +152,14 @@ async def cell_members(session: AsyncSession, cell_id: int) -> list[Person]:
     return [Person(int(r[0]), r[1], r[2], r[3] == Status.EXEMPT) for r in rows]
 
 
+async def is_exempt(session: AsyncSession, member_id: int | None) -> bool:
+    """Whether the member is exempt from meetings (miễn sinh hoạt): not expected, not invited."""
+    if member_id is None:
+        return False
+    member = await session.get(Member, member_id)
+    return member is not None and member.status == Status.EXEMPT
+
+
 async def expected_members(session: AsyncSession, cell_id: int) -> list[Person]:
     """Who is expected at the cell's meetings: active members not exempt (miễn sinh hoạt)."""
     return [person for person in await cell_members(session, cell_id) if not person.exempt]
@@ -136,12 +194,23 @@ async def on_day(session: AsyncSession, cell_id: int, start: datetime, tz: ZoneI
     return rows[0] if rows else None
 
 
-async def meeting_in(session: AsyncSession, meeting_id: int, cell_ids: list[int]) -> Meeting | None:
-    """The meeting when it belongs to one of these cells (a cell sees only itself)."""
-    if not 0 < meeting_id < 2**31:  # a typed number no table holds (and no database integer fits)
+async def meeting_in(session: AsyncSession, number: int, cell_ids: list[int]) -> Meeting | None:
+    """The meeting a person means by "buổi số `number`": that number in the first of these cells
+    that has it (a person sees only their own cells; the first is the one they act for)."""
+    if not 0 < number < 2**31 or not cell_ids:  # a typed number no table holds (and no database integer fits)
         return None
-    meeting = await session.get(Meeting, meeting_id)
-    return meeting if meeting is not None and meeting.cell_id in cell_ids else None
+    found = {m.cell_id: m for m in (await session.exec(
+        select(Meeting).where(col(Meeting.cell_id).in_(cell_ids), Meeting.number == number)
+    )).all()}
+    return next((found[cell] for cell in cell_ids if cell in found), None)
+
+
+async def numbers_of(session: AsyncSession, meeting_ids: list[int]) -> dict[int, int]:
+    """Meeting id -> the number people know it by."""
+    if not meeting_ids:
+        return {}
+    rows = (await session.exec(select(Meeting.id, Meeting.number).where(col(Meeting.id).in_(meeting_ids)))).all()
+    return {int(meeting_id): int(number) for meeting_id, number in rows if meeting_id is not None and number}
 
 
 async def active_series(session: AsyncSession, cell_id: int) -> MeetingSeries | None:
@@ -235,9 +304,11 @@ async def answer(session: AsyncSession, meeting_id: int, member_id: int, rsvp: s
     return row
 
 
-async def record(session: AsyncSession, meeting_id: int, member_id: int, status: str, now: datetime) -> Attendance:
-    """Set a member's attendance (a check-in, or the secretary's correction)."""
-    row = await attendance_row(session, meeting_id, member_id, now)
+async def record(session: AsyncSession, meeting: Meeting, member_id: int, status: str, now: datetime) -> Attendance:
+    """Set a member's attendance (a check-in, or the secretary's entry): the roll call is taken."""
+    meeting.start_roll_call(now)
+    session.add(meeting)
+    row = await attendance_row(session, meeting.id, member_id, now)  # type: ignore[arg-type]
     row.status = status
     if status == Presence.PRESENT and row.checked_in_at is None:
         row.checked_in_at = now

@@ -47,6 +47,7 @@ RESULT = "result"
 UNREACHABLE_LIST = "unreachable_list"
 WARN_ABSENCE = "warn_absence"
 WARN_EXCUSED = "warn_excused"
+ROLL_CALL_MISSING = "roll_call_missing"  # the morning after a meeting that ended without a roll call
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -179,6 +180,24 @@ async def told_about(session: AsyncSession, meeting_id: int) -> set[int]:
         ).distinct()
     )
     return {row.member_id for row in rows}
+
+
+async def overtaken(session: AsyncSession, row: Any, kinds: Sequence[str], as_of: datetime, *,
+                    meeting_id: int | None = None, key_prefix: str | None = None) -> bool:
+    """Whether a reminder due now was overtaken by another of its kind to the same member (about the
+    same meeting, or with the same key prefix): a later one is due too (it goes instead), or one
+    went out at or after this one's time (late, after downtime: it said everything already)."""
+    other = _OUTBOX.c
+    query = select(other.id).where(
+        other.member_id == row.member_id, other.kind.in_(list(kinds)), other.id != row.id,
+        or_(and_(other.status == PENDING, other.due_at > row.due_at, other.due_at <= as_of),
+            and_(other.status == SENT, other.sent_at >= row.due_at)),
+    )
+    if meeting_id is not None:
+        query = query.where(other.meeting_id == meeting_id)
+    if key_prefix is not None:
+        query = query.where(other.key.startswith(key_prefix, autoescape=True))
+    return (await session.exec(query.limit(1))).first() is not None
 
 
 async def invitation_outcomes(session: AsyncSession, meeting_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:

@@ -52,7 +52,8 @@ OTHER = "other"
 
 @dataclass(frozen=True, slots=True)
 class MeetingTally:
-    """One ended meeting's roll call (exempt members left out)."""
+    """One ended meeting's roll call (exempt members left out). Without a roll call (`roll_call`
+    False) the counts are all 0 and the meeting counts in no rate: "chưa điểm danh"."""
 
     id: int
     cell_id: int
@@ -61,6 +62,7 @@ class MeetingTally:
     present: int
     excused: int
     absent: int
+    roll_call: bool = True
 
     @property
     def expected(self) -> int:
@@ -88,7 +90,9 @@ class Tally:
     unreachable: int = 0  # every linked account refused our messages
     due_recognition: int = 0  # probationary, 12 months complete within 30 days (or already)
     long_absent: dict[int, list[int]] = field(default_factory=dict)  # member -> its ≥ 3 months of the year
-    meetings: list[MeetingTally] = field(default_factory=list)  # held in the period (use add_meeting)
+    long_excused: dict[int, int] = field(default_factory=dict)  # member -> longest run (> 3) excused in a row
+    meetings: list[MeetingTally] = field(default_factory=list)  # held in the period with a roll call (add_meeting)
+    without_roll_call: list[MeetingTally] = field(default_factory=list)  # ended in the period, never roll-called
     present: int = 0  # over the period's meetings
     expected: int = 0
     good_meetings: int = 0
@@ -148,7 +152,9 @@ def combine(name: str, parts: Sequence[Tally]) -> Tally:
             was = total.months.get(month, (0, 0))
             total.months[month] = (was[0] + present, was[1] + expected)
         total.meetings.extend(part.meetings)
+        total.without_roll_call.extend(part.without_roll_call)
         total.long_absent.update(part.long_absent)
+        total.long_excused.update(part.long_excused)
         for name_ in ("admitted_in_period", "admitted_in_year", "members_at_year_start", "reporters",
                       "to_be_rated", "not_reviewed",
                       "no_account", "unreachable", "due_recognition", "present", "expected", "good_meetings"):
@@ -288,7 +294,8 @@ def _exempt_ids(ids: list[int]) -> Any:
 
 async def _meetings(session: AsyncSession, found: dict[int, Tally], ids: list[int], period: Period,
                     today: date, tz: ZoneInfo) -> None:
-    """Ended meetings of the chart's twelve months (which include the period), with their roll call."""
+    """Ended meetings of the chart's twelve months (which include the period), with their roll call.
+    Meetings without a roll call count in no rate and no month: they are listed apart."""
     months = chart_window(period, today)
     window_start = local_midnight(months[0], tz)
     period_start, period_end = period.instants(tz)
@@ -298,14 +305,14 @@ async def _meetings(session: AsyncSession, found: dict[int, Tally], ids: list[in
                      _between(meeting.starts_at, min(window_start, period_start), window_end))
     counts = (
         select(
-            meeting.id, meeting.cell_id, meeting.kind, meeting.starts_at,
+            meeting.id, meeting.cell_id, meeting.kind, meeting.starts_at, meeting.roll_call_at,
             func.count(case((attendance.status == Presence.PRESENT, 1))).label("present"),
             func.count(case((attendance.status == Presence.EXCUSED, 1))).label("excused"),
             func.count(case((attendance.status == Presence.ABSENT, 1))).label("absent"),
         )
         .select_from(_MEETING.outerjoin(_ATTENDANCE, attendance.meeting_id == meeting.id))
         .where(in_window)
-        .group_by(meeting.id, meeting.cell_id, meeting.kind, meeting.starts_at)
+        .group_by(meeting.id, meeting.cell_id, meeting.kind, meeting.starts_at, meeting.roll_call_at)
     )
     # Exempt members are not expected: their rows (if any were made) are taken off again. Both
     # databases start from the few exempt members (member index by cell and status), then their rows.
@@ -319,13 +326,18 @@ async def _meetings(session: AsyncSession, found: dict[int, Tally], ids: list[in
     for row in await session.execute(exempt):
         off.setdefault(row.meeting_id, {})[row.status] = row.n
     for row in await session.execute(counts):
+        cell = found[row.cell_id]
+        if row.roll_call_at is None:
+            if period_start <= row.starts_at < period_end:
+                cell.without_roll_call.append(MeetingTally(row.id, row.cell_id, row.kind, row.starts_at, 0, 0, 0,
+                                                           roll_call=False))
+            continue
         less = off.get(row.id, {})
         tally = MeetingTally(
             row.id, row.cell_id, row.kind, row.starts_at,
             row.present - less.get(Presence.PRESENT, 0), row.excused - less.get(Presence.EXCUSED, 0),
                 row.absent - less.get(Presence.ABSENT, 0),
         )
-        cell = found[row.cell_id]
         if period_start <= row.starts_at < period_end:
             cell.add_meeting(tally)
         month = row.starts_at.astimezone(tz).date().replace(day=1)
@@ -334,6 +346,7 @@ async def _meetings(session: AsyncSession, found: dict[int, Tally], ids: list[in
             cell.months[month] = (was[0] + tally.present, was[1] + tally.expected)
     for cell in found.values():
         cell.meetings.sort(key=lambda m: (m.starts_at, m.id))
+        cell.without_roll_call.sort(key=lambda m: (m.starts_at, m.id))
 
 
 def _next_month(first: date) -> date:
@@ -342,7 +355,7 @@ def _next_month(first: date) -> date:
 
 async def absences(session: AsyncSession, ids: list[int], year: int, tz: ZoneInfo) -> dict[int, dict[int, list[int]]]:
     """Cell -> member -> the local months (1–12) of `year` with an unexcused absence at an ended
-    meeting; exempt members left out.
+    meeting with a roll call (one without has no attendance); exempt members left out.
 
     Two steps on purpose: the year's meetings first (a few per cell, by the (cell_id, starts_at)
     index), then only the absent rows of those meetings (by the (meeting_id, status) index). As one
@@ -352,7 +365,8 @@ async def absences(session: AsyncSession, ids: list[int], year: int, tz: ZoneInf
     start, end = local_midnight(date(year, 1, 1), tz), local_midnight(date(year + 1, 1, 1), tz)
     held = await session.execute(
         select(meeting.id, meeting.cell_id, meeting.starts_at)
-        .where(meeting.cell_id.in_(ids), meeting.status == MeetingStatus.ENDED, _between(meeting.starts_at, start, end))
+        .where(meeting.cell_id.in_(ids), meeting.status == MeetingStatus.ENDED, meeting.roll_call_at.is_not(None),
+               _between(meeting.starts_at, start, end))
     )
     month_of = {row.id: (row.cell_id, row.starts_at.astimezone(tz).month) for row in held}
     found: dict[int, dict[int, list[int]]] = {}
@@ -376,9 +390,54 @@ async def absences(session: AsyncSession, ids: list[int], year: int, tz: ZoneInf
 
 async def _long_absences(session: AsyncSession, found: dict[int, Tally], ids: list[int], year: int,
                          tz: ZoneInfo) -> None:
+    """The year's warnings: months without reason (removal to consider), and excused more than
+    3 times in a row (attendance below the bar), for the cells' current members."""
     for cell_id, members in (await absences(session, ids, year, tz)).items():
         found[cell_id].long_absent = {member_id: months for member_id, months in members.items()
                                       if len(months) >= meeting_rules.REMOVAL_MONTHS}
+    for cell_id, runs in (await excused_runs(session, ids, year, tz)).items():
+        found[cell_id].long_excused = runs
+
+
+async def excused_runs(session: AsyncSession, ids: list[int], year: int, tz: ZoneInfo) -> dict[int, dict[int, int]]:
+    """Cell -> member -> the longest run of meetings in a row they missed excused in `year`, when
+    longer than 3 (domain.md); current, non-exempt members, ended meetings with a roll call.
+
+    Two steps: the few members excused more than 3 times in the year at all (counted by the
+    (meeting_id, status) index), then only their statuses in order; a member's run is over the
+    meetings at which they had a status (one they were not expected at does not break it).
+    """
+    meeting, attendance, member = _MEETING.c, _ATTENDANCE.c, _MEMBER.c
+    start, end = local_midnight(date(year, 1, 1), tz), local_midnight(date(year + 1, 1, 1), tz)
+    held = and_(meeting.cell_id.in_(ids), meeting.status == MeetingStatus.ENDED, meeting.roll_call_at.is_not(None),
+                _between(meeting.starts_at, start, end))
+    current = select(member.id).where(member.cell_id.in_(ids), member.active, member.status != Status.EXEMPT)
+    often = (
+        select(attendance.member_id)
+        .where(attendance.meeting_id.in_(select(meeting.id).where(held)), attendance.status == Presence.EXCUSED,
+               attendance.member_id.in_(current))
+        .group_by(attendance.member_id)
+        .having(func.count() > meeting_rules.EXCUSED_RUN)
+    )
+    candidates = [row.member_id for row in await session.execute(often)]
+    found: dict[int, dict[int, int]] = {}
+    if not candidates:
+        return found
+    rows = await session.execute(
+        select(attendance.member_id, member.cell_id, attendance.status)
+        .select_from(_ATTENDANCE.join(_MEETING, meeting.id == attendance.meeting_id)
+                     .join(_MEMBER, member.id == attendance.member_id))
+        .where(held, attendance.member_id.in_(candidates), attendance.status.is_not(None))
+        .order_by(attendance.member_id, meeting.starts_at, meeting.id)
+    )
+    sequences: dict[tuple[int, int], list[str]] = {}
+    for row in rows:
+        sequences.setdefault((row.cell_id, row.member_id), []).append(row.status)
+    for (cell_id, member_id), statuses in sequences.items():
+        longest = meeting_rules.longest_run(statuses, Presence.EXCUSED)
+        if longest > meeting_rules.EXCUSED_RUN:
+            found.setdefault(cell_id, {})[member_id] = longest
+    return found
 
 
 # -- reports and ratings --------------------------------------------------------------------------

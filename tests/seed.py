@@ -76,10 +76,12 @@ class Seeder:
     async def meeting(
         self, cell: OrgUnit, local: datetime, roll: Roll, *, kind: str = "regular", status: str = "ended",
     ) -> Meeting:
-        """A meeting at a local time with its roll call (member -> present / excused / absent)."""
+        """A meeting at a local time with its roll call (member -> present / excused / absent); an
+        ended meeting with an empty roll is one whose roll call was never taken."""
         starts_at = local.replace(tzinfo=TZ).astimezone(UTC)
+        ended_at = starts_at + timedelta(minutes=90) if status == MeetingStatus.ENDED else None
         meeting = Meeting(cell_id=cell.id, kind=kind, starts_at=starts_at, status=status,  # type: ignore[arg-type]
-                          ended_at=starts_at + timedelta(minutes=90) if status == MeetingStatus.ENDED else None)
+                          ended_at=ended_at, roll_call_at=ended_at if roll else None)
         self.session.add(meeting)
         await self.session.flush()
         for member, state in roll:

@@ -56,11 +56,12 @@ async def test_invitation_follow_up_and_last_call_reach_the_right_members(
     await tick(app, clock, "2026-12-05 17:30")
     assert to(memory, LAST_CALL) == ["an", "binh", "cuong", "em"]  # not dung: excused
     memory.take()
+    await tick(app, clock, "2026-12-05 21:00")
+    assert memory.take() == []  # no roll call was taken: no result, nobody counted absent
     await tick(app, clock, "2026-12-06 09:00")
-    assert [s.to.chat_id for s in memory.sent] == ["an"]  # only the result, to the secretary
-    assert "Có mặt: 0/5 = 0% (không tính 1 đồng chí miễn sinh hoạt)" in memory.sent[0].reply.text
-    assert "Vắng có lý do: Phạm Thị Dung (Đi công tác)." in memory.sent[0].reply.text
-    assert "Vắng không lý do: Nguyễn Văn An, Trần Thị Bình, Lê Văn Cường, Hoàng Văn Em." in memory.sent[0].reply.text
+    assert [s.to.chat_id for s in memory.sent] == ["an"]  # the secretary, reminded the next morning
+    assert "chưa điểm danh nên chưa có số liệu tham dự" in memory.sent[0].reply.text
+    assert "/diemdanh 1 giấy đủ" in memory.sent[0].reply.text
 
 
 async def test_a_move_after_the_invitation_went_out(
@@ -270,9 +271,9 @@ async def test_self_assessment_deadline_reminders(app: Chibo, db: Database, cloc
 
 
 async def _ended_meeting(db: Database, cell_id: int, start: str, statuses: dict[int, str]) -> None:
-    """A meeting that took place, with its attendance recorded (the planner settles it)."""
+    """A meeting that took place, with its roll call recorded (the planner settles it)."""
     async with db.session() as session:
-        meeting = Meeting(cell_id=cell_id, starts_at=local(start))
+        meeting = Meeting(cell_id=cell_id, starts_at=local(start), roll_call_at=local(start))
         session.add(meeting)
         await session.flush()
         for member_id, status in statuses.items():

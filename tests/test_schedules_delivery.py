@@ -221,8 +221,9 @@ async def test_the_dispatcher_keeps_several_sends_in_flight_and_paces_each_chat(
             await super().send(to, reply)
 
     channel = Slow()
-    async with db.session() as session:  # two results for each member (a result needs its meeting)
-        meeting = Meeting(cell_id=cell.id, starts_at=clock.now() - timedelta(days=1), status="ended")
+    async with db.session() as session:  # two results for each member (a result needs its meeting, roll-called)
+        meeting = Meeting(cell_id=cell.id, starts_at=clock.now() - timedelta(days=1), status="ended",
+                          roll_call_at=clock.now() - timedelta(days=1))
         session.add(meeting)
         await session.flush()
         await outbox.enqueue(session, [
