@@ -23,12 +23,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.text import fold
 from domain.vocabulary import UnitKind
 from storage.tables import ChatAccount, Member, OrgUnit
+from storage.types import table_of
 
 DEMO_MARK = "demo"  # key in a committee's settings: this organisation is the demo, whatever it became
 CONSOLE = "console"
-_UNIT = OrgUnit.__table__  # type: ignore[attr-defined]
-_MEMBER = Member.__table__  # type: ignore[attr-defined]
-_ACCOUNT = ChatAccount.__table__  # type: ignore[attr-defined]
+_UNIT = table_of(OrgUnit)
+_MEMBER = table_of(Member)
+_ACCOUNT = table_of(ChatAccount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,8 @@ async def survey(url: str, shape: DemoShape) -> Holdings:
                 return Holdings()  # no chibo tables yet: a new database
             return await _holdings(connection, shape)
     except Exception as error:  # an old schema, a server that does not answer: not known to be safe
-        return Holdings(unreadable=f"{type(error).__name__}: {str(error).splitlines()[0][:200]}")
+        first_line = (str(error).splitlines() or [""])[0]
+        return Holdings(unreadable=f"{type(error).__name__}: {first_line[:200]}")
     finally:
         await engine.dispose()
 
@@ -109,6 +111,7 @@ async def survey(url: str, shape: DemoShape) -> Holdings:
 async def _holdings(connection: AsyncConnection, shape: DemoShape) -> Holdings:
     units = (await connection.execute(
         select_columns(_UNIT.c.id, _UNIT.c.kind, _UNIT.c.name, _UNIT.c.name_key, _UNIT.c.parent_id, _UNIT.c.settings)
+        .order_by(_UNIT.c.id)
     )).all()
     member_keys = list((await connection.execute(select_columns(_MEMBER.c.name_key))).scalars())
     messenger_accounts = int((await connection.execute(

@@ -35,6 +35,7 @@ from storage.importer import import_file
 from storage.migrate import alembic_config
 from storage.schema import metadata
 from storage.tables import Member
+from storage.types import id_of
 from tests import seed
 from tests.pg_available import PG_URL
 
@@ -114,7 +115,7 @@ async def fresh(url: str) -> Database:
     db = Database(url)
     async with db.engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
-    await asyncio.to_thread(command.stamp, alembic_config(url), "head")
+    await asyncio.to_thread(command.stamp, alembic_config(url), "heads")
     return db
 
 
@@ -127,7 +128,7 @@ async def _ward(url: str) -> None:
         await seed.ward(db)
         async with db.session() as session:
             member = (await session.exec(select(Member).where(Member.name_key == "vu van hai"))).one()
-            await outbox.enqueue(session, [outbox.New("deadline:test", member.id, outbox.DEADLINE,  # type: ignore[arg-type]
+            await outbox.enqueue(session, [outbox.New("deadline:test", id_of(member), outbox.DEADLINE,
                                                        datetime(2026, 11, 1, 1, 0, tzinfo=UTC))],
                                  datetime(2026, 10, 31, tzinfo=UTC))
             await session.commit()
