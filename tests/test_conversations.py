@@ -6,8 +6,12 @@ report sent twice within a minute stored once."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlmodel import select
 
 from bot.app import Chibo
@@ -19,7 +23,10 @@ from domain.vocabulary import Position, ReportKind, Status
 from handlers import texts
 from storage import org
 from storage.db import Database
+from storage.migrate import alembic_config
 from storage.reports import Report
+from storage.reports import add as add_report
+from storage.schema import metadata
 from storage.tables import ChatAccount, JoinRequest
 
 ABANDONED_REPORT = "(Việc đang làm dở — báo cáo hoạt động — đã hủy.)"
@@ -347,3 +354,47 @@ async def test_the_guided_report_sent_twice_is_stored_once(app: Chibo, memory: M
     [answer] = await say(app, memory, "binh", "hôm nay")
     assert answer.startswith("Báo cáo này đã được ghi lúc nãy (số 1: Hoạt động ở nơi cư trú, đoàn thể")
     assert len(await _reports(db)) == 1
+
+
+# -- the migration numbers what was stored before --------------------------------------------------
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config("sqlite://")  # the URL is unused: the connection is handed over
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def test_the_migration_numbers_existing_reports_and_requests_by_id(db: Database) -> None:
+    """Rows stored before 0006_local_numbers get each member's (each cell's) numbers in the order stored."""
+    before = ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision("0006_local_numbers").down_revision
+    assert isinstance(before, str)
+    at = "2026-11-20 02:00:00"
+    async with db.engine.begin() as connection:
+        await connection.run_sync(lambda c: metadata.drop_all(c))
+        await connection.run_sync(lambda c: _upgrade(c, before))
+        for sql in (
+            "INSERT INTO org_unit (id, kind, name, name_key, settings, created_at) VALUES "
+            f"(1, 'cell', 'Chi bộ 1', 'chi bo 1', '{{}}', '{at}'), (2, 'cell', 'Chi bộ 2', 'chi bo 2', '{{}}', '{at}')",
+            "INSERT INTO member (id, cell_id, full_name, name_key, status, active, created_at) VALUES "
+            f"(1, 1, 'An', 'an', 'official', true, '{at}'), (2, 1, 'Bình', 'binh', 'official', true, '{at}')",
+            "INSERT INTO chat_account (id, platform, platform_user_id, chat_id, display_name, last_seen_at, "
+            f"created_at) VALUES (1, 'memory', 'x', 'x', 'x', '{at}', '{at}')",
+            "INSERT INTO report (id, member_id, cell_id, kind, text, done_on, created_at) VALUES "
+            f"(10, 2, 1, 'study', 'b1', '2026-11-01', '{at}'), (11, 1, 1, 'study', 'a1', '2026-11-02', '{at}'), "
+            f"(12, 2, 1, 'other', 'b2', '2026-11-01', '{at}'), (15, 2, 1, 'other', 'b3', '2026-11-03', '{at}')",
+            "INSERT INTO join_request (id, unit_id, account_id, full_name, status, created_at) VALUES "
+            f"(3, 2, 1, 'Xuân', 'pending', '{at}'), (4, 1, 1, 'Yến', 'approved', '{at}'), "
+            f"(7, 2, 1, 'Vy', 'pending', '{at}')",
+        ):
+            await connection.execute(text(sql))
+        await connection.run_sync(lambda c: _upgrade(c, "head"))
+        reports = (await connection.execute(text("SELECT id, member_id, number FROM report ORDER BY id"))).all()
+        requests = (await connection.execute(text("SELECT id, unit_id, number FROM join_request ORDER BY id"))).all()
+    assert [tuple(r) for r in reports] == [(10, 2, 1), (11, 1, 1), (12, 2, 2), (15, 2, 3)]
+    assert [tuple(r) for r in requests] == [(3, 2, 1), (4, 1, 1), (7, 2, 2)]
+    # The next report of Bình follows her highest number.
+    async with db.session() as session:
+        saved = await add_report(session, member_id=2, cell_id=1, kind="study", text="b4", done_on=date(2026, 11, 20),
+                                 photo=None, now=datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+        await session.commit()
+    assert saved.number == 4 and not saved.duplicate
