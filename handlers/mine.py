@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from domain.periods import period_label
-from domain.vocabulary import STAGES, Presence
+from domain.vocabulary import STAGES, Presence, Stage
 from handlers import texts
 from handlers.context import Audience, Ctx
 from handlers.rating_text import STAGE_NAMES, level_text, self_line
@@ -59,7 +59,7 @@ async def mine(ctx: Ctx, args: str) -> None:
                 rating = stages.get(stage)
                 if rating is None:
                     shown = "chưa có"
-                elif stage == assessments.SELF:
+                elif stage == Stage.SELF:
                     shown = self_line(rating)
                 else:
                     shown = level_text(rating.level)
