@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     export.set_defaults(func=_export)
 
     org = sub.add_parser("org", help="tạo đảng bộ, chi bộ").add_subparsers()
-    committee = org.add_parser("create-committee", help="tạo đảng bộ và in mã cho bí thư đảng bộ")
+    committee = org.add_parser("create-committee", help="tạo đảng bộ và in mã cho bí thư đảng ủy")
     committee.add_argument("name")
     committee.set_defaults(func=_create_committee)
     cell = org.add_parser("create-cell", help="tạo chi bộ và in mã bí thư, mã đảng viên")
@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     cell.set_defaults(func=_create_cell)
     again = org.add_parser("secretary-code", help="cấp mã bí thư mới (dùng một lần) cho đảng bộ hoặc chi bộ đã có")
     again.add_argument("--committee", required=True)
-    again.add_argument("cell", nargs="?", help="tên chi bộ; bỏ trống: mã cho bí thư đảng bộ")
+    again.add_argument("cell", nargs="?", help="tên chi bộ; bỏ trống: mã cho bí thư đảng ủy")
     again.set_defaults(func=_secretary_code)
     return parser
 
@@ -163,6 +163,7 @@ async def _unit_of_work(settings: Settings) -> AsyncIterator[AsyncSession]:
 
 
 async def _create_committee(settings: Settings, args: argparse.Namespace) -> int:
+    from domain.vocabulary import executive_name
     from storage import org
 
     try:
@@ -171,8 +172,8 @@ async def _create_committee(settings: Settings, args: argparse.Namespace) -> int
     except org.OrgError as error:
         print(str(error), file=sys.stderr)
         return 1
-    print(f"Đã tạo {unit.name}.\nMã bí thư đảng bộ (dùng một lần): {code.code}\n"
-          f"Bí thư đảng bộ nhắn cho bot: /thamgia {code.code} <Họ và tên>")
+    print(f"Đã tạo {unit.name}.\nMã cho Bí thư {executive_name(unit.name)} (dùng một lần): {code.code}\n"
+          f"Bí thư {executive_name(unit.name)} nhắn cho bot: /thamgia {code.code} <Họ và tên>")
     return 0
 
 
