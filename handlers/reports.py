@@ -136,9 +136,9 @@ async def _flow(ctx: Ctx, text: str) -> None:
         if received:
             _ask_kind(ctx, data, received + KIND_QUESTION)
             return
-        kind, typed, rest = split_kind(text)
+        kind, _typed, rest = split_kind(text)
         if kind is None:
-            _ask_kind(ctx, data, _not_a_kind(typed))
+            _ask_kind(ctx, data, _not_a_kind(" ".join(text.split())))
             return
         data["kind"] = kind
         if not rest:
@@ -241,7 +241,7 @@ async def delete_report(ctx: Ctx, args: str) -> None:
         ctx.reply(f"Báo cáo số {found.number} (ngày {found.done_on:%d/%m/%Y}) thuộc tháng {found.done_on:%m/%Y} "
                   "đã qua nên không xóa được; chỉ xóa được báo cáo của tháng này.")
         return
-    await reports.remove(ctx.session, found.id)
+    await reports.remove(ctx.session, found, ctx.member_id)
     ctx.reply(f"Đã xóa báo cáo số {found.number}: {KIND_NAMES[found.kind]}, ngày {found.done_on:%d/%m/%Y}.")
 
 

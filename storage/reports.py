@@ -4,8 +4,8 @@ Storing a report is the busiest write of the bot (every member, every week), so 
 here are SQLAlchemy Core statements: no ORM objects are built on that path.
 
 A report has two numbers: `id`, internal, and `number`, the member's own (their first report is
-1, their second 2, whatever other members sent meanwhile). People only ever see and type the
-second: in the receipt, in /cuatoi and in /xoabaocao.
+1, their second 2, whatever other members sent meanwhile; a deleted report's number is not given
+again). People only ever see and type the second: in the receipt, in /cuatoi and in /xoabaocao.
 """
 
 from __future__ import annotations
@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Index, Integer, String, and_, delete, event, exists, func, insert, literal, select, update
+from sqlalchemy import Index, and_, case, delete, event, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.types import Date, Integer, String
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.report_kinds import KIND_NAMES
 from storage.types import UtcDateTime, utcnow
 
-__all__ = ["KIND_NAMES", "PHOTO_MAX", "PHOTO_WINDOW", "TEXT_MAX", "Report"]
+__all__ = ["KIND_NAMES", "PHOTO_MAX", "PHOTO_WINDOW", "TEXT_MAX", "Report", "RetiredReportNumber"]
 
 TEXT_MAX = 2000
 PHOTO_MAX = 512
@@ -54,13 +55,32 @@ class Report(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
+class RetiredReportNumber(SQLModel, table=True):
+    """The highest number a member's deleted reports had: never given again, so that a number
+    once shown (in a receipt, in a /cuatoi list still on the screen) never comes to mean another
+    report — a second "/xoabaocao 5" finds nothing instead of deleting the next report."""
+
+    __tablename__ = "report_number_retired"
+
+    member_id: int = Field(primary_key=True, foreign_key="member.id")
+    number: int
+
+
 _REPORT = Report.__table__  # type: ignore[attr-defined]
+_RETIRED = RetiredReportNumber.__table__  # type: ignore[attr-defined]
+
+
+def _highest_number(member_id: Any) -> Any:
+    """The highest number the member's reports have or had: 0 before the first."""
+    stored = select(func.coalesce(func.max(_REPORT.c.number), 0)).where(_REPORT.c.member_id == member_id)
+    retired = select(func.coalesce(func.max(_RETIRED.c.number), 0)).where(_RETIRED.c.member_id == member_id)
+    stored_n, retired_n = stored.scalar_subquery(), retired.scalar_subquery()
+    return case((stored_n >= retired_n, stored_n), else_=retired_n)  # GREATEST, on SQLite too
 
 
 def _next_number(member_id: Any) -> Any:
-    """The member's next report number: one more than their highest (1 for the first)."""
-    return (select(func.coalesce(func.max(_REPORT.c.number), 0) + 1)
-            .where(_REPORT.c.member_id == member_id).scalar_subquery())
+    """The member's next report number: one more than the highest they have or had (1 for the first)."""
+    return _highest_number(member_id) + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +134,7 @@ def _number_new_reports(session: Session, _context: object, _instances: object) 
     with session.no_autoflush:
         for report in sorted(new, key=lambda r: r.member_id):  # stable: keeps the order of adding
             if report.member_id not in issued:
-                issued[report.member_id] = int(session.execute(
-                    select(func.coalesce(func.max(_REPORT.c.number), 0)).where(_REPORT.c.member_id == report.member_id)
-                ).scalar_one())
+                issued[report.member_id] = int(session.execute(select(_highest_number(report.member_id))).scalar_one())
             issued[report.member_id] += 1
             report.number = issued[report.member_id]
 
@@ -190,5 +208,14 @@ async def owned(session: AsyncSession, number: int, member_id: int) -> ReportLin
     return _line(row) if row else None
 
 
-async def remove(session: AsyncSession, report_id: int) -> None:
-    await session.execute(delete(_REPORT).where(_REPORT.c.id == report_id))
+async def remove(session: AsyncSession, report: ReportLine, member_id: int) -> None:
+    """Delete one of the member's reports and retire its number (see `RetiredReportNumber`)."""
+    await session.execute(delete(_REPORT).where(_REPORT.c.id == report.id))
+    retired = (await session.execute(
+        select(_RETIRED.c.number).where(_RETIRED.c.member_id == member_id)
+    )).scalar_one_or_none()
+    if retired is None:
+        await session.execute(insert(_RETIRED).values(member_id=member_id, number=report.number))
+    elif retired < report.number:
+        await session.execute(
+            update(_RETIRED).where(_RETIRED.c.member_id == member_id).values(number=report.number))

@@ -259,6 +259,15 @@ async def test_reports_are_numbered_per_member(app: Chibo, memory: MemoryChannel
         (an, 1, "Học nghị quyết"), (an, 2, "Tổng vệ sinh"), (binh, 2, "Trực an ninh")]
     # The next report follows the highest number the member has.
     assert (await say(app, memory, "binh", "/baocao 1 Học"))[0].startswith("Đã ghi báo cáo số 3:")
+    # A deleted number is never given again: a /cuatoi list still on the screen keeps its meaning,
+    # and typing the deletion twice deletes nothing else.
+    assert (await say(app, memory, "binh", "/xoabaocao 3"))[0].startswith("Đã xóa báo cáo số 3:")
+    assert (await say(app, memory, "binh", "/baocao 4 Kèm cặp quần chúng"))[0].startswith("Đã ghi báo cáo số 4:")
+    assert await say(app, memory, "binh", "/xoabaocao 3") == [
+        "Đồng chí không có báo cáo số 3. Gõ /cuatoi để xem các báo cáo của mình."]
+    assert (await say(app, memory, "binh", "/xoabaocao 2"))[0].startswith("Đã xóa báo cáo số 2:")  # not the top
+    assert (await say(app, memory, "binh", "/baocao 5 Trực"))[0].startswith("Đã ghi báo cáo số 5:")
+    assert [(r[1], r[3]) for r in await _reports(db) if r[0] == binh] == [(4, "Kèm cặp quần chúng"), (5, "Trực")]
 
 
 async def test_reports_added_as_objects_are_numbered_too(db: Database) -> None:

@@ -2,7 +2,7 @@
 
 Numbers people see and type are small and local: a member's first report is 1, a cell's
 first join request is 1. Existing rows are numbered in the order they were stored (by id),
-per member and per cell.
+per member and per cell. A deleted report's number is kept aside, never given again.
 
 Revision ID: 0006_local_numbers
 Revises: 0005_roll_call
@@ -36,9 +36,18 @@ def _number(table: str, owner: str) -> None:
 def upgrade() -> None:
     _number("report", "member_id")
     _number("join_request", "unit_id")
+    # A deleted report's number is never given again (storage.reports.RetiredReportNumber).
+    op.create_table(
+        "report_number_retired",
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["member_id"], ["member.id"]),
+        sa.PrimaryKeyConstraint("member_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("report_number_retired")
     for table, owner in (("join_request", "unit_id"), ("report", "member_id")):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(f"ix_{table}_{owner.removesuffix('_id')}_number")
