@@ -26,9 +26,17 @@ depends_on: str | Sequence[str] | None = None
 _PRESENT = "EXISTS (SELECT 1 FROM attendance WHERE attendance.meeting_id = meeting.id AND attendance.status = 'present')"
 
 
+def _sqlite() -> bool:
+    return op.get_bind().dialect.name == "sqlite"
+
+
 def upgrade() -> None:
+    # SQLite cannot make a column required without rebuilding the table, and dropping `meeting` to
+    # rebuild it breaks the foreign keys of its attendance and outbox rows: there the column is
+    # added required at once, with a default the numbering below replaces (the ORM always sets it).
     with op.batch_alter_table("meeting", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("number", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("number", sa.Integer(), nullable=not _sqlite(),
+                                      server_default="0" if _sqlite() else None))
         batch_op.add_column(sa.Column("roll_call_at", storage.types.UtcDateTime(timezone=True), nullable=True))
     # A correlated count works the same on SQLite and PostgreSQL.
     op.execute("UPDATE meeting SET number = (SELECT count(*) FROM meeting AS earlier "
@@ -39,13 +47,16 @@ def upgrade() -> None:
                f"WHERE status = 'scheduled' AND {_PRESENT}")
     op.execute("UPDATE attendance SET status = NULL WHERE status IS NOT NULL AND meeting_id IN "
                "(SELECT id FROM meeting WHERE roll_call_at IS NULL)")
-    with op.batch_alter_table("meeting", schema=None) as batch_op:
-        batch_op.alter_column("number", existing_type=sa.Integer(), nullable=False)
-        batch_op.create_index("ux_meeting_cell_number", ["cell_id", "number"], unique=True)
+    if not _sqlite():
+        op.alter_column("meeting", "number", existing_type=sa.Integer(), nullable=False)
+    op.create_index("ux_meeting_cell_number", "meeting", ["cell_id", "number"], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("meeting", schema=None) as batch_op:
-        batch_op.drop_index("ux_meeting_cell_number")
-        batch_op.drop_column("roll_call_at")
-        batch_op.drop_column("number")
+    op.drop_index("ux_meeting_cell_number", table_name="meeting")
+    if _sqlite():  # SQLite ≥ 3.35 drops a column in place (no rebuild: see upgrade)
+        op.execute("ALTER TABLE meeting DROP COLUMN roll_call_at")
+        op.execute("ALTER TABLE meeting DROP COLUMN number")
+        return
+    op.drop_column("meeting", "roll_call_at")
+    op.drop_column("meeting", "number")
