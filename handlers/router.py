@@ -89,8 +89,8 @@ class Router:
             pending = ctx.conversation.flow
             ctx.finish()
             await self._command(ctx, command, word, args.strip())
-            if pending and (command is None or command.run is not help.cancel):
-                _tell_abandoned(ctx, self.catalog.flow_titles.get(pending))
+            if pending and ctx.incoming.is_private and (command is None or command.run is not help.cancel):
+                _tell_abandoned(ctx, self.catalog.flow_titles.get(pending))  # not in a group: it is private
             return
         flow = self.catalog.flows.get(ctx.conversation.flow or "")
         if flow is not None:

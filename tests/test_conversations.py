@@ -211,6 +211,12 @@ async def test_a_command_in_the_middle_of_a_flow_says_what_it_dropped(
     # A mistyped command ends it too, and says so beside the suggestion.
     [answer] = await say(app, memory, "binh", "/bao cao")
     assert answer.startswith(f"{ABANDONED_REPORT}\nKhông có lệnh /bao. Có phải đồng chí muốn gõ:\n/baocao — ")
+    # In a group, nothing is said of a private conversation.
+    await say(app, memory, "binh", "/baocao")
+    memory.take()
+    await app.handle(Incoming("memory", "binh", "/toi", chat_id="group-1", is_private=False))
+    [group] = [sent.reply.text for sent in memory.take()]
+    assert group.startswith("Lệnh này có thông tin cá nhân") and "đang làm dở" not in group
     # The joining flow has its own title.
     [invite] = await say(app, memory, "an", "/moi")
     code = invite.split(": ", 1)[1].split("\n")[0]
