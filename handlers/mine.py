@@ -56,13 +56,13 @@ async def mine(ctx: Ctx, args: str) -> None:
         for period, stages in by_period.items():
             lines.append(f"{period_label(period).capitalize()}:")
             for stage in STAGES:
-                rating = stages.get(stage)
-                if rating is None:
+                found = stages.get(stage)
+                if found is None:
                     shown = "chưa có"
                 elif stage == Stage.SELF:
-                    shown = self_line(rating)
+                    shown = self_line(found)
                 else:
-                    shown = level_text(rating.level)
+                    shown = level_text(found.level)
                 lines.append(f"- {STAGE_NAMES[stage].capitalize()}: {shown}")
     else:
         lines.append(f"Đồng chí chưa tự đánh giá năm {today.year}. Gõ /danhgia để tự đánh giá.")

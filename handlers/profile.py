@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers import texts
 from handlers.context import Audience, Ctx
@@ -35,7 +35,7 @@ async def me(ctx: Ctx, args: str) -> None:
         unit = await org.unit(ctx.session, role.unit_id)
         lines.append(f"Chức vụ: {ROLE_WORDS.get(role.role, role.role)} {unit.name}")
     platforms = (await ctx.session.exec(
-        select(ChatAccount.platform).where(ChatAccount.member_id == member.id).order_by(ChatAccount.id)
+        select(ChatAccount.platform).where(ChatAccount.member_id == member.id).order_by(col(ChatAccount.id))
     )).all()
     lines.append("Tài khoản liên kết: " + ", ".join(PLATFORM_WORDS.get(p, p) for p in platforms))
     ctx.reply("\n".join(lines))
