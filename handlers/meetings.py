@@ -443,10 +443,17 @@ async def settings(ctx: Ctx, args: str) -> None:
 
 COMMANDS = [
     Command("lichhop", "Đặt lịch, xem lịch sinh hoạt chi bộ", schedule, Audience.LEADER,
-            usage="/lichhop [<dd/mm/yyyy> <hh:mm> …|hangthang <ngày> <giờ> …]"),
-    Command("doihop", "Dời một buổi sinh hoạt", move, Audience.LEADER, usage="/doihop <số> <dd/mm/yyyy> <hh:mm>"),
-    Command("huyhop", "Hủy một buổi sinh hoạt", cancel, Audience.LEADER, usage="/huyhop <số> [lý do]"),
-    Command("lich", "Xem lịch sinh hoạt sắp tới của chi bộ", calendar, Audience.MEMBER),
+            usage="/lichhop [<dd/mm/yyyy> <hh:mm> …|hangthang <ngày> <giờ> …]",
+            details=SCHEDULE_HELP + "\nVí dụ: /lichhop 12/12/2026 19:30 chuyên đề: Học tập Nghị quyết tại Hội trường\n"
+                    "Các buổi được đánh số riêng của chi bộ (buổi số 1, 2, 3…): dùng số này với /doihop, /huyhop, "
+                    "/dukien, /diemdanh."),
+    Command("doihop", "Dời một buổi sinh hoạt", move, Audience.LEADER, usage="/doihop <số> <dd/mm/yyyy> <hh:mm>",
+            details=MOVE_HELP + "\nNhững đồng chí đã nhận lời mời hoặc đã trả lời được báo giờ mới."),
+    Command("huyhop", "Hủy một buổi sinh hoạt", cancel, Audience.LEADER, usage="/huyhop <số> [lý do]",
+            details=CANCEL_HELP + "\nNhững đồng chí đã nhận lời mời hoặc đã trả lời được báo, kèm lý do."),
+    Command("lich", "Xem lịch sinh hoạt sắp tới của chi bộ", calendar, Audience.MEMBER,
+            details="Các buổi sinh hoạt sắp tới của chi bộ, với số buổi và câu trả lời của đồng chí.\n"
+                    "Trả lời: /thamdu <số> hoặc /vang <số> <lý do>."),
     Command("caidat", "Cài đặt nhắc lịch họp, hạn tự đánh giá", settings, Audience.LEADER_OR_COMMITTEE,
-            usage="/caidat [nhacnho <mốc>|handanhgia <dd/mm>]"),
+            usage="/caidat [nhacnho <mốc>|handanhgia <dd/mm>]", details=SETTINGS_HELP),
 ]
