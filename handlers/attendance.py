@@ -48,7 +48,7 @@ STATUS_WORDS = {
         "khongly": Presence.ABSENT,
     "vang": Presence.ABSENT, "khong ly do": Presence.ABSENT,
 }
-STATUS_NAMES = {Presence.PRESENT: "có mặt", Presence.EXCUSED: "vắng có lý do", Presence.ABSENT: "vắng không lý do"}
+STATUS_NAMES: dict[str, str] = {Presence.PRESENT: "có mặt", Presence.EXCUSED: "vắng có lý do", Presence.ABSENT: "vắng không lý do"}
 CORRECT_HELP = "Gõ /diemdanh <số buổi> <số|tên> comat|vangcoly|vangkhongly, ví dụ: /diemdanh 3 5 comat."
 EXEMPT_ANSWER = ("Đồng chí được miễn sinh hoạt nên không cần báo tham dự hay xin vắng; nếu đồng chí đến dự, "
                  "chi bộ luôn hoan nghênh.")
@@ -216,8 +216,8 @@ async def expected(ctx: Ctx, args: str) -> None:
     if counted:
         tally = await attendance.tally(ctx.session, meeting)
         lines.append(f"Đã kết thúc. Có mặt: {tally.ratio}.")
-        labels = ((Presence.PRESENT, "Có mặt"), (Presence.EXCUSED, "Vắng có lý do"), (Presence.ABSENT,
-            "Vắng không lý do"))
+        labels: tuple[tuple[str, str], ...] = (
+            (Presence.PRESENT, "Có mặt"), (Presence.EXCUSED, "Vắng có lý do"), (Presence.ABSENT, "Vắng không lý do"))
     else:
         if meeting.status == MeetingStatus.ENDED:
             lines.append("Đã kết thúc nhưng chưa điểm danh: chưa có số liệu tham dự. Các đồng chí đã báo trước:")
