@@ -48,7 +48,8 @@ STATUS_WORDS = {
         "khongly": Presence.ABSENT,
     "vang": Presence.ABSENT, "khong ly do": Presence.ABSENT,
 }
-STATUS_NAMES: dict[str, str] = {Presence.PRESENT: "có mặt", Presence.EXCUSED: "vắng có lý do", Presence.ABSENT: "vắng không lý do"}
+STATUS_NAMES: dict[str, str] = {
+    Presence.PRESENT: "có mặt", Presence.EXCUSED: "vắng có lý do", Presence.ABSENT: "vắng không lý do"}
 CORRECT_HELP = "Gõ /diemdanh <số buổi> <số|tên> comat|vangcoly|vangkhongly, ví dụ: /diemdanh 3 5 comat."
 EXEMPT_ANSWER = ("Đồng chí được miễn sinh hoạt nên không cần báo tham dự hay xin vắng; nếu đồng chí đến dự, "
                  "chi bộ luôn hoan nghênh.")
