@@ -38,9 +38,11 @@ def level_choices(command: str) -> list[Choice]:
 
 
 def self_line(rating: Assessment) -> str:
-    """ "27 + 62 = 89 điểm, không vi phạm kỷ luật → Hoàn thành tốt nhiệm vụ (HTTNV)"."""
-    return f"{score_line(rating.general_score or 0, rating.task_score or 0, rating.violation)} → " \
-           f"{level_text(rating.level)}"
+    """ "27 + 62 = 89 điểm, không vi phạm kỷ luật → Hoàn thành tốt nhiệm vụ (HTTNV)"; a rating
+    recorded without scores (imported, or entered by the secretary) shows its level alone."""
+    if rating.general_score is None or rating.task_score is None:
+        return level_text(rating.level)
+    return f"{score_line(rating.general_score, rating.task_score, rating.violation)} → {level_text(rating.level)}"
 
 
 def score_line(general: int, task: int, violation: bool) -> str:

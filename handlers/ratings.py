@@ -69,8 +69,12 @@ def split_who_level(text: str) -> tuple[str, str | None]:
 def _status(stages: dict[str, Assessment]) -> str:
     """One member's ratings in a list line."""
     own = stages.get(Stage.SELF)
-    parts = [f"tự đánh giá {(own.general_score or 0) + (own.task_score or 0)} điểm ({code(own.level)})"
-             if own else "chưa tự đánh giá"]
+    if own is None:
+        parts = ["chưa tự đánh giá"]
+    elif own.general_score is None or own.task_score is None:  # recorded without scores (imported)
+        parts = [f"tự đánh giá {code(own.level)}"]
+    else:
+        parts = [f"tự đánh giá {own.general_score + own.task_score} điểm ({code(own.level)})"]
     if Stage.CELL_PROPOSED in stages:
         parts.append(f"chi bộ đề xuất {code(stages[Stage.CELL_PROPOSED].level)}")
     if Stage.FINAL in stages:

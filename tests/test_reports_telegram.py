@@ -75,10 +75,11 @@ async def test_reports_and_ratings_by_tapping_buttons(app: Chibo, telegram: Fake
 
     # One-line reports; one comes as a photo whose caption is the command.
     [receipt] = await chat.say(202, "/baocao 3 Tổng vệ sinh khu phố", photo="AgACAgUAAxkBAAIC")
-    assert receipt.text == "Đã ghi báo cáo số 2: Hoạt động ở nơi cư trú, đoàn thể, ngày 20/11/2026, có ảnh."
-    for number, user in enumerate((203, 204, 101), 3):
+    # Numbers are per member: each member's first report is their number 1.
+    assert receipt.text == "Đã ghi báo cáo số 1: Hoạt động ở nơi cư trú, đoàn thể, ngày 20/11/2026, có ảnh."
+    for user in (203, 204, 101):
         [receipt] = await chat.say(user, "/baocao 1 Học Nghị quyết Đại hội XIV")
-        assert receipt.text.startswith(f"Đã ghi báo cáo số {number}: Học tập, quán triệt nghị quyết")
+        assert receipt.text.startswith("Đã ghi báo cáo số 1: Học tập, quán triệt nghị quyết")
 
     # Self-assessment: scores typed, the violation question and the confirmation tapped.
     await chat.say(201, "/danhgia")
@@ -103,12 +104,15 @@ async def test_reports_and_ratings_by_tapping_buttons(app: Chibo, telegram: Fake
     assert "Tự nhận xét: Ưu điểm: vận động tốt." in detail.text
     assert [label for label, _ in detail.buttons] == ["Xuất sắc", "Tốt", "Hoàn thành", "Không hoàn thành"]
     [proposed] = await chat.tap(SECRETARY_ID, detail, "Tốt")
-    assert proposed.text == "Chi bộ đề xuất năm 2026: 2. Trần Thị Bình — Hoàn thành tốt nhiệm vụ (HTTNV)."
+    assert proposed.text == ("Chi bộ đề xuất năm 2026: 2. Trần Thị Bình — Hoàn thành tốt nhiệm vụ (HTTNV).\n"
+                             "Chi bộ khu phố 1 đã đề xuất 1/5 đảng viên thuộc diện xếp loại.")
     await chat.say(SECRETARY_ID, "/xeploai 3 HTTNV")
     await chat.say(SECRETARY_ID, "/xeploai 5 hoan thanh")
-    [warned] = await chat.say(SECRETARY_ID, "/xeploai 4 xuất sắc")
-    assert "Cảnh báo định mức xuất sắc" in warned.text and "1 xuất sắc trên 3" in warned.text
-    await chat.say(SECRETARY_ID, "/xeploai 1 tot")
+    [partial] = await chat.say(SECRETARY_ID, "/xeploai 4 xuất sắc")
+    assert "định mức" not in partial.text  # 4 of 5 proposed: the quota waits for the last one
+    [warned] = await chat.say(SECRETARY_ID, "/xeploai 1 tot")
+    # All 5 proposed: 1 excellent, 3 good (Bình, Cường, An): 20% of 3 = 0,6 < 1.
+    assert "Cảnh báo định mức xuất sắc" in warned.text and "1 xuất sắc, 3 hoàn thành tốt: 1/3 = 33,3%" in warned.text
 
     # Refusals: a member of another cell, and a rating command in a group chat.
     [refused] = await chat.say(OTHER_CELL_MEMBER, "/xeploai")
