@@ -59,8 +59,8 @@ async def measure(url: str, schema: str | None, runs: int) -> dict[str, Any]:
     from bot.app import Chibo
     from bot.channels.memory import MemoryChannel
     from bot.clock import ManualClock
+    from domain.messages import Incoming
     from handlers.context import HandlerSettings
-    from handlers.types import Incoming
     from storage.db import Database
 
     connect_args = {"server_settings": {"search_path": schema}} if schema else None

@@ -34,7 +34,7 @@ UNREACHABLE = "unreachable"
 UNKNOWN = "unknown"  # claimed by a dispatcher that died before recording the outcome
 FINAL = (SENT, FAILED, DROPPED, UNREACHABLE, UNKNOWN)
 
-# Kinds. Reminders about a meeting (the names match storage.meeting_rules' roles):
+# Kinds. Reminders about a meeting (the names match domain.meeting_rules' roles):
 INVITATION = "invitation"
 FOLLOWUP = "followup"
 LAST_CALL = "last_call"

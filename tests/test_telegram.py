@@ -60,7 +60,7 @@ async def test_join_by_deep_link_and_approve_by_button(app: Chibo, telegram: Fak
 
 
 async def test_long_replies_are_split_and_blocked_users_marked(app: Chibo, telegram: FakeTelegram) -> None:
-    from handlers.types import Address, Reply
+    from domain.messages import Address, Reply
 
     channel = app.channels["telegram"]
     long_text = "\n".join(f"Dòng {i}: " + "x" * 90 for i in range(120))  # ~12,000 characters
@@ -74,7 +74,7 @@ async def test_long_replies_are_split_and_blocked_users_marked(app: Chibo, teleg
     async with app.db.session() as session:
         loaded = await accounts.load_or_create(session, "telegram", "301", "301", "", app.clock.now())
         await session.commit()
-    from handlers.types import Outgoing
+    from domain.messages import Outgoing
 
     assert await app.deliver(Outgoing(Address("telegram", "301"), Reply("Nhắc họp"))) is False
     async with app.db.session() as session:
