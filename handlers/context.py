@@ -34,7 +34,6 @@ class HandlerSettings:
     """The settings handlers read (the rest of the runtime's settings stay in `bot`)."""
 
     timezone: str = "Asia/Ho_Chi_Minh"
-    bot_name: str = "chibo"
     files_dir: str = "./data/files"  # charts and workbooks made for people
 
     @property
