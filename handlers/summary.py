@@ -63,7 +63,7 @@ async def build(session: AsyncSession, scope: Scope, period: Period, now: dateti
         names = None
         head = summary_text.header(scope.unit.name, period, f"{len(cells)} chi bộ", now)
         meetings = summary_text.meetings(total, each=False, tz=tz)
-        idle = [cell.name for cell in cells if not cell.meetings]
+        idle = [cell.name for cell in cells if not cell.meetings and not cell.without_roll_call]
         if idle:
             meetings.add("Chi bộ chưa có buổi sinh hoạt nào kết thúc trong kỳ", names=idle)
         sections = [

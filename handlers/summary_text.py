@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import figures, review
 from domain.figures import share_text
-from domain.meeting_rules import QUALITY_SHARE
+from domain.meeting_rules import EXCUSED_RUN, QUALITY_SHARE
 from domain.membership import admissions_needed
 from domain.periods import Period
 from domain.vocabulary import LEVELS, REPORT_KINDS, STAGES, Level, MeetingKind, Status
@@ -36,6 +36,7 @@ MEETING_KINDS = {MeetingKind.REGULAR: "thường kỳ", MeetingKind.THEMATIC: "c
 STATUS_NAMES = {Status.OFFICIAL: "chính thức", Status.PROBATIONARY: "dự bị", Status.EXEMPT: "miễn sinh hoạt",
                 Status.SUSPENDED: "đình chỉ sinh hoạt"}
 REACHED = "đạt"
+NO_ROLL_CALL = "chưa điểm danh (không tính vào tỷ lệ dự họp và cảnh báo)"
 NOT_REACHED = "chưa đạt"
 
 
@@ -111,13 +112,20 @@ def membership(t: Tally, admitted: list[str] | None) -> Section:
 
 def meetings(t: Tally, *, each: bool, tz: Any) -> Section:
     section = Section("Sinh hoạt chi bộ")
+    unrecorded = t.without_roll_call
     if each:
-        for meeting in t.meetings:
-            section.add(_meeting_label(meeting, tz), _meeting_text(meeting), meeting.present, meeting.expected)
-        if not t.meetings:
+        held = sorted([*t.meetings, *unrecorded], key=lambda m: (m.starts_at, m.id))
+        for meeting in held:
+            if meeting.roll_call:
+                section.add(_meeting_label(meeting, tz), _meeting_text(meeting), meeting.present, meeting.expected)
+            else:
+                section.add(_meeting_label(meeting, tz), NO_ROLL_CALL)
+        if not held:
             section.add("Chưa có buổi sinh hoạt nào kết thúc trong kỳ")
     else:
-        section.add("Số buổi đã họp", str(len(t.meetings)), len(t.meetings))
+        section.add("Số buổi đã họp", str(len(t.meetings) + len(unrecorded)), len(t.meetings) + len(unrecorded))
+        if unrecorded:
+            section.add("Buổi chưa điểm danh (không tính vào tỷ lệ)", f"{len(unrecorded)} buổi", len(unrecorded))
     section.ratio("Dự họp bình quân", t.present, t.expected)
     section.ratio(f"Buổi đạt chất lượng (dự họp trên {share_text(QUALITY_SHARE)}, không ai vắng không lý do)",
                   t.good_meetings, len(t.meetings))
@@ -194,8 +202,10 @@ def warnings(t: Tally, names: CellNames | None, year: int, today: date) -> Secti
     section = Section("Cảnh báo")
     absence = f"Vắng không lý do 3 tháng trong năm {year} (xem xét xóa tên)"
     due = "Sắp đủ 12 tháng dự bị, cần xét công nhận chính thức"
+    excused = f"Vắng có lý do quá {EXCUSED_RUN} lần liên tiếp trong năm {year}"
     if names is None:
         section.add(absence, f"{len(t.long_absent)} đảng viên", len(t.long_absent))
+        section.add(excused, f"{len(t.long_excused)} đảng viên", len(t.long_excused))
         section.add(due, f"{t.due_recognition} đảng viên", t.due_recognition)
         section.add("Không nhắn được qua bot", f"{t.unreachable} đảng viên", t.unreachable)
         section.add("Chưa kết nối với bot", f"{t.no_account} đảng viên", t.no_account)
@@ -203,6 +213,9 @@ def warnings(t: Tally, names: CellNames | None, year: int, today: date) -> Secti
     if names.long_absent:
         section.add(absence, "; ".join(f"{name} (tháng {', '.join(map(str, months))})"
                                        for name, months in names.long_absent), len(names.long_absent))
+    if names.long_excused:
+        section.add(excused, "; ".join(f"{name} ({run} lần)" for name, run in names.long_excused),
+                    len(names.long_excused))
     if names.due:
         section.add(due, "; ".join(
             f"{d.name} ({'đã đủ' if d.ends_on <= today else 'đủ'} 12 tháng ngày {d.ends_on:%d/%m/%Y})"

@@ -7,8 +7,10 @@ roster order (their id), the order the cell's list was imported or joined in.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import and_, exists, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,6 +24,7 @@ from storage.reports import Report
 from storage.summary import Tally, account_counts, in_period
 from storage.tables import ChatAccount, Member
 
+T = TypeVar("T")
 _MEMBER = Member.__table__  # type: ignore[attr-defined]
 _REPORT = Report.__table__  # type: ignore[attr-defined]
 _ASSESSMENT = Assessment.__table__  # type: ignore[attr-defined]
@@ -45,6 +48,7 @@ class CellNames:
     not_rated: list[str] = field(default_factory=list)  # to be rated, not yet at the cell's latest stage
     not_reviewed: list[tuple[str, str]] = field(default_factory=list)  # name, why not rated this period
     long_absent: list[tuple[str, list[int]]] = field(default_factory=list)  # name, months
+    long_excused: list[tuple[str, int]] = field(default_factory=list)  # name, excused in a row
     due: list[Due] = field(default_factory=list)
     no_account: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
@@ -94,11 +98,13 @@ async def cell_names(session: AsyncSession, tally: Tally, period: Period, today:
         if row.status == Status.PROBATIONARY and row.admitted_on is not None and row.admitted_on <= due_by:
             names.due.append(Due(row.full_name, row.admitted_on))
     names.due.sort(key=lambda due: due.admitted_on)  # stable: roster order within a day
-    names.long_absent = await _long_absent(session, tally.long_absent)
+    names.long_absent = await _named(session, tally.long_absent)
+    names.long_excused = await _named(session, tally.long_excused)
     return names
 
 
-async def _long_absent(session: AsyncSession, flagged: dict[int, list[int]]) -> list[tuple[str, list[int]]]:
+async def _named(session: AsyncSession, flagged: Mapping[int, T]) -> list[tuple[str, T]]:
+    """The flagged members' names with what flagged them, in roster order."""
     if not flagged:
         return []
     rows = await session.execute(
