@@ -19,7 +19,7 @@ from domain.errors import UserError
 from domain.text import clean_name, fold, has_control
 from domain.vocabulary import Answer, MeetingStatus, Presence
 from handlers.context import Audience, Ctx
-from handlers.meetings import describe, is_number, led_cell, own_cells
+from handlers.meetings import capital, describe, is_number, led_cell, own_cells
 from handlers.registry import Command
 from storage import attendance, org, outbox
 from storage.meetings import (
@@ -204,7 +204,7 @@ async def expected(ctx: Ctx, args: str) -> None:
     counted = _counted(meeting)
     roster = await _roster(ctx, meeting)
     rows = await attendance_of(ctx.session, meeting.id)  # type: ignore[arg-type]
-    lines = [f"{describe(meeting, ctx)}:"]
+    lines = [f"{capital(describe(meeting, ctx))}:"]
     groups: dict[str, list[tuple[int, str]]] = {}
     for number_in_list, person in enumerate(roster, 1):
         row = rows.get(person.id)

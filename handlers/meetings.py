@@ -110,7 +110,12 @@ def describe(meeting: Meeting, ctx: Ctx) -> str:
     """`Buổi số 3: sinh hoạt thường kỳ tháng 12/2026 — 19:30 Thứ Bảy, 05/12/2026, tại …`."""
     tz = ctx.settings.tz
     place = f", tại {meeting.place}" if meeting.place else ""
-    return f"Buổi số {meeting.number}: {title(meeting, tz)} — {rules.format_when(meeting.starts_at, tz)}{place}"
+    return f"buổi số {meeting.number}: {title(meeting, tz)} — {rules.format_when(meeting.starts_at, tz)}{place}"
+
+
+def capital(text: str) -> str:
+    """A sentence that starts with a phrase written for the middle of one ("buổi số 1: …")."""
+    return text[:1].upper() + text[1:]
 
 
 async def _plan(ctx: Ctx, cell_id: int) -> list[rules.Step]:
@@ -246,7 +251,7 @@ async def _combine(ctx: Ctx, meeting: Meeting, details: dict[str, str]) -> None:
     meeting.content = details.get("content", meeting.content)
     meeting.updated_at = ctx.now
     ctx.session.add(meeting)
-    ctx.reply(f"Đã ghép sinh hoạt chuyên đề vào buổi thường kỳ.\n{describe(meeting, ctx)} "
+    ctx.reply(f"Đã ghép sinh hoạt chuyên đề vào buổi thường kỳ.\n{capital(describe(meeting, ctx))} "
               f"({meeting.duration_minutes} phút).")
 
 
@@ -265,7 +270,7 @@ async def _list_for_leader(ctx: Ctx, cell_id: int) -> None:
     lines = []
     if meetings:
         lines.append(f"Lịch sinh hoạt sắp tới của {cell.name}:")
-        lines += [f"{describe(m, ctx)} ({await _counts(ctx, m)})" for m in meetings]
+        lines += [f"{capital(describe(m, ctx))} ({await _counts(ctx, m)})" for m in meetings]
     else:
         lines.append(f"{cell.name} chưa có buổi sinh hoạt nào sắp tới.")
     if series is not None:
@@ -384,7 +389,7 @@ async def calendar(ctx: Ctx, args: str) -> None:
     for meeting in meetings:
         row = (await attendance_of(ctx.session, meeting.id)).get(ctx.member_id or 0)  # type: ignore[arg-type]
         answer = ANSWER_WORDS.get(row.rsvp if row and row.rsvp else "", "chưa trả lời")
-        lines.append(f"{describe(meeting, ctx)}." + ("" if exempt else f" Đồng chí: {answer}."))
+        lines.append(f"{capital(describe(meeting, ctx))}." + ("" if exempt else f" Đồng chí: {answer}."))
     if exempt:
         lines.append("Đồng chí được miễn sinh hoạt nên không cần báo tham dự.")
     else:

@@ -62,10 +62,16 @@ def split_period_word(args: str) -> tuple[bool, str]:
     return False, args.strip()
 
 
-def quota_text(quota: review.Quota) -> str:
-    """ "2 xuất sắc, 6 hoàn thành tốt: 2/6 = 33,3%; không quá 20% số hoàn thành tốt: vượt định mức"."""
+def quota_text(quota: review.Quota, missing: int = 0) -> str:
+    """ "2 xuất sắc, 6 hoàn thành tốt: 2/6 = 33,3%; không quá 20% số hoàn thành tốt: vượt định mức".
+
+    With `missing` members still unrated at that stage the figures are provisional and no verdict
+    is given: the quota is judged once the proposals, or the decisions, are complete."""
     ratio = (fraction(quota.excellent, quota.good, quota.share) if quota.good
              else "chưa có đảng viên hoàn thành tốt")
-    verdict = "trong định mức" if quota.within else "vượt định mức (chỉ cảnh báo, bot không tự sửa xếp loại)"
+    if missing:
+        verdict = f"tạm tính, còn {missing} đảng viên chưa xếp loại ở bước này"
+    else:
+        verdict = "trong định mức" if quota.within else "vượt định mức (chỉ cảnh báo, bot không tự sửa xếp loại)"
     return (f"{quota.excellent} xuất sắc, {quota.good} hoàn thành tốt: {ratio}; "
             f"không quá {share_text(quota.share)} số hoàn thành tốt: {verdict}")

@@ -69,7 +69,7 @@ async def build(session: AsyncSession, scope: Scope, period: Period, now: dateti
         sections = [
             summary_text.membership(total, None), meetings, summary_text.reports(total, None),
             summary_text.ratings(total, targets, period, None, committee=True,
-                                 organisation=f"của {scope.unit.name}, {len(cells)} chi bộ"),
+                                 organisation=f"quyết định của {scope.unit.name}, {len(cells)} chi bộ"),
             summary_text.warnings(total, None, year, today), summary_text.development(total, targets, year),
             summary_text.cell_lines(cells),
         ]
@@ -85,8 +85,8 @@ async def build(session: AsyncSession, scope: Scope, period: Period, now: dateti
             summary_text.membership(total, names.admitted), summary_text.meetings(total, each=True, tz=tz),
             summary_text.reports(total, names.not_reported),
             summary_text.ratings(total, targets, period, names, committee=False,
-                                 organisation=f"của {scope.unit.name}, bước {STAGE_NAMES[total.latest_stage].lower()}"
-                                 if total.latest_stage else f"của {scope.unit.name}"),
+                                 organisation=f"{STAGE_NAMES[total.latest_stage].lower()} của {scope.unit.name}"
+                                 if total.latest_stage else scope.unit.name),
             summary_text.warnings(total, names, year, today), summary_text.development(total, targets, year),
         ]
     return Built(scope, period, head, sections, footer, total, cells, names, targets,

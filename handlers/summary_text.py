@@ -21,7 +21,7 @@ from domain.figures import share_text
 from domain.meeting_rules import EXCUSED_RUN, QUALITY_SHARE
 from domain.membership import admissions_needed
 from domain.periods import Period
-from domain.vocabulary import LEVELS, REPORT_KINDS, STAGES, Level, MeetingKind, Status
+from domain.vocabulary import LEVELS, REPORT_KINDS, STAGES, Level, MeetingKind, Stage, Status
 from handlers import rating_text
 from handlers.rating_text import quota_text
 from storage import unit_settings
@@ -188,9 +188,15 @@ def ratings(t: Tally, targets: Targets, period: Period, names: CellNames | None,
         section.add(label, names=names.not_rated)
     elif names is None and whole - t.latest_rated > 0:
         section.add("Chưa được xếp loại", f"{whole - t.latest_rated} đảng viên", whole - t.latest_rated)
-    if t.latest_rated:
-        quota = review.Quota(t.latest.get(Level.EXCELLENT, 0), t.latest.get(Level.GOOD, 0), targets.excellent_quota)
-        section.add(f"Định mức xuất sắc (số liệu {organisation})", quota_text(quota), quota.excellent, quota.good)
+    # The quota is judged on the cell's proposals or the committee's decisions (never on
+    # self-assessments), and only once that stage is complete; before, its figures are provisional.
+    stage = Stage.FINAL if committee else t.latest_stage
+    levels = t.ratings.get(stage, {}) if stage in (Stage.CELL_PROPOSED, Stage.FINAL) else {}
+    if levels:
+        quota = review.Quota(levels.get(Level.EXCELLENT, 0), levels.get(Level.GOOD, 0), targets.excellent_quota)
+        missing = max(whole - sum(levels.values()), 0)
+        section.add(f"Định mức xuất sắc (số liệu {organisation})", quota_text(quota, missing),
+                    quota.excellent, quota.good)
     return section
 
 

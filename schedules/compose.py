@@ -19,6 +19,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.messages import Reply
+from domain.periods import ReviewPeriod
+from domain.review import is_reviewed
 from domain.vocabulary import MeetingStatus, Presence, Stage, Status
 from schedules import texts
 from storage import attendance, outbox
@@ -140,8 +142,10 @@ class Composer:
         if today > deadline:
             return Skip("too late: the deadline has passed")
         member = await session.get(Member, row.member_id)
-        if member is None or not member.active or member.status == Status.EXEMPT:
-            return Skip("not expected to assess themselves")
+        if member is None or not member.active:
+            return Skip("not a member any more")
+        if not is_reviewed(member.status, member.admitted_on, ReviewPeriod(year).last_day):
+            return Skip("not rated this year: exempt, suspended or admitted less than 6 months before")
         done = (await session.exec(select(Assessment.id).where(
             Assessment.member_id == row.member_id, Assessment.period == str(year), Assessment.stage == Stage.SELF
         ))).first()

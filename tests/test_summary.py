@@ -156,7 +156,7 @@ async def test_targets_are_the_units_settings(db: Database, bot: tuple[Chibo, Me
     # 8 of the 9 to be rated = 88,9% > 85%: reached; 30% of 6 good = 1,8 < 2 excellent: over the quota.
     assert "- Hoàn thành tốt nhiệm vụ trở lên (theo bước chi bộ đề xuất): 8/9 = 88,9%; chỉ tiêu trên 85%: đạt" in lines
     assert "- Kết nạp: 2/9 = 22,2% số đảng viên ngày 31/12/2025; chỉ tiêu 25% (ít nhất 3 người): chưa đạt" in lines
-    assert ("- Định mức xuất sắc (số liệu của Chi bộ khu phố 1, bước chi bộ đề xuất): 2 xuất sắc, 6 hoàn thành tốt: "
+    assert ("- Định mức xuất sắc (số liệu chi bộ đề xuất của Chi bộ khu phố 1): 2 xuất sắc, 6 hoàn thành tốt: "
             "2/6 = 33,3%; không quá 30% số hoàn thành tốt: vượt định mức (chỉ cảnh báo, bot không tự sửa xếp loại)"
             ) in lines
     committee_lines = (await say(bot, "an", "/tonghop"))[0].reply.text.split("\n")
