@@ -36,6 +36,7 @@ from storage.meetings import Meeting
 from storage.outbox import OutboxMessage
 from storage.schema import metadata
 from storage.tables import ChatAccount, Member, OrgUnit
+from storage.types import table_of
 from tests.fakes.telegram_api import FakeTelegram
 
 TOKEN = "123456:BENCH-TOKEN"
@@ -73,7 +74,7 @@ async def populate(url: str, schema: str | None, reminders: int) -> None:
     async with db.engine.begin() as connection:
         await connection.run_sync(metadata.drop_all)
         await connection.run_sync(metadata.create_all)
-        unit = OrgUnit.__table__  # type: ignore[attr-defined]
+        unit = table_of(OrgUnit)
         committee = (await connection.execute(insert(unit).values(
             kind=UnitKind.COMMITTEE, name="Đảng bộ thử", name_key="dang bo thu", settings={},
             created_at=datetime.now(UTC)))).inserted_primary_key[0]
@@ -84,17 +85,17 @@ async def populate(url: str, schema: str | None, reminders: int) -> None:
                 settings={"reminder_plan": ["1n"]}, created_at=datetime.now(UTC)))
             cell_ids.append(result.inserted_primary_key[0])
         now = datetime.now(UTC)
-        await connection.execute(insert(Member.__table__), [  # type: ignore[attr-defined]
+        await connection.execute(insert(table_of(Member)), [
             {"id": i + 1, "cell_id": cell_ids[i // MEMBERS_PER_CELL % cells], "full_name": f"Đảng viên {i + 1}",
              "name_key": f"dang vien {i + 1}", "status": "official", "active": True, "created_at": now}
             for i in range(reminders)
         ])
-        await connection.execute(insert(ChatAccount.__table__), [  # type: ignore[attr-defined]
+        await connection.execute(insert(table_of(ChatAccount)), [
             {"platform": "telegram", "platform_user_id": str(FIRST_CHAT + i), "chat_id": str(FIRST_CHAT + i),
              "display_name": "", "member_id": i + 1, "last_seen_at": now, "created_at": now}
             for i in range(reminders)
         ])
-        await connection.execute(insert(Meeting.__table__), [  # type: ignore[attr-defined]
+        await connection.execute(insert(table_of(Meeting)), [
             {"cell_id": cell_id, "number": 1, "kind": "regular", "starts_at": tomorrow, "duration_minutes": 90,
              "status": "scheduled", "created_at": now, "updated_at": now}
             for cell_id in cell_ids

@@ -34,6 +34,7 @@ from storage.db import Database
 from storage.reports import Report
 from storage.schema import metadata
 from storage.tables import ChatAccount, Member, OrgUnit
+from storage.types import table_of
 
 TARGET_RATE = 500.0  # messages per second on the 2-core development machine
 TARGET_P99_MS = 50.0
@@ -46,20 +47,20 @@ async def _populate(db: Database, members: int) -> list[str]:
     cells = max(1, members // MEMBERS_PER_CELL)
     async with db.engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
-        committee = (await connection.execute(insert(OrgUnit.__table__).values(  # type: ignore[attr-defined]
+        committee = (await connection.execute(insert(table_of(OrgUnit)).values(
             kind=UnitKind.COMMITTEE, name="Đảng bộ thử", name_key="dang bo thu", settings={}))).inserted_primary_key[0]
         cell_ids = []
         for number in range(cells):
-            result = await connection.execute(insert(OrgUnit.__table__).values(  # type: ignore[attr-defined]
+            result = await connection.execute(insert(table_of(OrgUnit)).values(
                 kind=UnitKind.CELL, name=f"Chi bộ {number + 1}", name_key=f"chi bo {number + 1}", parent_id=committee,
                 settings={}))
             cell_ids.append(result.inserted_primary_key[0])
-        await connection.execute(insert(Member.__table__), [  # type: ignore[attr-defined]
+        await connection.execute(insert(table_of(Member)), [
             {"cell_id": cell_ids[i % cells], "full_name": f"Đảng viên {i}", "name_key": f"dang vien {i}",
              "status": "official", "active": True} for i in range(members)
         ])
-        ids = (await connection.execute(select(Member.__table__.c.id).order_by(Member.__table__.c.id))).scalars()  # type: ignore[attr-defined]
-        await connection.execute(insert(ChatAccount.__table__), [  # type: ignore[attr-defined]
+        ids = (await connection.execute(select(table_of(Member).c.id).order_by(table_of(Member).c.id))).scalars()
+        await connection.execute(insert(table_of(ChatAccount)), [
             {"platform": "memory", "platform_user_id": f"u{member_id}", "chat_id": f"u{member_id}",
              "display_name": "", "member_id": member_id} for member_id in ids
         ])

@@ -29,6 +29,7 @@ from handlers.context import HandlerSettings
 from storage.db import Database
 from storage.schema import metadata
 from storage.tables import ChatAccount, Member, OrgUnit
+from storage.types import table_of
 from tests.fakes.zalo_api import FakeZalo
 
 SECRET = "bench-webhook-secret"
@@ -40,7 +41,7 @@ async def _populate(db: Database, members: int) -> list[str]:
     async with db.engine.begin() as connection:
         await connection.run_sync(metadata.drop_all)
         await connection.run_sync(metadata.create_all)
-        units = OrgUnit.__table__  # type: ignore[attr-defined]
+        units = table_of(OrgUnit)
         committee = (await connection.execute(insert(units).values(
             kind=UnitKind.COMMITTEE, name="Đảng bộ thử", name_key="dang bo thu", settings={}))).inserted_primary_key[0]
         cells = []
@@ -48,12 +49,12 @@ async def _populate(db: Database, members: int) -> list[str]:
             cells.append((await connection.execute(insert(units).values(
                 kind=UnitKind.CELL, name=f"Chi bộ {number + 1}", name_key=f"chi bo {number + 1}", parent_id=committee,
                 settings={}))).inserted_primary_key[0])
-        table = Member.__table__  # type: ignore[attr-defined]
+        table = table_of(Member)
         await connection.execute(insert(table), [
             {"cell_id": cells[i % len(cells)], "full_name": f"Đảng viên {i}", "name_key": f"dang vien {i}",
              "status": "official", "active": True} for i in range(members)])
         ids = list((await connection.execute(select(table.c.id).order_by(table.c.id))).scalars())
-        await connection.execute(insert(ChatAccount.__table__), [  # type: ignore[attr-defined]
+        await connection.execute(insert(table_of(ChatAccount)), [
             {"platform": "zalo", "platform_user_id": FakeZalo.user_id(i), "chat_id": FakeZalo.user_id(i),
              "display_name": "", "member_id": member_id} for i, member_id in enumerate(ids)])
     return [FakeZalo.user_id(i) for i in range(members)]

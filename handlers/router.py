@@ -25,9 +25,10 @@ from handlers.registry import Catalog, Command
 from storage import accounts
 from storage.db import Database
 from storage.tables import ProcessedUpdate
+from storage.types import table_of
 
 log = logging.getLogger(__name__)
-_PROCESSED = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+_PROCESSED = table_of(ProcessedUpdate)
 
 
 class Router:

@@ -13,12 +13,13 @@ from sqlalchemy import and_, case, func, insert, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.tables import ChatAccount, Conversation, Member, OrgUnit, Role
+from storage.types import table_of
 
-_ACCOUNT = ChatAccount.__table__  # type: ignore[attr-defined]
-_MEMBER = Member.__table__  # type: ignore[attr-defined]
-_CONVERSATION = Conversation.__table__  # type: ignore[attr-defined]
-_ROLE = Role.__table__  # type: ignore[attr-defined]
-_UNIT = OrgUnit.__table__  # type: ignore[attr-defined]
+_ACCOUNT = table_of(ChatAccount)
+_MEMBER = table_of(Member)
+_CONVERSATION = table_of(Conversation)
+_ROLE = table_of(Role)
+_UNIT = table_of(OrgUnit)
 _SIBLING = _ACCOUNT.alias("sibling")
 
 # last_seen_at is refreshed at most this often: one write less on most messages (but always

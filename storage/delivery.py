@@ -8,8 +8,9 @@ from sqlalchemy import update
 
 from storage.db import Database
 from storage.tables import ChatAccount
+from storage.types import table_of
 
-_ACCOUNT = ChatAccount.__table__  # type: ignore[attr-defined]
+_ACCOUNT = table_of(ChatAccount)
 
 
 async def mark_unreachable(db: Database, platform: str, chat_id: str, now: datetime) -> None:

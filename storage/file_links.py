@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, select
 from sqlmodel import Field, SQLModel
 
 from storage.db import Database
-from storage.types import UtcDateTime, utcnow
+from storage.types import UtcDateTime, table_of, utcnow
 
 
 class FileLink(SQLModel, table=True):
@@ -29,7 +29,7 @@ class FileLink(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
-_LINK = FileLink.__table__  # type: ignore[attr-defined]
+_LINK = table_of(FileLink)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
 from storage.db import Database
-from storage.types import UtcDateTime, utcnow
+from storage.types import UtcDateTime, table_of, utcnow
 
 
 class InboxUpdate(SQLModel, table=True):
@@ -34,7 +34,7 @@ class InboxUpdate(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
-_INBOX = InboxUpdate.__table__  # type: ignore[attr-defined]
+_INBOX = table_of(InboxUpdate)
 
 
 @dataclass(frozen=True, slots=True)

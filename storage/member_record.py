@@ -13,9 +13,10 @@ from sqlalchemy import and_, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.meetings import Attendance, Meeting
+from storage.types import table_of
 
-_ATTENDANCE = Attendance.__table__  # type: ignore[attr-defined]
-_MEETING = Meeting.__table__  # type: ignore[attr-defined]
+_ATTENDANCE = table_of(Attendance)
+_MEETING = table_of(Meeting)
 
 
 async def attendance_counts(session: AsyncSession, member_id: int, start: datetime, end: datetime) -> Counter[str]:

@@ -6,9 +6,10 @@ from sqlalchemy import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.tables import ChatAccount, Member
+from storage.types import table_of
 
-_ACCOUNT = ChatAccount.__table__  # type: ignore[attr-defined]
-_MEMBER = Member.__table__  # type: ignore[attr-defined]
+_ACCOUNT = table_of(ChatAccount)
+_MEMBER = table_of(Member)
 
 
 async def linked_platforms(session: AsyncSession, member_id: int) -> list[str]:

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Row
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.types import UtcDateTime, utcnow
+from storage.types import UtcDateTime, table_of, utcnow
 
 PENDING = "pending"
 SENDING = "sending"
@@ -92,8 +92,8 @@ class DispatcherLease(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UtcDateTime)
 
 
-_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
-_LEASE = DispatcherLease.__table__  # type: ignore[attr-defined]
+_OUTBOX = table_of(OutboxMessage)
+_LEASE = table_of(DispatcherLease)
 
 
 @dataclass(frozen=True, slots=True)

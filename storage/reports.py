@@ -21,7 +21,7 @@ from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.report_kinds import KIND_NAMES
-from storage.types import UtcDateTime, utcnow
+from storage.types import UtcDateTime, table_of, utcnow
 
 __all__ = ["KIND_NAMES", "PHOTO_MAX", "PHOTO_WINDOW", "TEXT_MAX", "Report", "RetiredReportNumber"]
 
@@ -66,8 +66,8 @@ class RetiredReportNumber(SQLModel, table=True):
     number: int
 
 
-_REPORT = Report.__table__  # type: ignore[attr-defined]
-_RETIRED = RetiredReportNumber.__table__  # type: ignore[attr-defined]
+_REPORT = table_of(Report)
+_RETIRED = table_of(RetiredReportNumber)
 
 
 def _highest_number(member_id: Any) -> Any:

@@ -15,9 +15,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.text import fold, whole_number
 from domain.vocabulary import UnitKind
 from storage.tables import Member, OrgUnit
+from storage.types import table_of
 
-_MEMBER = Member.__table__  # type: ignore[attr-defined]
-_UNIT = OrgUnit.__table__  # type: ignore[attr-defined]
+_MEMBER = table_of(Member)
+_UNIT = table_of(OrgUnit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,13 +38,14 @@ from storage.assessments import Assessment, reviewed_clause
 from storage.meetings import Attendance, Meeting
 from storage.reports import Report
 from storage.tables import ChatAccount, Member
+from storage.types import table_of
 
-_MEMBER = Member.__table__  # type: ignore[attr-defined]
-_REPORT = Report.__table__  # type: ignore[attr-defined]
-_MEETING = Meeting.__table__  # type: ignore[attr-defined]
-_ATTENDANCE = Attendance.__table__  # type: ignore[attr-defined]
-_ASSESSMENT = Assessment.__table__  # type: ignore[attr-defined]
-_ACCOUNT = ChatAccount.__table__  # type: ignore[attr-defined]
+_MEMBER = table_of(Member)
+_REPORT = table_of(Report)
+_MEETING = table_of(Meeting)
+_ATTENDANCE = table_of(Attendance)
+_ASSESSMENT = table_of(Assessment)
+_ACCOUNT = table_of(ChatAccount)
 
 CHART_MONTHS = 12
 OTHER = "other"

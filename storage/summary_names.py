@@ -23,12 +23,13 @@ from storage.assessments import Assessment, reviewed_clause
 from storage.reports import Report
 from storage.summary import Tally, account_counts, in_period
 from storage.tables import ChatAccount, Member
+from storage.types import table_of
 
 T = TypeVar("T")
-_MEMBER = Member.__table__  # type: ignore[attr-defined]
-_REPORT = Report.__table__  # type: ignore[attr-defined]
-_ASSESSMENT = Assessment.__table__  # type: ignore[attr-defined]
-_ACCOUNT = ChatAccount.__table__  # type: ignore[attr-defined]
+_MEMBER = table_of(Member)
+_REPORT = table_of(Report)
+_ASSESSMENT = table_of(Assessment)
+_ACCOUNT = table_of(ChatAccount)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from domain.messages import Incoming
 from domain.text import fold
 from storage import org
 from storage.tables import JoinRequest, ProcessedUpdate
+from storage.types import table_of
 
 
 async def _committee_code(app: Chibo) -> str:
@@ -37,8 +38,8 @@ async def test_a_second_delivery_of_the_same_update_is_ignored(app: Chibo, memor
     assert await app.handle(first)
     assert await app.handle(first) == []
     async with app.db.session() as session:
-        requests = (await session.exec(JoinRequest.__table__.select())).all()  # type: ignore[attr-defined]
-        marks = (await session.exec(ProcessedUpdate.__table__.select())).all()  # type: ignore[attr-defined]
+        requests = (await session.exec(table_of(JoinRequest).select())).all()
+        marks = (await session.exec(table_of(ProcessedUpdate).select())).all()
     assert len(requests) == 1 and len(marks) == 1
 
 
@@ -99,7 +100,7 @@ async def test_bad_names_are_refused_and_nothing_is_saved(app: Chibo, memory: Me
         await app.handle(Incoming("memory", "z", f"/thamgia {member} {name}"))
         assert answer in memory.texts_to("z")[-1]
     async with app.db.session() as session:
-        assert (await session.exec(JoinRequest.__table__.select())).all() == []  # type: ignore[attr-defined]
+        assert (await session.exec(table_of(JoinRequest).select())).all() == []
 
 
 async def test_a_half_finished_join_survives_a_restart(app: Chibo, memory: MemoryChannel) -> None:

@@ -29,6 +29,7 @@ from handlers.context import HandlerSettings
 from storage import inbox
 from storage.db import Database
 from storage.tables import ProcessedUpdate
+from storage.types import table_of
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZalo
 
@@ -60,7 +61,7 @@ async def inbox_keys(db: Database, platform: str) -> list[str]:
 
 async def processed_keys(db: Database) -> set[str]:
     async with db.session() as session:
-        rows = (await session.exec(ProcessedUpdate.__table__.select())).all()  # type: ignore[attr-defined]
+        rows = (await session.exec(table_of(ProcessedUpdate).select())).all()
     return {row.update_key for row in rows}
 
 

@@ -23,6 +23,7 @@ from storage import accounts, org
 from storage.meetings import Attendance
 from storage.reports import Report
 from storage.tables import ChatAccount, JoinRequest, Member, ProcessedUpdate
+from storage.types import table_of
 from tests.conftest import TZ
 from tests.fakes.recording import polling
 from tests.fakes.zalo_api import MAX_TEXT, FakeZalo
@@ -74,7 +75,7 @@ async def test_join_and_approve_by_typed_number(app: Chibo, zalo: FakeZalo) -> N
     assert sent[3].chat_id == NEWCOMER and "Chào mừng đồng chí Lê Văn Cường" in sent[3].text
     async with app.db.session() as session:
         account = (await session.exec(
-            ChatAccount.__table__.select().where(ChatAccount.platform_user_id == NEWCOMER)  # type: ignore[attr-defined]
+            table_of(ChatAccount).select().where(ChatAccount.platform_user_id == NEWCOMER)
         )).one()
     assert account.platform == "zalo" and account.chat_id == NEWCOMER and account.member_id is not None
 
@@ -90,8 +91,8 @@ async def test_the_same_update_delivered_twice_is_handled_once(app: Chibo, zalo:
     assert "chưa tham gia" in sent[2].text
     assert zalo.waiting == 0 and len(zalo.sent) == 3
     async with app.db.session() as session:
-        requests = (await session.exec(JoinRequest.__table__.select())).all()  # type: ignore[attr-defined]
-        marks = (await session.exec(ProcessedUpdate.__table__.select())).all()  # type: ignore[attr-defined]
+        requests = (await session.exec(table_of(JoinRequest).select())).all()
+        marks = (await session.exec(table_of(ProcessedUpdate).select())).all()
     assert len(requests) == 1
     assert sorted(m.update_key for m in marks if m.update_key == "4f1c0a9e77d2") == ["4f1c0a9e77d2"]
 
