@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.demo import DEMO_FILE as DEMO_FILE  # re-exported: tests import the demo list from here
 from bot.demo import DEMO_USER
 from bot.settings import Settings
+from storage.types import id_of
 
 CONSOLE_USER = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # what a console account id may be (as in member lists)
 
@@ -205,7 +206,7 @@ async def _secretary_code(settings: Settings, args: argparse.Namespace) -> int:
                 unit = await org.find_cell(session, unit.id, args.cell)
             if unit is None:
                 raise org.OrgError(f"Không tìm thấy «{args.cell or args.committee}».")
-            code = await org.issue_code(session, unit.id, org.SECRETARY_CODE)  # type: ignore[arg-type]
+            code = await org.issue_code(session, id_of(unit), org.SECRETARY_CODE)
     except org.OrgError as error:
         print(str(error), file=sys.stderr)
         return 1

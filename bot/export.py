@@ -19,6 +19,7 @@ from handlers import workbook
 from handlers.summary import build
 from handlers.summary_scope import Scope, match_cells
 from storage import org
+from storage.types import id_of
 
 BAR_WIDTH = 30
 
@@ -60,7 +61,7 @@ async def run_export(settings: Settings, committee_name: str, cell_name: str | N
             if committee is None:
                 print(f"Không có đảng bộ tên «{committee_name}».", file=sys.stderr)
                 return 1
-            cells = await org.cells_of(session, committee.id)  # type: ignore[arg-type]
+            cells = await org.cells_of(session, id_of(committee))
             scope = Scope(committee, cells, committee)
             if cell_name:
                 found = match_cells(cells, cell_name)

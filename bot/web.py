@@ -187,7 +187,7 @@ class WebServer:
     async def _health(self, request: web.Request) -> web.Response:
         try:
             async with self.app.db.session() as session:
-                await session.exec(text("SELECT 1"))
+                await session.execute(text("SELECT 1"))
         except Exception:
             log.exception("health check: database unavailable")
             return web.json_response({"status": "database unavailable"}, status=503)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
@@ -180,7 +181,7 @@ def meets_quality(present: int, expected: int, absent: int) -> bool:
     return expected > 0 and Fraction(present, expected) > QUALITY_SHARE and absent == 0
 
 
-def trailing_run(statuses_newest_first: list[str], status: str) -> int:
+def trailing_run(statuses_newest_first: Sequence[str | None], status: str) -> int:
     """How many of the latest meetings in a row had this status."""
     run = 0
     for found in statuses_newest_first:
@@ -190,7 +191,7 @@ def trailing_run(statuses_newest_first: list[str], status: str) -> int:
     return run
 
 
-def longest_run(statuses_in_order: list[str], status: str) -> int:
+def longest_run(statuses_in_order: Sequence[str | None], status: str) -> int:
     """The most meetings in a row with this status (the year's "excused more than 3 times in a row")."""
     longest = run = 0
     for found in statuses_in_order:

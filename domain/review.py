@@ -21,13 +21,15 @@ GENERAL_MAX = 30
 TASK_MAX = 70
 REVIEW_AFTER_MONTHS = 6  # admitted less than this before the review: not reviewed (QĐ 124 Điều 5, kept)
 
-LEVEL_NAMES = {
+LEVEL_NAMES: dict[str, str] = {  # keyed by Level, looked up by the stored text too
     Level.EXCELLENT: "Hoàn thành xuất sắc nhiệm vụ",
     Level.GOOD: "Hoàn thành tốt nhiệm vụ",
     Level.COMPLETE: "Hoàn thành nhiệm vụ",
     Level.INCOMPLETE: "Không hoàn thành nhiệm vụ",
 }
-LEVEL_CODES = {Level.EXCELLENT: "HTXSNV", Level.GOOD: "HTTNV", Level.COMPLETE: "HTNV", Level.INCOMPLETE: "KHTNV"}
+LEVEL_CODES: dict[str, str] = {
+    Level.EXCELLENT: "HTXSNV", Level.GOOD: "HTTNV", Level.COMPLETE: "HTNV", Level.INCOMPLETE: "KHTNV",
+}
 
 
 def level_for(total: int, *, violation: bool = False) -> Level:

@@ -37,6 +37,7 @@ from storage.meetings import (
     upcoming,
 )
 from storage.tables import ChatAccount, CodeAttempt
+from storage.types import id_of
 
 FLOW = "absence"
 REASON_MAX = 500
@@ -112,7 +113,7 @@ async def attend(ctx: Ctx, args: str) -> None:
     meeting = await _meeting_for_member(ctx, number)
     if meeting is None or not await _answerable(ctx, meeting):
         return
-    await answer(ctx.session, meeting.id, ctx.member_id, Answer.YES, None, ctx.now)  # type: ignore[arg-type]
+    await answer(ctx.session, id_of(meeting), ctx.joined_member_id, Answer.YES, None, ctx.now)
     ctx.reply(f"Đã ghi nhận: đồng chí tham dự {_when(ctx, meeting)}.")
 
 
@@ -154,7 +155,7 @@ async def _save_excuse(ctx: Ctx, meeting: Meeting, raw: str) -> None:
         ctx.ask(f"Lý do phải là chữ thường, không quá {REASON_MAX} ký tự. Vui lòng gõ lại lý do:", FLOW, "reason",
                 {"meeting": meeting.id})
         return
-    await answer(ctx.session, meeting.id, ctx.member_id, Presence.EXCUSED, reason, ctx.now)  # type: ignore[arg-type]
+    await answer(ctx.session, id_of(meeting), ctx.joined_member_id, Presence.EXCUSED, reason, ctx.now)
     ctx.reply(f"Đã ghi nhận đồng chí xin vắng {_when(ctx, meeting)}. Lý do: {reason}.\n"
               "Bot sẽ không nhắc đồng chí về buổi này nữa.")
 
@@ -203,7 +204,7 @@ async def expected(ctx: Ctx, args: str) -> None:
         return
     counted = _counted(meeting)
     roster = await _roster(ctx, meeting)
-    rows = await attendance_of(ctx.session, meeting.id)  # type: ignore[arg-type]
+    rows = await attendance_of(ctx.session, id_of(meeting))
     lines = [f"{capital(describe(meeting, ctx))}:"]
     groups: dict[str, list[tuple[int, str]]] = {}
     for number_in_list, person in enumerate(roster, 1):
@@ -270,7 +271,7 @@ async def roll_call(ctx: Ctx, args: str) -> None:
     ctx.session.add(meeting)
     note = ""
     if ctx.member_id in {p.id for p in await expected_members(ctx.session, meeting.cell_id)}:
-        await record(ctx.session, meeting, ctx.member_id, Presence.PRESENT, ctx.now)  # type: ignore[arg-type]
+        await record(ctx.session, meeting, ctx.member_id, Presence.PRESENT, ctx.now)
         note = " Đồng chí đã được ghi có mặt."
     ends = rules.format_time(meeting.ends_at, ctx.settings.tz)
     ctx.reply(f"Mã điểm danh buổi số {meeting.number}: {meeting.checkin_code}\n"
@@ -464,12 +465,12 @@ async def check_in(ctx: Ctx, args: str) -> None:
     if ctx.member_id not in {p.id for p in await expected_members(ctx.session, meeting.cell_id)}:
         ctx.reply(EXEMPT_CHECK_IN)
         return
-    row = (await attendance_of(ctx.session, meeting.id)).get(ctx.member_id)  # type: ignore[arg-type, arg-type]
+    row = (await attendance_of(ctx.session, id_of(meeting))).get(ctx.member_id)
     local = ctx.settings.tz
     if row is not None and row.status == Presence.PRESENT and row.checked_in_at is not None:
         ctx.reply(f"Đồng chí đã điểm danh lúc {rules.format_time(row.checked_in_at, local)}.")
         return
-    await record(ctx.session, meeting, ctx.member_id, Presence.PRESENT, ctx.now)  # type: ignore[arg-type]
+    await record(ctx.session, meeting, ctx.member_id, Presence.PRESENT, ctx.now)
     ctx.reply(f"Đã điểm danh: đồng chí có mặt tại buổi số {meeting.number} lúc {rules.format_time(ctx.now, local)}.")
 
 

@@ -14,9 +14,14 @@ import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from domain.figures import NO_DATA, percent, share_text
 from domain.meeting_rules import QUALITY_SHARE
+
+if TYPE_CHECKING:  # matplotlib itself is imported on the first chart only
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
 
 GOOD_LINE = float(QUALITY_SHARE * 100)  # the attendance a good meeting must exceed, drawn as a dashed line
 ABOVE, NOT_ABOVE = "#2e7d32", "#c62828"
@@ -54,19 +59,19 @@ def draw(data: ChartData, files_dir: str | Path) -> Path:
     return path
 
 
-def _attendance_legend(axes: object, above: list[bool], expected: list[int]) -> None:
+def _attendance_legend(axes: Axes, above: list[bool], expected: list[int]) -> None:
     """What the colours and the dashed line mean, for the entries the chart actually shows."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     bar = share_text(QUALITY_SHARE)
-    handles: list[object] = []
+    handles: list[Artist] = []
     if any(above):
         handles.append(Patch(color=ABOVE, label=f"trên {bar}"))
     if any(not a and e for a, e in zip(above, expected, strict=True)):
         handles.append(Patch(color=NOT_ABOVE, label=f"không trên {bar}"))
     handles.append(Line2D([], [], color="#555555", linestyle="--", linewidth=0.8, label=f"mức {bar}"))
-    axes.legend(handles=handles, fontsize=7, loc="lower left")  # type: ignore[attr-defined]
+    axes.legend(handles=handles, fontsize=7, loc="lower left")
 
 
 def _png(data: ChartData) -> bytes:

@@ -130,6 +130,14 @@ class Ctx:
         return self.account.member_id
 
     @property
+    def joined_member_id(self) -> int:
+        """The sender's member id where only a joined member gets this far (a command for
+        Audience.MEMBER and up, or a flow one of them started): typed `int`, not `int | None`."""
+        if self.account.member_id is None:
+            raise RuntimeError("a member's command reached an account linked to no member")
+        return self.account.member_id
+
+    @property
     def exempt(self) -> bool:
         """Miễn công tác và sinh hoạt đảng: not expected at meetings, so not shown their commands."""
         return self.account.status == Status.EXEMPT

@@ -9,6 +9,7 @@ from handlers.context import Audience, Ctx
 from handlers.registry import Command
 from storage import accounts, org
 from storage.tables import Member
+from storage.types import id_of
 
 APPROVE_WORDS = {"dong y", "dongy", "duyet", "co", "ok", "chap nhan", "y"}
 REFUSE_WORDS = {"tu choi", "tuchoi", "khong", "khong dong y", "bac", "huy"}
@@ -42,7 +43,7 @@ async def join(ctx: Ctx, args: str) -> None:
     except org.OrgError as error:
         ctx.reply(str(error))
         return
-    await _continue(ctx, code.id, name)
+    await _continue(ctx, id_of(code), name)
 
 
 async def _continue(ctx: Ctx, code_id: int, name: str) -> None:
@@ -90,10 +91,10 @@ async def _become_secretary(ctx: Ctx, code: org.JoinCode, unit: org.OrgUnit, ful
             session.add(member)
     else:
         cell_id = unit.id if unit.kind == UnitKind.CELL else None
-        member = await org.member_by_name(session, unit.id, full_name) if cell_id else None
+        member = await org.member_by_name(session, id_of(unit), full_name) if cell_id else None
         member = member or await org.add_member(session, cell_id, full_name)
-        await accounts.link(session, ctx.account.id, member.id)  # type: ignore[arg-type]
-    await org.grant_role(session, member.id, unit.id, Position.SECRETARY)  # type: ignore[arg-type]
+        await accounts.link(session, ctx.account.id, id_of(member))
+    await org.grant_role(session, id_of(member), id_of(unit), Position.SECRETARY)
     code.used_at = ctx.now
     session.add(code)
     if unit.kind == UnitKind.COMMITTEE:
@@ -110,16 +111,16 @@ async def _request_membership(ctx: Ctx, unit: org.OrgUnit, full_name: str) -> No
     if ctx.member_id is not None:
         own = "chi bộ này" if ctx.account.cell_id == unit.id else "một chi bộ khác"
         raise org.OrgError(f"Đồng chí đã là đảng viên của {own}. Gõ /toi để xem thông tin của mình.")
-    if await org.pending_request(ctx.session, unit.id, ctx.account.id):  # type: ignore[arg-type]
+    if await org.pending_request(ctx.session, id_of(unit), ctx.account.id):
         raise org.OrgError(f"Yêu cầu tham gia {unit.name} của đồng chí đang chờ bí thư duyệt.")
-    request = await org.add_request(ctx.session, unit.id, ctx.account.id, full_name)  # type: ignore[arg-type]
+    request = await org.add_request(ctx.session, id_of(unit), ctx.account.id, full_name)
     ctx.reply(f"Đã gửi yêu cầu tham gia {unit.name} với tên {full_name}. "
               "Tôi sẽ báo ngay khi bí thư chi bộ duyệt.")
     notice = Reply(
         f"Yêu cầu tham gia số {request.number}: {full_name} xin tham gia {unit.name}.",
         _decision_choices(request.number),
     )
-    for leader in await org.leaders_of(ctx.session, unit.id, LEADER_ROLES):  # type: ignore[arg-type]
+    for leader in await org.leaders_of(ctx.session, id_of(unit), LEADER_ROLES):
         await ctx.notify(leader, notice)
 
 
@@ -182,9 +183,9 @@ async def approve(ctx: Ctx, args: str) -> None:
             f"Bí thư {unit.name} chưa đồng ý yêu cầu tham gia của đồng chí. "
             "Nếu có nhầm lẫn, vui lòng liên hệ trực tiếp bí thư chi bộ."))
         return
-    member = await org.member_by_name(ctx.session, unit.id, request.full_name)  # type: ignore[arg-type]
+    member = await org.member_by_name(ctx.session, id_of(unit), request.full_name)
     member = member or await org.add_member(ctx.session, unit.id, request.full_name)
-    await accounts.link(ctx.session, request.account_id, member.id)  # type: ignore[arg-type]
+    await accounts.link(ctx.session, request.account_id, id_of(member))
     request.status = "approved"
     request.member_id = member.id
     ctx.session.add(request)

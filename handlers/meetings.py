@@ -32,6 +32,7 @@ from storage.meetings import (
     title,
     upcoming,
 )
+from storage.types import id_of
 
 SCHEDULE_HELP = (
     "Gõ một trong các dạng:\n"
@@ -191,13 +192,13 @@ async def _retire_series_meetings(ctx: Ctx, series: MeetingSeries) -> list[Meeti
     for meeting in await upcoming(ctx.session, series.cell_id, ctx.now, limit=50):
         if meeting.series_id != series.id or meeting.starts_at <= ctx.now:
             continue
-        if await outbox.told_about(ctx.session, meeting.id):  # type: ignore[arg-type]
+        if await outbox.told_about(ctx.session, id_of(meeting)):
             kept.append(meeting)
             continue
         meeting.status = MeetingStatus.CANCELLED
         meeting.updated_at = ctx.now
         ctx.session.add(meeting)
-        await outbox.drop_meeting_reminders(ctx.session, meeting.id, "the monthly schedule was replaced")  # type: ignore[arg-type]
+        await outbox.drop_meeting_reminders(ctx.session, id_of(meeting), "the monthly schedule was replaced")
     return kept
 
 
@@ -257,7 +258,7 @@ async def _combine(ctx: Ctx, meeting: Meeting, details: dict[str, str]) -> None:
 
 async def _counts(ctx: Ctx, meeting: Meeting) -> str:
     expected = {p.id for p in await expected_members(ctx.session, meeting.cell_id)}
-    rows = await attendance_of(ctx.session, meeting.id)  # type: ignore[arg-type]
+    rows = await attendance_of(ctx.session, id_of(meeting))
     yes = sum(1 for m, r in rows.items() if m in expected and r.rsvp == Answer.YES)
     excused = sum(1 for m, r in rows.items() if m in expected and r.rsvp == Presence.EXCUSED)
     return f"tham dự {yes}, xin vắng {excused}, chưa trả lời {len(expected) - yes - excused}"
@@ -303,9 +304,9 @@ async def _own_meeting(ctx: Ctx, number: str, usage: str) -> Meeting | None:
 async def _tell(ctx: Ctx, meeting: Meeting, kind: str, key_part: str, payload: dict[str, object]) -> int:
     """Notify, through the outbox, everyone who knows of this meeting (invited, or answered
     already) except who acts; the others will get the invitation with the new details."""
-    answered = {member for member, row in (await attendance_of(ctx.session, meeting.id)).items()  # type: ignore[arg-type]
+    answered = {member for member, row in (await attendance_of(ctx.session, id_of(meeting))).items()
                 if row.rsvp}
-    told = sorted((await outbox.told_about(ctx.session, meeting.id) | answered) - {ctx.member_id})  # type: ignore[arg-type]
+    told = sorted((await outbox.told_about(ctx.session, id_of(meeting)) | answered) - {ctx.member_id})
     await outbox.enqueue(ctx.session, [
         outbox.New(f"m{meeting.id}:{key_part}:{member_id}", member_id, kind, ctx.now, meeting.id, payload)
         for member_id in told
@@ -363,7 +364,7 @@ async def cancel(ctx: Ctx, args: str) -> None:
     meeting.status = MeetingStatus.CANCELLED
     meeting.updated_at = ctx.now
     ctx.session.add(meeting)
-    await outbox.drop_meeting_reminders(ctx.session, meeting.id, "the meeting was cancelled")  # type: ignore[arg-type]
+    await outbox.drop_meeting_reminders(ctx.session, id_of(meeting), "the meeting was cancelled")
     count = await _tell(ctx, meeting, outbox.CANCELLED, "cancel", {"reason": reason})
     ctx.reply(f"Đã hủy buổi số {meeting.number} ({title(meeting, ctx.settings.tz)}, "
               f"{rules.format_when(meeting.starts_at, ctx.settings.tz)}).\n{_told_text(count)}")
@@ -371,7 +372,7 @@ async def cancel(ctx: Ctx, args: str) -> None:
 
 # -- /lich (any member) ------------------------------------------------------------------------------------
 
-ANSWER_WORDS = {Answer.YES: "tham dự", Presence.EXCUSED: "xin vắng"}
+ANSWER_WORDS: dict[str, str] = {Answer.YES: "tham dự", Presence.EXCUSED: "xin vắng"}
 
 
 async def calendar(ctx: Ctx, args: str) -> None:
@@ -387,7 +388,7 @@ async def calendar(ctx: Ctx, args: str) -> None:
     exempt = ctx.member_id not in {p.id for p in await expected_members(ctx.session, cell_id)}
     lines = [f"Lịch sinh hoạt sắp tới của {cell.name}:"]
     for meeting in meetings:
-        row = (await attendance_of(ctx.session, meeting.id)).get(ctx.member_id or 0)  # type: ignore[arg-type]
+        row = (await attendance_of(ctx.session, id_of(meeting))).get(ctx.member_id or 0)
         answer = ANSWER_WORDS.get(row.rsvp if row and row.rsvp else "", "chưa trả lời")
         lines.append(f"{capital(describe(meeting, ctx))}." + ("" if exempt else f" Đồng chí: {answer}."))
     if exempt:

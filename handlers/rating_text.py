@@ -10,7 +10,9 @@ from domain.text import fold
 from domain.vocabulary import Level, Stage
 from storage.assessments import Assessment
 
-STAGE_NAMES = {Stage.SELF: "tự đánh giá", Stage.CELL_PROPOSED: "chi bộ đề xuất", Stage.FINAL: "cấp ủy quyết định"}
+STAGE_NAMES: dict[str, str] = {
+    Stage.SELF: "tự đánh giá", Stage.CELL_PROPOSED: "chi bộ đề xuất", Stage.FINAL: "cấp ủy quyết định",
+}
 # Short labels and ASCII words for choices (a choice's value is what a Zalo user could type).
 LEVEL_CHOICES = (
     (Level.EXCELLENT, "Xuất sắc", "xuatsac"),

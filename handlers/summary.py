@@ -25,6 +25,7 @@ from handlers.summary_scope import Scope, ScopeError, resolve
 from handlers.summary_text import STAGE_NAMES, Header, Section, Targets
 from storage.summary import Tally, chart_window, combine, tallies
 from storage.summary_names import CellNames, cell_names
+from storage.types import id_of
 
 USAGE = "/tonghop [tên chi bộ] [tháng 11/2026 | quý 4/2026 | năm 2026]"
 
@@ -54,8 +55,8 @@ async def build(session: AsyncSession, scope: Scope, period: Period, now: dateti
                 command: str = "tonghop") -> Built:
     """The summary of a scope for a period, as of `now` (an aware local time)."""
     today = now.date()
-    cells = await tallies(session, [(cell.id, cell.name) for cell in scope.cells], period, today, tz)  # type: ignore[misc]
-    targets = await summary_text.targets_for(session, scope.unit.id)  # type: ignore[arg-type]
+    cells = await tallies(session, [(id_of(cell), cell.name) for cell in scope.cells], period, today, tz)
+    targets = await summary_text.targets_for(session, id_of(scope.unit))
     year = period.year
     footer = ""
     if scope.is_committee:

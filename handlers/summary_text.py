@@ -30,11 +30,14 @@ from storage.summary import MeetingTally, Tally
 from storage.summary_names import CellNames
 
 NAMES_LINE = 300  # characters of names per line: far below any platform's message limit
-STAGE_NAMES = {stage: name[:1].upper() + name[1:] for stage, name in rating_text.STAGE_NAMES.items()}
-MEETING_KINDS = {MeetingKind.REGULAR: "thường kỳ", MeetingKind.THEMATIC: "chuyên đề",
-    MeetingKind.COMBINED: "thường kỳ và chuyên đề"}
-STATUS_NAMES = {Status.OFFICIAL: "chính thức", Status.PROBATIONARY: "dự bị", Status.EXEMPT: "miễn sinh hoạt",
-                Status.SUSPENDED: "đình chỉ sinh hoạt"}
+STAGE_NAMES: dict[str, str] = {stage: name[:1].upper() + name[1:] for stage, name in rating_text.STAGE_NAMES.items()}
+MEETING_KINDS: dict[str, str] = {
+    MeetingKind.REGULAR: "thường kỳ", MeetingKind.THEMATIC: "chuyên đề", MeetingKind.COMBINED: "thường kỳ và chuyên đề",
+}
+STATUS_NAMES: dict[str, str] = {
+    Status.OFFICIAL: "chính thức", Status.PROBATIONARY: "dự bị", Status.EXEMPT: "miễn sinh hoạt",
+    Status.SUSPENDED: "đình chỉ sinh hoạt",
+}
 REACHED = "đạt"
 NO_ROLL_CALL = "chưa điểm danh (không tính vào tỷ lệ dự họp và cảnh báo)"
 NOT_REACHED = "chưa đạt"
@@ -190,8 +193,8 @@ def ratings(t: Tally, targets: Targets, period: Period, names: CellNames | None,
         section.add("Chưa được xếp loại", f"{whole - t.latest_rated} đảng viên", whole - t.latest_rated)
     # The quota is judged on the cell's proposals or the committee's decisions (never on
     # self-assessments), and only once that stage is complete; before, its figures are provisional.
-    stage = Stage.FINAL if committee else t.latest_stage
-    levels = t.ratings.get(stage, {}) if stage in (Stage.CELL_PROPOSED, Stage.FINAL) else {}
+    judged = Stage.FINAL if committee else t.latest_stage
+    levels = t.ratings.get(judged, {}) if judged in (Stage.CELL_PROPOSED, Stage.FINAL) else {}
     if levels:
         quota = review.Quota(levels.get(Level.EXCELLENT, 0), levels.get(Level.GOOD, 0), targets.excellent_quota)
         missing = max(whole - sum(levels.values()), 0)

@@ -35,6 +35,7 @@ from storage.assessments import Assessment
 from storage.db import Database
 from storage.meetings import Meeting, all_active_series, ensure_series_meetings, expected_members, secretaries
 from storage.tables import OrgUnit
+from storage.types import id_of, stored_id
 
 log = logging.getLogger(__name__)
 HORIZON = timedelta(days=rules.MAX_STEP_DAYS + 5)  # meetings this close get their reminders planned
@@ -84,7 +85,7 @@ class Planner:
         members = {cell: await expected_members(session, cell) for cell in cells}
         plans = {cell: rules.plan_from_setting(await unit_settings.get(session, cell, "reminder_plan"))
                  for cell in cells}
-        existing = {row.key: row for row in await outbox.planned(session, [m.id for m in meetings],
+        existing = {row.key: row for row in await outbox.planned(session, [id_of(m) for m in meetings],
                                                                  outbox.REMINDER_KINDS)}
         new: list[outbox.New] = []
         obsolete: list[int] = []
@@ -95,7 +96,7 @@ class Planner:
                 wanted.add(part)
                 due = step.due(meeting.starts_at, self.tz)
                 for person in members[meeting.cell_id]:
-                    key = reminder_key(meeting.id, part, person.id)  # type: ignore[arg-type]
+                    key = reminder_key(id_of(meeting), part, person.id)
                     row = existing.get(key)
                     if row is None:
                         if due < now and kind != outbox.INVITATION:
@@ -131,13 +132,13 @@ class Planner:
         cells = (await session.exec(select(OrgUnit.id).where(OrgUnit.kind == UnitKind.CELL))).all()
         new: list[outbox.New] = []
         for cell_id in cells:
-            deadline = await self._deadline_of(session, int(cell_id), year)
+            deadline = await self._deadline_of(session, stored_id(cell_id), year)
             if deadline is None:
                 continue
             opens = rules.local_start(deadline, time(0), self.tz) - DEADLINE_WINDOW
             if not opens <= now < rules.local_start(deadline + timedelta(days=1), time(0), self.tz):
                 continue
-            people = await expected_members(session, int(cell_id))
+            people = await expected_members(session, stored_id(cell_id))
             done = set((await session.exec(select(Assessment.member_id).where(
                 Assessment.period == str(year), Assessment.stage == Stage.SELF,
                 col(Assessment.member_id).in_([p.id for p in people]),
@@ -177,7 +178,7 @@ class Planner:
         return added
 
     async def _unreachable(self, session: AsyncSession, now: datetime) -> int:
-        meetings = {m.id: m for m in (await session.exec(
+        meetings = {id_of(m): m for m in (await session.exec(
             select(Meeting).where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at > now,
                                   Meeting.starts_at <= now + HORIZON)
         )).all()}
@@ -226,7 +227,7 @@ class Planner:
                                          {"member": warning.member_id, **warning.detail}) for s in leaders]
                 await outbox.enqueue(session, items, now)
                 await session.commit()
-                ended.append(int(meeting_id))  # type: ignore[arg-type]
+                ended.append(stored_id(meeting_id))
         return ended
 
     def next_morning(self, moment: datetime) -> datetime:
@@ -245,7 +246,7 @@ class Planner:
             year = after.astimezone(self.tz).year
             for cell_id in cells:
                 for which in (year, year + 1):
-                    deadline = await self._deadline_of(session, int(cell_id), which)
+                    deadline = await self._deadline_of(session, stored_id(cell_id), which)
                     if deadline is not None:
                         moments.append(rules.local_start(deadline, time(0), self.tz) - DEADLINE_WINDOW)
         later = [moment for moment in moments if moment > after]

@@ -71,11 +71,15 @@ def last_call(meeting: Meeting, rsvp: str | None, now: datetime, tz: ZoneInfo) -
     return Reply(text)
 
 
+# What a moved meeting's notice asks, by the answer the member had given (keyed by the stored text).
+_ASK_AFTER_MOVE: dict[str, str] = {
+    Answer.YES: "Đồng chí đã báo tham dự; nếu giờ mới không dự được, chọn Xin vắng.",
+    Presence.EXCUSED: "Đồng chí đã xin vắng; nếu giờ mới dự được, chọn Tham dự.",
+}
+
+
 def moved(meeting: Meeting, old_start: datetime, rsvp: str | None, tz: ZoneInfo) -> Reply:
-    ask = {
-        Answer.YES: "Đồng chí đã báo tham dự; nếu giờ mới không dự được, chọn Xin vắng.",
-        Presence.EXCUSED: "Đồng chí đã xin vắng; nếu giờ mới dự được, chọn Tham dự.",
-    }.get(rsvp or "", "Đồng chí dự được không?")
+    ask = _ASK_AFTER_MOVE.get(rsvp or "", "Đồng chí dự được không?")
     return Reply(
         f"Đổi lịch: {_named(meeting, tz)} chuyển từ {rules.format_when(old_start, tz)} sang "
         f"{rules.format_when(meeting.starts_at, tz)}{_place(meeting)}.\n{ask}",

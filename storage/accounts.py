@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, func, insert, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.tables import ChatAccount, Conversation, Member, OrgUnit, Role
-from storage.types import table_of
+from storage.types import inserted_id, table_of
 
 _ACCOUNT = table_of(ChatAccount)
 _MEMBER = table_of(Member)
@@ -66,7 +66,7 @@ async def load_or_create(
     session: AsyncSession, platform: str, user_id: str, chat_id: str, display_name: str, now: datetime
 ) -> Loaded:
     """The sender's account with member and conversation in one query; strangers get an account."""
-    row = (await session.exec(
+    row = (await session.execute(
         _LOAD.where(and_(_ACCOUNT.c.platform == platform, _ACCOUNT.c.platform_user_id == user_id))
     )).first()
     if row is None:
@@ -74,7 +74,7 @@ async def load_or_create(
             platform=platform, platform_user_id=user_id, chat_id=chat_id, display_name=display_name[:200],
             last_seen_at=now, created_at=now,
         ))
-        account_id = int(result.inserted_primary_key[0])
+        account_id = inserted_id(result)
         return Loaded(AccountView(account_id, platform, chat_id, None, None, None), None)
     if now - row.last_seen_at > SEEN_GRANULARITY or (
         row.sibling_seen_at is not None and row.sibling_seen_at >= row.last_seen_at
@@ -98,7 +98,7 @@ async def save_conversation(
         result = await session.exec(
             update(_CONVERSATION).where(_CONVERSATION.c.account_id == account_id).values(**values)
         )
-        if result.rowcount:  # type: ignore[attr-defined]
+        if result.rowcount:
             return
     await session.exec(insert(_CONVERSATION).values(account_id=account_id, **values))
 
@@ -108,14 +108,14 @@ async def set_choices(session: AsyncSession, account_id: int, choices: list[list
     result = await session.exec(
         update(_CONVERSATION).where(_CONVERSATION.c.account_id == account_id).values(choices=choices, updated_at=now)
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not result.rowcount:
         await session.exec(insert(_CONVERSATION).values(
             account_id=account_id, flow=None, step=None, data={}, choices=choices, updated_at=now
         ))
 
 
 async def roles_of(session: AsyncSession, member_id: int) -> list[tuple[int, str, str, int | None]]:
-    rows = await session.exec(
+    rows = await session.execute(
         select(_ROLE.c.unit_id, _ROLE.c.role, _UNIT.c.kind, _UNIT.c.parent_id)
         .join(_UNIT, _UNIT.c.id == _ROLE.c.unit_id)
         .where(_ROLE.c.member_id == member_id)
@@ -133,7 +133,7 @@ class Target:
 async def preferred_account(session: AsyncSession, member_id: int) -> Target | None:
     """The account to reach a member on: on the messenger chosen with /kenh if any, else the one used last."""
     chosen = case((_ACCOUNT.c.platform == _MEMBER.c.preferred_platform, 0), else_=1)
-    row = (await session.exec(
+    row = (await session.execute(
         select(_ACCOUNT.c.id, _ACCOUNT.c.platform, _ACCOUNT.c.chat_id)
         .join(_MEMBER, _MEMBER.c.id == _ACCOUNT.c.member_id)
         .where(_ACCOUNT.c.member_id == member_id)
@@ -144,7 +144,7 @@ async def preferred_account(session: AsyncSession, member_id: int) -> Target | N
 
 
 async def account_target(session: AsyncSession, account_id: int) -> Target | None:
-    row = (await session.exec(
+    row = (await session.execute(
         select(_ACCOUNT.c.id, _ACCOUNT.c.platform, _ACCOUNT.c.chat_id).where(_ACCOUNT.c.id == account_id)
     )).first()
     return Target(row.id, row.platform, row.chat_id) if row else None

@@ -20,6 +20,7 @@ from domain.figures import fraction
 from domain.vocabulary import MeetingStatus, Presence
 from storage.meetings import Attendance, Meeting, Person, attendance_of, cell_members, expected_members
 from storage.tables import Member
+from storage.types import id_of, stored_id
 
 
 @dataclass(slots=True)
@@ -53,11 +54,12 @@ async def finalize(session: AsyncSession, meeting: Meeting, now: datetime) -> Ta
         return None
     members = await expected_members(session, meeting.cell_id)
     expected = {person.id for person in members}
-    rows = await attendance_of(session, meeting.id)  # type: ignore[arg-type]
+    meeting_id = id_of(meeting)
+    rows = await attendance_of(session, meeting_id)
     for person in members:
         row = rows.get(person.id)
         if row is None:
-            row = Attendance(meeting_id=meeting.id, member_id=person.id)  # type: ignore[arg-type]
+            row = Attendance(meeting_id=meeting_id, member_id=person.id)
             rows[person.id] = row
         if row.status is None:
             row.status = Presence.EXCUSED if row.rsvp == Presence.EXCUSED and row.reason else Presence.ABSENT
@@ -82,11 +84,12 @@ async def enter_paper(session: AsyncSession, meeting: Meeting, roster: list[Pers
     """A roll call held on paper: everyone on `roster` is present except those `named` (member ->
     status, reason). It replaces whatever was recorded before (an earlier entry, or a live roll
     call); an excused member named without a reason keeps the one they gave when excusing."""
-    rows = await attendance_of(session, meeting.id)  # type: ignore[arg-type]
+    meeting_id = id_of(meeting)
+    rows = await attendance_of(session, meeting_id)
     for person in roster:
         row = rows.get(person.id)
         if row is None:
-            row = Attendance(meeting_id=meeting.id, member_id=person.id, updated_at=now)  # type: ignore[arg-type]
+            row = Attendance(meeting_id=meeting_id, member_id=person.id, updated_at=now)
             rows[person.id] = row
         status, reason = named.get(person.id, (Presence.PRESENT, None))
         row.status = status
@@ -103,8 +106,8 @@ async def enter_paper(session: AsyncSession, meeting: Meeting, roster: list[Pers
 
 async def tally(session: AsyncSession, meeting: Meeting) -> Tally:
     """The tally of an ended meeting, from its attendance rows, in list order."""
-    rows = await attendance_of(session, meeting.id)  # type: ignore[arg-type]
-    result = Tally(meeting.id)  # type: ignore[arg-type]
+    rows = await attendance_of(session, id_of(meeting))
+    result = Tally(id_of(meeting))
     for person in await cell_members(session, meeting.cell_id) + await _former(session, meeting, rows):
         row = rows.get(person.id)
         if row is None or row.status is None:
@@ -126,7 +129,7 @@ async def _former(session: AsyncSession, meeting: Meeting, rows: dict[int, Atten
     if not missing:
         return []
     found = (await session.exec(select(Member).where(col(Member.id).in_(missing)).order_by(col(Member.id)))).all()
-    return [Person(m.id, m.full_name, m.name_key, False) for m in found]  # type: ignore[arg-type]
+    return [Person(id_of(m), m.full_name, m.name_key, False) for m in found]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +166,7 @@ async def excused_run(session: AsyncSession, member_id: int, meeting: Meeting, t
         ).order_by(col(Meeting.starts_at).desc())
     )).all()
     run = rules.trailing_run([status for _id, status in rows], Presence.EXCUSED)
-    return [int(meeting_id) for meeting_id, _status in rows[:run]]
+    return [stored_id(meeting_id) for meeting_id, _status in rows[:run]]
 
 
 async def warnings_after(session: AsyncSession, meeting: Meeting, tz: ZoneInfo,
@@ -172,7 +175,7 @@ async def warnings_after(session: AsyncSession, meeting: Meeting, tz: ZoneInfo,
     without a roll call."""
     if not meeting.has_roll_call:
         return []
-    rows = await attendance_of(session, meeting.id)  # type: ignore[arg-type]
+    rows = await attendance_of(session, id_of(meeting))
     year = rules.local_month(meeting.starts_at, tz)[0]
     found: list[Warning] = []
     for member_id, row in sorted(rows.items()):

@@ -53,7 +53,7 @@ async def add(db: Database, link: Link, now: datetime) -> None:
 async def find(db: Database, token: str, now: datetime) -> Link | None:
     """The live link with this token; None when unknown or expired."""
     async with db.session() as session:
-        row = (await session.exec(select(_LINK).where(_LINK.c.token == token))).first()
+        row = (await session.execute(select(_LINK).where(_LINK.c.token == token))).first()
     if row is None or row.expires_at <= now:
         return None
     return Link(row.token, row.stored_name, row.filename, row.content_type, row.expires_at)
@@ -62,7 +62,7 @@ async def find(db: Database, token: str, now: datetime) -> Link | None:
 async def take_expired(db: Database, now: datetime, limit: int = 500) -> list[str]:
     """Forget expired links; returns the stored names whose copies may now be deleted."""
     async with db.session() as session:
-        rows = (await session.exec(
+        rows = (await session.execute(
             select(_LINK.c.token, _LINK.c.stored_name).where(_LINK.c.expires_at <= now).limit(limit)
         )).all()
         if rows:

@@ -27,6 +27,7 @@ from domain.vocabulary import Position, Status, UnitKind
 from storage.db import Database
 from storage.org import OrgError, validate_name
 from storage.tables import ChatAccount, Member, OrgUnit, Role
+from storage.types import id_of, stored_id
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # "in the future" is judged by the date in Vietnam
 HEADER_SEARCH_ROWS = 10  # a title line or two above the header is common in exported sheets
@@ -377,10 +378,10 @@ def _row(number: int, raw: dict[str, Any], today: date, errors: _RowErrors) -> R
             errors.add(number, "Chi bộ không được để trống (chỉ để trống cho cán bộ giữ chức vụ cấp ủy đảng bộ)")
 
     accounts = check(_accounts, raw.get("accounts"))
-    if len(errors.by_row.get(number, [])) > problems_before:
+    if len(errors.by_row.get(number, [])) > problems_before or committee is None:  # no committee: an error above
         return None
     return Row(number, committee, cell, full_name, gender, birth_year, admitted_on, official_on,
-               status if "status" in raw else None, cell_roles, committee_roles, accounts)  # type: ignore[arg-type]
+               status if "status" in raw else None, cell_roles, committee_roles, accounts)
 
 
 def parse_rows(table: list[tuple[int, dict[str, Any]]], today: date, errors: _RowErrors) -> list[Row]:
@@ -447,12 +448,12 @@ class _Org:
                 select(OrgUnit).where(OrgUnit.kind == UnitKind.CELL, col(OrgUnit.parent_id).in_(chunk))
                 .order_by(col(OrgUnit.id))
             )).all():
-                self.cells.setdefault((unit.parent_id, unit.name_key), unit)  # type: ignore[arg-type]
+                self.cells.setdefault((stored_id(unit.parent_id), unit.name_key), unit)
         wanted: dict[tuple[int, str], OrgUnit] = {}
         for row in rows:
             if row.cell is None:
                 continue
-            key = (self.committee(row).id, fold(row.cell))
+            key = (id_of(self.committee(row)), fold(row.cell))
             if key not in self.cells and key not in wanted:
                 wanted[key] = OrgUnit(kind=UnitKind.CELL, name=row.cell, name_key=key[1], parent_id=key[0])
         await self._add(list(wanted.values()), self.cells, lambda unit: (unit.parent_id, unit.name_key))
@@ -470,7 +471,7 @@ class _Org:
     def cell(self, row: Row) -> OrgUnit | None:
         if row.cell is None:
             return None
-        return self.cells[(self.committee(row).id, fold(row.cell))]  # type: ignore[index]
+        return self.cells[(id_of(self.committee(row)), fold(row.cell))]
 
 
 async def _existing_members(
@@ -486,7 +487,7 @@ async def _existing_members(
             select(Member).where(col(Member.cell_id).in_(chunk)).order_by(col(Member.active).desc(), col(Member.id))
         )).all()
         for member in found:
-            in_cells.setdefault((member.cell_id, member.name_key), member)  # type: ignore[arg-type]
+            in_cells.setdefault((stored_id(member.cell_id), member.name_key), member)
     staff: dict[tuple[int, str], Member] = {}
     for chunk in _chunks(committee_ids):
         found_staff = (await session.exec(
@@ -543,14 +544,14 @@ async def _apply(session: AsyncSession, rows: list[Row], errors: _RowErrors) -> 
     units = _Org(session, result)
     await units.load(rows)
     in_cells, staff = await _existing_members(
-        session, [unit.id for unit in units.cells.values()], [unit.id for unit in units.committees.values()]
+        session, [id_of(unit) for unit in units.cells.values()], [id_of(unit) for unit in units.committees.values()]
     )
 
     members: list[tuple[Row, Member]] = []
     for row in rows:
         cell = units.cell(row)
         key = fold(row.full_name)
-        member = in_cells.get((cell.id, key)) if cell else staff.get((units.committee(row).id, key))  # type: ignore[arg-type]
+        member = in_cells.get((id_of(cell), key)) if cell else staff.get((id_of(units.committee(row)), key))
         if member is None:
             member = Member(
                 cell_id=cell.id if cell else None, full_name=row.full_name, name_key=key, gender=row.gender,
@@ -567,15 +568,15 @@ async def _apply(session: AsyncSession, rows: list[Row], errors: _RowErrors) -> 
         members.append((row, member))
     await session.flush()
 
-    held = await _existing_roles(session, [m.id for _row, m in members])  # type: ignore[misc]
+    held = await _existing_roles(session, [id_of(m) for _row, m in members])
     for row, member in members:
         cell = units.cell(row)
-        wanted = [(cell.id, role) for role in row.cell_roles] if cell else []
-        wanted += [(units.committee(row).id, role) for role in row.committee_roles]
+        wanted = [(id_of(cell), role) for role in row.cell_roles] if cell else []
+        wanted += [(id_of(units.committee(row)), role) for role in row.committee_roles]
         for unit_id, role in wanted:
             if (member.id, unit_id, role) not in held:
-                held.add((member.id, unit_id, role))  # type: ignore[arg-type]
-                session.add(Role(member_id=member.id, unit_id=unit_id, role=role))  # type: ignore[arg-type]
+                held.add((id_of(member), unit_id, role))
+                session.add(Role(member_id=id_of(member), unit_id=unit_id, role=role))
                 result.roles_added += 1
 
     accounts = await _existing_accounts(session, {a for row, _m in members for a in row.accounts})
@@ -611,5 +612,5 @@ async def _member_names(session: AsyncSession, member_ids: set[int]) -> dict[int
         for member_id, full_name in (await session.exec(
             select(Member.id, Member.full_name).where(col(Member.id).in_(chunk))
         )).all():
-            names[member_id] = full_name  # type: ignore[index]
+            names[stored_id(member_id)] = full_name
     return names

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
 from storage.db import Database
-from storage.types import UtcDateTime, table_of, utcnow
+from storage.types import UtcDateTime, inserted_id, table_of, utcnow
 
 
 class InboxUpdate(SQLModel, table=True):
@@ -56,13 +56,13 @@ async def store(db: Database, platform: str, update_key: str, body: dict[str, An
         except IntegrityError:
             await session.rollback()
             return None
-        return int(result.inserted_primary_key[0])
+        return inserted_id(result)
 
 
 async def waiting(db: Database, platform: str) -> list[Stored]:
     """Updates of a platform still to handle, oldest first."""
     async with db.session() as session:
-        rows = await session.exec(
+        rows = await session.execute(
             select(_INBOX.c.id, _INBOX.c.platform, _INBOX.c.update_key, _INBOX.c.body)
             .where(_INBOX.c.platform == platform).order_by(_INBOX.c.id)
         )

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain import meeting_rules as rules
 from domain.vocabulary import MeetingKind, MeetingStatus, Position, Presence, Status
 from storage.tables import Member, OrgUnit, Role
-from storage.types import UtcDateTime, utcnow
+from storage.types import UtcDateTime, id_of, stored_id, utcnow
 
 
 class MeetingSeries(SQLModel, table=True):
@@ -149,7 +149,7 @@ async def cell_members(session: AsyncSession, cell_id: int) -> list[Person]:
         select(Member.id, Member.full_name, Member.name_key, Member.status)
         .where(Member.cell_id == cell_id, col(Member.active)).order_by(col(Member.id))
     )).all()
-    return [Person(int(r[0]), r[1], r[2], r[3] == Status.EXEMPT) for r in rows]
+    return [Person(stored_id(r[0]), r[1], r[2], r[3] == Status.EXEMPT) for r in rows]
 
 
 async def is_exempt(session: AsyncSession, member_id: int | None) -> bool:
@@ -255,9 +255,9 @@ async def ensure_series_meetings(
         )
     )).all()
     for meeting in rows:
-        year, month = rules.local_month(meeting.starts_at, tz)
-        taken.add((meeting.cell_id, meeting.series_month or f"{year:04d}-{month:02d}"))
-    done = {(int(r[0]), str(r[1])) for r in (await session.exec(
+        year, month_number = rules.local_month(meeting.starts_at, tz)
+        taken.add((meeting.cell_id, meeting.series_month or f"{year:04d}-{month_number:02d}"))
+    done = {(stored_id(r[0]), str(r[1])) for r in (await session.exec(
         select(Meeting.series_id, Meeting.series_month).where(col(Meeting.series_id).in_(list(wanted)))
     )).all() if r[1] is not None}
     created = []
@@ -308,7 +308,7 @@ async def record(session: AsyncSession, meeting: Meeting, member_id: int, status
     """Set a member's attendance (a check-in, or the secretary's entry): the roll call is taken."""
     meeting.start_roll_call(now)
     session.add(meeting)
-    row = await attendance_row(session, meeting.id, member_id, now)  # type: ignore[arg-type]
+    row = await attendance_row(session, id_of(meeting), member_id, now)
     row.status = status
     if status == Presence.PRESENT and row.checked_in_at is None:
         row.checked_in_at = now

@@ -14,7 +14,7 @@ _MEMBER = table_of(Member)
 
 async def linked_platforms(session: AsyncSession, member_id: int) -> list[str]:
     """The member's messengers, the one used last first."""
-    rows = await session.exec(
+    rows = await session.execute(
         select(_ACCOUNT.c.platform).where(_ACCOUNT.c.member_id == member_id)
         .order_by(_ACCOUNT.c.last_seen_at.desc(), _ACCOUNT.c.id.desc())
     )
@@ -26,7 +26,7 @@ async def linked_platforms(session: AsyncSession, member_id: int) -> list[str]:
 
 
 async def preferred_platform(session: AsyncSession, member_id: int) -> str | None:
-    return (await session.exec(
+    return (await session.execute(
         select(_MEMBER.c.preferred_platform).where(_MEMBER.c.id == member_id)
     )).scalar_one_or_none()
 

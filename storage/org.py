@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.text import clean_name, fold, has_control
 from domain.vocabulary import Status, UnitKind
 from storage.tables import CodeAttempt, JoinCode, JoinRequest, Member, OrgUnit, Role
+from storage.types import id_of
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on phones
 CODE_LENGTH = 10  # 32**10 ≈ 10**15 codes; with the attempt limit below, guessing is hopeless
@@ -71,7 +72,7 @@ async def create_committee(session: AsyncSession, name: str) -> tuple[OrgUnit, J
     unit = OrgUnit(kind=UnitKind.COMMITTEE, name=name, name_key=fold(name))
     session.add(unit)
     await session.flush()
-    code = await issue_code(session, unit.id, SECRETARY_CODE)  # type: ignore[arg-type]
+    code = await issue_code(session, id_of(unit), SECRETARY_CODE)
     return unit, code
 
 
@@ -83,8 +84,8 @@ async def create_cell(session: AsyncSession, committee: OrgUnit, name: str) -> t
     unit = OrgUnit(kind=UnitKind.CELL, name=name, name_key=fold(name), parent_id=committee.id)
     session.add(unit)
     await session.flush()
-    secretary = await issue_code(session, unit.id, SECRETARY_CODE)  # type: ignore[arg-type]
-    member = await issue_code(session, unit.id, MEMBER_CODE)  # type: ignore[arg-type]
+    secretary = await issue_code(session, id_of(unit), SECRETARY_CODE)
+    member = await issue_code(session, id_of(unit), MEMBER_CODE)
     return unit, secretary, member
 
 

@@ -133,7 +133,7 @@ async def planned(session: AsyncSession, meeting_ids: Sequence[int], kinds: Sequ
     """The rows already planned for these meetings: key, status, due time."""
     if not meeting_ids:
         return []
-    rows = await session.exec(
+    rows = await session.execute(
         select(_OUTBOX.c.id, _OUTBOX.c.key, _OUTBOX.c.status, _OUTBOX.c.due_at, _OUTBOX.c.meeting_id,
                _OUTBOX.c.member_id, _OUTBOX.c.kind)
         .where(_OUTBOX.c.meeting_id.in_(list(meeting_ids)), _OUTBOX.c.kind.in_(list(kinds)))
@@ -144,7 +144,7 @@ async def planned(session: AsyncSession, meeting_ids: Sequence[int], kinds: Sequ
 async def planned_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), 500):
-        rows = await session.exec(select(_OUTBOX.c.key).where(_OUTBOX.c.key.in_(list(keys[start:start + 500]))))
+        rows = await session.execute(select(_OUTBOX.c.key).where(_OUTBOX.c.key.in_(list(keys[start:start + 500]))))
         found.update(row.key for row in rows)
     return found
 
@@ -174,7 +174,7 @@ async def drop_meeting_reminders(session: AsyncSession, meeting_id: int, reason:
 
 async def told_about(session: AsyncSession, meeting_id: int) -> set[int]:
     """Members who were sent (or may have been sent) something about this meeting."""
-    rows = await session.exec(
+    rows = await session.execute(
         select(_OUTBOX.c.member_id).where(
             _OUTBOX.c.meeting_id == meeting_id, _OUTBOX.c.status.in_((SENT, UNKNOWN, SENDING))
         ).distinct()
@@ -197,7 +197,7 @@ async def overtaken(session: AsyncSession, row: Any, kinds: Sequence[str], as_of
         query = query.where(other.meeting_id == meeting_id)
     if key_prefix is not None:
         query = query.where(other.key.startswith(key_prefix, autoescape=True))
-    return (await session.exec(query.limit(1))).first() is not None
+    return (await session.execute(query.limit(1))).first() is not None
 
 
 async def invitation_outcomes(session: AsyncSession, meeting_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
@@ -205,7 +205,7 @@ async def invitation_outcomes(session: AsyncSession, meeting_ids: Sequence[int])
     found: dict[int, list[Row[Any]]] = {}
     if not meeting_ids:
         return found
-    rows = await session.exec(
+    rows = await session.execute(
         select(_OUTBOX.c.meeting_id, _OUTBOX.c.member_id, _OUTBOX.c.status, _OUTBOX.c.last_error)
         .where(_OUTBOX.c.meeting_id.in_(list(meeting_ids)), _OUTBOX.c.kind == INVITATION)
         .order_by(_OUTBOX.c.member_id)
@@ -230,7 +230,7 @@ async def due(session: AsyncSession, as_of: datetime, limit: int, after: tuple[d
     if after is not None:
         due_at, row_id = after
         query = query.where(or_(_OUTBOX.c.due_at > due_at, and_(_OUTBOX.c.due_at == due_at, _OUTBOX.c.id > row_id)))
-    rows = await session.exec(query.order_by(_OUTBOX.c.due_at, _OUTBOX.c.id).limit(limit))
+    rows = await session.execute(query.order_by(_OUTBOX.c.due_at, _OUTBOX.c.id).limit(limit))
     return list(rows)
 
 
@@ -238,7 +238,7 @@ async def next_due(session: AsyncSession, after: datetime | None = None) -> date
     query = select(func.min(_OUTBOX.c.due_at)).where(_OUTBOX.c.status == PENDING)
     if after is not None:
         query = query.where(_OUTBOX.c.due_at > after)
-    value = (await session.exec(query)).scalar()
+    value = (await session.execute(query)).scalar()
     if value is None:
         return None
     return UtcDateTime().process_result_value(value, (await session.connection()).dialect)
@@ -253,7 +253,7 @@ async def claim(session: AsyncSession, row_id: int, lock: str, owner: str, now: 
         .values(status=SENDING, claimed_at=now, attempts=_OUTBOX.c.attempts + 1, platform=platform,
                 account_id=account_id)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 async def finish(session: AsyncSession, row_id: int, status: str, now: datetime, error: str | None = None) -> None:
@@ -284,7 +284,7 @@ async def mark_unreachable(session: AsyncSession, row_ids: Sequence[int], error:
 
 async def orphans_to_unknown(session: AsyncSession) -> list[int]:
     """Rows left `sending` by a dispatcher that stopped: their outcome is unknown."""
-    ids = [row.id for row in await session.exec(select(_OUTBOX.c.id).where(_OUTBOX.c.status == SENDING))]
+    ids = [row.id for row in await session.execute(select(_OUTBOX.c.id).where(_OUTBOX.c.status == SENDING))]
     if ids:
         await session.exec(
             update(_OUTBOX).where(_OUTBOX.c.id.in_(ids), _OUTBOX.c.status == SENDING)
@@ -301,16 +301,16 @@ async def take_lease(session: AsyncSession, name: str, owner: str, now: datetime
         update(_LEASE).where(_LEASE.c.name == name, or_(_LEASE.c.owner == owner, _LEASE.c.expires_at <= now))
         .values(owner=owner, expires_at=expires)
     )
-    if result.rowcount:  # type: ignore[attr-defined]
+    if result.rowcount:
         return None
     dialect = (await session.connection()).dialect.name
     statement = (postgresql.insert(_LEASE) if dialect == "postgresql" else sqlite.insert(_LEASE))
     result = await session.exec(
         statement.values(name=name, owner=owner, expires_at=expires).on_conflict_do_nothing(index_elements=["name"])
     )
-    if result.rowcount:  # type: ignore[attr-defined]
+    if result.rowcount:
         return None
-    holder = (await session.exec(select(_LEASE.c.owner).where(_LEASE.c.name == name))).scalar()
+    holder = (await session.execute(select(_LEASE.c.owner).where(_LEASE.c.name == name))).scalar()
     return str(holder) if holder is not None else ""
 
 
@@ -319,7 +319,7 @@ async def take_over(session: AsyncSession, name: str, owner: str, dead: str, exp
     result = await session.exec(
         update(_LEASE).where(_LEASE.c.name == name, _LEASE.c.owner == dead).values(owner=owner, expires_at=expires)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 async def release_lease(session: AsyncSession, name: str, owner: str, now: datetime) -> None:

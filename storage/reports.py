@@ -161,10 +161,10 @@ async def latest(session: AsyncSession, member_id: int, now: datetime) -> PhotoT
 
 async def attach_photo(session: AsyncSession, report_id: int, photo: str) -> bool:
     """Attach a photo to a report that has none; False when it already had one."""
-    result = await session.execute(
+    result = await session.exec(
         update(_REPORT).where(and_(_REPORT.c.id == report_id, _REPORT.c.photo.is_(None))).values(photo=photo)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 @dataclass(frozen=True, slots=True)

@@ -202,7 +202,7 @@ async def plan_for_many_cells(session: AsyncSession) -> None:
       committee summary then took twice as long (160 ms instead of 80 in bench/).
     `SET LOCAL` ends with the transaction (the message's). One cell's queries need none of this.
     """
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         for setting in ("jit = off", "max_parallel_workers_per_gather = 0", "plan_cache_mode = force_custom_plan"):
             await session.execute(text(f"SET LOCAL {setting}"))
 
@@ -456,7 +456,7 @@ async def _reports(session: AsyncSession, found: dict[int, Tally], ids: list[int
         .group_by(report.cell_id)
     )
     for row in await session.execute(query):
-        counts = {kind: int(getattr(row, kind)) for kind in REPORT_KINDS}
+        counts: dict[str, int] = {kind: int(getattr(row, kind)) for kind in REPORT_KINDS}
         counts[OTHER] += row.all - sum(counts.values())
         found[row.cell_id].reports = {kind: count for kind, count in counts.items() if count}
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Table
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -58,3 +58,20 @@ def id_of(row: SQLModel) -> int:
     if value is None:
         raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
     return int(value)
+
+
+def stored_id(value: int | None) -> int:
+    """A key read back from the database (`select(Model.id)`, or a foreign key that the query
+    guarantees is set): typed `int | None` like the model's field, but never None there."""
+    if value is None:
+        raise ValueError("a stored row has no id: the query let through a row it should not")
+    return int(value)
+
+
+def inserted_id(result: CursorResult[*tuple[Any, ...]]) -> int:
+    """The primary key of the row a one-row Core INSERT just made (SQLAlchemy types
+    `inserted_primary_key` as Optional: other statements have none)."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise ValueError("not the result of a one-row INSERT")
+    return int(key[0])

@@ -7,7 +7,9 @@ from typing import Protocol
 
 from domain.messages import Address, Incoming, PlatformCaps, Reply
 
-Dispatch = Callable[[Incoming], Awaitable[None]]
+# What a channel hands each incoming message to; it awaits the call and ignores what it returns
+# (the app's handler returns what it sent, for tests and the console).
+Dispatch = Callable[[Incoming], Awaitable[object]]
 
 
 class Channel(Protocol):

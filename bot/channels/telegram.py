@@ -13,6 +13,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from telegram import (
@@ -45,7 +46,7 @@ class TelegramChannel:
             builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
         if not polling:
             builder = builder.updater(None)
-        self.application: Application = builder.build()  # type: ignore[type-arg]
+        self.application: Application = builder.build()
         self.catalog = catalog
         self.caps = PlatformCaps(PLATFORM, max_text=MAX_TEXT, buttons=True)
         self._dispatch: Dispatch | None = None
@@ -153,8 +154,8 @@ class TelegramChannel:
         parts = split_text(text, MAX_TEXT)
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            await _call(lambda part=part, last=last: bot.send_message(
-                to.chat_id, part, reply_markup=markup if last else None), first=first)
+            await _call(partial(bot.send_message, to.chat_id, part, reply_markup=markup if last else None),
+                        first=first)
             first = False
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -132,7 +133,8 @@ def unwrap(body: Any) -> dict[str, Any]:
     """
     if not isinstance(body, dict):
         raise ValueError("not a JSON object")
-    update = body.get("result") if isinstance(body.get("result"), dict) else body
+    result = body.get("result")
+    update = result if isinstance(result, dict) else body
     message = update.get("message")
     if not isinstance(message, dict):
         raise ValueError("no message")
@@ -259,7 +261,7 @@ class ZaloChannel:
                 return
             first = False
         for part in split_text(text, MAX_TEXT):
-            await _call(lambda part=part: self.client.send_message(to.chat_id, part), first=first)
+            await _call(partial(self.client.send_message, to.chat_id, part), first=first)
             first = False
 
     async def _publish(self, path: Path) -> str | None:
