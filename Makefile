@@ -17,6 +17,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy bot domain handlers storage schedules
 
 # The suite runs on SQLite, then again on PostgreSQL (127.0.0.1:5432, database `test`) when it answers.
 test: $(STAMP) lint
@@ -30,4 +31,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache
