@@ -17,7 +17,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy bot domain handlers storage schedules
+	$(BIN)/mypy
 
 # The suite runs on SQLite, then again on PostgreSQL (127.0.0.1:5432, database `test`) when it answers.
 test: $(STAMP) lint

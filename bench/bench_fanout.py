@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlmodel import col
 
 from domain.vocabulary import UnitKind
 from storage.db import Database
@@ -36,7 +37,7 @@ from storage.meetings import Meeting
 from storage.outbox import OutboxMessage
 from storage.schema import metadata
 from storage.tables import ChatAccount, Member, OrgUnit
-from storage.types import table_of
+from storage.types import inserted_id, table_of
 from tests.fakes.telegram_api import FakeTelegram
 
 TOKEN = "123456:BENCH-TOKEN"
@@ -75,15 +76,15 @@ async def populate(url: str, schema: str | None, reminders: int) -> None:
         await connection.run_sync(metadata.drop_all)
         await connection.run_sync(metadata.create_all)
         unit = table_of(OrgUnit)
-        committee = (await connection.execute(insert(unit).values(
+        committee = inserted_id(await connection.execute(insert(unit).values(
             kind=UnitKind.COMMITTEE, name="Đảng bộ thử", name_key="dang bo thu", settings={},
-            created_at=datetime.now(UTC)))).inserted_primary_key[0]
+            created_at=datetime.now(UTC))))
         cell_ids = []
         for number in range(cells):
             result = await connection.execute(insert(unit).values(
                 kind=UnitKind.CELL, name=f"Chi bộ {number + 1}", name_key=f"chi bo {number + 1}", parent_id=committee,
                 settings={"reminder_plan": ["1n"]}, created_at=datetime.now(UTC)))
-            cell_ids.append(result.inserted_primary_key[0])
+            cell_ids.append(inserted_id(result))
         now = datetime.now(UTC)
         await connection.execute(insert(table_of(Member)), [
             {"id": i + 1, "cell_id": cell_ids[i // MEMBERS_PER_CELL % cells], "full_name": f"Đảng viên {i + 1}",
@@ -106,8 +107,8 @@ async def populate(url: str, schema: str | None, reminders: int) -> None:
 async def outcomes(url: str, schema: str | None) -> dict[str, int]:
     db = open_db(url, schema)
     async with db.session() as session:
-        rows = (await session.exec(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)  # type: ignore[arg-type]
+        rows = (await session.execute(
+            select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status))
         )).all()
     await db.dispose()
     return {str(status): int(count) for status, count in rows}
@@ -133,11 +134,11 @@ async def child(url: str, schema: str | None, base_url: str, rate: float) -> Non
         while True:
             await asyncio.sleep(1.0)
             async with db.session() as session:
-                left = (await session.exec(select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.kind == "invitation",  # type: ignore[arg-type]
-                    OutboxMessage.status.in_(("pending", "sending")),  # type: ignore[attr-defined]
+                left = (await session.execute(select(func.count()).select_from(OutboxMessage).where(
+                    col(OutboxMessage.kind) == "invitation",
+                    col(OutboxMessage.status).in_(("pending", "sending")),
                 ))).scalar()
-                planned = (await session.exec(select(func.count()).select_from(OutboxMessage))).scalar()
+                planned = (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar()
             if planned and not left:
                 break
     finally:
@@ -146,9 +147,9 @@ async def child(url: str, schema: str | None, base_url: str, rate: float) -> Non
         await db.dispose()
 
 
-def spawn(url: str, schema: str | None, base_url: str, rate: float) -> asyncio.subprocess.Process:
+async def spawn(url: str, schema: str | None, base_url: str, rate: float) -> asyncio.subprocess.Process:
     extra = ["--schema", schema] if schema else []
-    return asyncio.create_subprocess_exec(  # type: ignore[return-value]
+    return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.bench_fanout", "--child", "--database", url, "--base-url", base_url,
         "--rate", str(rate), *extra, cwd=Path(__file__).resolve().parent.parent,
     )

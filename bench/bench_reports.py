@@ -34,7 +34,7 @@ from storage.db import Database
 from storage.reports import Report
 from storage.schema import metadata
 from storage.tables import ChatAccount, Member, OrgUnit
-from storage.types import table_of
+from storage.types import inserted_id, table_of
 
 TARGET_RATE = 500.0  # messages per second on the 2-core development machine
 TARGET_P99_MS = 50.0
@@ -47,14 +47,14 @@ async def _populate(db: Database, members: int) -> list[str]:
     cells = max(1, members // MEMBERS_PER_CELL)
     async with db.engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
-        committee = (await connection.execute(insert(table_of(OrgUnit)).values(
-            kind=UnitKind.COMMITTEE, name="Đảng bộ thử", name_key="dang bo thu", settings={}))).inserted_primary_key[0]
+        committee = inserted_id(await connection.execute(insert(table_of(OrgUnit)).values(
+            kind=UnitKind.COMMITTEE, name="Đảng bộ thử", name_key="dang bo thu", settings={})))
         cell_ids = []
         for number in range(cells):
             result = await connection.execute(insert(table_of(OrgUnit)).values(
                 kind=UnitKind.CELL, name=f"Chi bộ {number + 1}", name_key=f"chi bo {number + 1}", parent_id=committee,
                 settings={}))
-            cell_ids.append(result.inserted_primary_key[0])
+            cell_ids.append(inserted_id(result))
         await connection.execute(insert(table_of(Member)), [
             {"cell_id": cell_ids[i % cells], "full_name": f"Đảng viên {i}", "name_key": f"dang vien {i}",
              "status": "official", "active": True} for i in range(members)

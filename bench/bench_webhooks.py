@@ -29,7 +29,7 @@ from handlers.context import HandlerSettings
 from storage.db import Database
 from storage.schema import metadata
 from storage.tables import ChatAccount, Member, OrgUnit
-from storage.types import table_of
+from storage.types import inserted_id, table_of
 from tests.fakes.zalo_api import FakeZalo
 
 SECRET = "bench-webhook-secret"
@@ -42,13 +42,13 @@ async def _populate(db: Database, members: int) -> list[str]:
         await connection.run_sync(metadata.drop_all)
         await connection.run_sync(metadata.create_all)
         units = table_of(OrgUnit)
-        committee = (await connection.execute(insert(units).values(
-            kind=UnitKind.COMMITTEE, name="Đảng bộ thử", name_key="dang bo thu", settings={}))).inserted_primary_key[0]
+        committee = inserted_id(await connection.execute(insert(units).values(
+            kind=UnitKind.COMMITTEE, name="Đảng bộ thử", name_key="dang bo thu", settings={})))
         cells = []
         for number in range(max(1, members // MEMBERS_PER_CELL)):
-            cells.append((await connection.execute(insert(units).values(
+            cells.append(inserted_id(await connection.execute(insert(units).values(
                 kind=UnitKind.CELL, name=f"Chi bộ {number + 1}", name_key=f"chi bo {number + 1}", parent_id=committee,
-                settings={}))).inserted_primary_key[0])
+                settings={}))))
         table = table_of(Member)
         await connection.execute(insert(table), [
             {"cell_id": cells[i % len(cells)], "full_name": f"Đảng viên {i}", "name_key": f"dang vien {i}",

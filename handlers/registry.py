@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 from domain.text import fold
 from handlers.context import Audience, Ctx
@@ -12,6 +12,8 @@ from handlers.context import Audience, Ctx
 CommandRun = Callable[[Ctx, str], Awaitable[None]]
 FlowRun = Callable[[Ctx, str], Awaitable[None]]
 PhotoRun = Callable[[Ctx], Awaitable[None]]  # a photo with no command and no conversation pending
+# A handler module, or a namespace standing for one (tests and benchmarks build their own commands).
+HandlerModule = ModuleType | SimpleNamespace
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +40,7 @@ class Catalog:
     on_photo: PhotoRun | None = None
     flow_titles: dict[str, str] = field(default_factory=dict)  # flow -> what it is, "tự đánh giá"
 
-    def add_module(self, module: ModuleType) -> None:
+    def add_module(self, module: HandlerModule) -> None:
         """Take a module's `COMMANDS` (a list), `FLOWS` (a dict name -> function), `FLOW_TITLES`
         (a dict name -> Vietnamese words for it, said when a command abandons it) and `ON_PHOTO`."""
         for command in getattr(module, "COMMANDS", ()):
@@ -68,7 +70,7 @@ def command_key(word: str) -> str:
     return fold(word).replace("_", "").replace(" ", "")
 
 
-def build_catalog(modules: Iterable[ModuleType]) -> Catalog:
+def build_catalog(modules: Iterable[HandlerModule]) -> Catalog:
     catalog = Catalog()
     for module in modules:
         catalog.add_module(module)

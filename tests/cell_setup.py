@@ -12,6 +12,7 @@ from domain.vocabulary import Position, Status
 from storage import accounts, org, unit_settings
 from storage.db import Database
 from storage.tables import Member
+from storage.types import id_of
 from tests.conftest import TZ
 
 NAMES = {
@@ -42,17 +43,17 @@ async def make_cell(db: Database, now: datetime, people: dict[str, str] | None =
     async with db.session() as session:
         committee, _ = await org.create_committee(session, "Đảng bộ thử")
         cell, _, _ = await org.create_cell(session, committee, "Chi bộ thử")
-        await unit_settings.put(session, committee.id, "self_assessment_deadline", deadline)  # type: ignore[arg-type]
+        await unit_settings.put(session, id_of(committee), "self_assessment_deadline", deadline)
         for chat, name in people.items():
             member = await org.add_member(session, cell.id, name, Status.EXEMPT if chat in exempt else "official")
-            ids[chat] = int(member.id)  # type: ignore[arg-type]
+            ids[chat] = id_of(member)
             if chat == secretary:
-                await org.grant_role(session, member.id, cell.id, Position.SECRETARY)  # type: ignore[arg-type]
+                await org.grant_role(session, id_of(member), id_of(cell), Position.SECRETARY)
             if chat not in without_account:
                 loaded = await accounts.load_or_create(session, "memory", chat, chat, name, now)
-                await accounts.link(session, loaded.account.id, member.id)  # type: ignore[arg-type]
+                await accounts.link(session, loaded.account.id, id_of(member))
         await session.commit()
-    return Cell(int(cell.id), ids)  # type: ignore[arg-type]
+    return Cell(id_of(cell), ids)
 
 
 async def say(app: Chibo, who: str, text: str) -> None:

@@ -51,7 +51,6 @@ async def make_database(kind: str, folder: Path) -> tuple[Database, Callable[[],
         await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     await admin.dispose()
     database = Database(PG_URL, connect_args={"server_settings": {"search_path": schema}})
-    database.schema = schema  # type: ignore[attr-defined]
     async with database.engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
 

@@ -36,6 +36,7 @@ from storage.db import Database
 from storage.meetings import Attendance, Meeting
 from storage.reports import Report
 from storage.tables import ChatAccount, Member, OrgUnit, Role
+from storage.types import id_of
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 Roll = list[tuple[Member, str]]  # a roll call: member and present / excused / absent
@@ -69,7 +70,7 @@ class Seeder:
                 unreachable_since=datetime(2026, 11, 1, tzinfo=UTC) if unreachable else None,
             ))
         if role is not None:
-            self.session.add(Role(member_id=member.id, unit_id=role[1].id, role=role[0]))  # type: ignore[arg-type]
+            self.session.add(Role(member_id=id_of(member), unit_id=id_of(role[1]), role=role[0]))
         await self.session.flush()
         return member
 
@@ -80,21 +81,23 @@ class Seeder:
         ended meeting with an empty roll is one whose roll call was never taken."""
         starts_at = local.replace(tzinfo=TZ).astimezone(UTC)
         ended_at = starts_at + timedelta(minutes=90) if status == MeetingStatus.ENDED else None
-        meeting = Meeting(cell_id=cell.id, kind=kind, starts_at=starts_at, status=status,  # type: ignore[arg-type]
+        meeting = Meeting(cell_id=id_of(cell), kind=kind, starts_at=starts_at, status=status,
                           ended_at=ended_at, roll_call_at=ended_at if roll else None)
         self.session.add(meeting)
         await self.session.flush()
         for member, state in roll:
-            self.session.add(Attendance(meeting_id=meeting.id, member_id=member.id, status=state))  # type: ignore[arg-type]
+            self.session.add(Attendance(meeting_id=id_of(meeting), member_id=id_of(member), status=state))
         await self.session.flush()
         return meeting
 
     def report(self, member: Member, done_on: date, kind: str = "study") -> None:
-        self.session.add(Report(member_id=member.id, cell_id=member.cell_id, kind=kind,  # type: ignore[arg-type]
+        assert member.cell_id is not None, "a report is made in the member's cell"
+        self.session.add(Report(member_id=id_of(member), cell_id=member.cell_id, kind=kind,
                                 text=f"Báo cáo {kind} {done_on:%d/%m}", done_on=done_on))
 
     def rating(self, member: Member, stage: str, level: str, period: str = "2026") -> None:
-        self.session.add(Assessment(member_id=member.id, cell_id=member.cell_id, period=period,  # type: ignore[arg-type]
+        assert member.cell_id is not None, "a member is rated in their cell"
+        self.session.add(Assessment(member_id=id_of(member), cell_id=member.cell_id, period=period,
                                     year=int(period[:4]), stage=stage, level=level))
 
 

@@ -36,8 +36,8 @@ def test_org_commands_and_a_chat_with_the_code(
     script.write_text(f"an: /thamgia {committee_code} Nguyễn Văn An\nbinh: /thamgia {cell_code} Trần Thị Bình\n",
                       encoding="utf-8")
     assert main(["chat", "--script", str(script), "--database", f"sqlite+aiosqlite:///{tmp_path}/cli.db"]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out == [
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
         f"an: /thamgia {committee_code} Nguyễn Văn An",
         "bot -> an: Đồng chí Nguyễn Văn An đã là bí thư Đảng bộ xã Tân Phú.",
         "  Gõ /taochibo <tên chi bộ> để tạo chi bộ và nhận mã cho bí thư chi bộ. Gõ /trogiup để xem các lệnh.",

@@ -12,7 +12,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import Chibo
 from bot.channels.memory import MemoryChannel
@@ -28,6 +28,7 @@ from storage.reports import Report
 from storage.reports import add as add_report
 from storage.schema import metadata
 from storage.tables import ChatAccount, JoinRequest
+from storage.types import id_of
 
 ABANDONED_REPORT = "(Việc đang làm dở — báo cáo hoạt động — đã hủy.)"
 
@@ -56,10 +57,10 @@ async def _world(db: Database) -> World:
             assert member.id is not None
             members[user] = member.id
             session.add(ChatAccount(platform="memory", platform_user_id=user, chat_id=user, member_id=member.id))
-        await org.grant_role(session, members["an"], cell.id, Position.SECRETARY)  # type: ignore[arg-type]
-        await org.grant_role(session, members["khanh"], other.id, Position.SECRETARY)  # type: ignore[arg-type]
+        await org.grant_role(session, members["an"], id_of(cell), Position.SECRETARY)
+        await org.grant_role(session, members["khanh"], id_of(other), Position.SECRETARY)
         await session.commit()
-        return World(cell.id, other.id, members)  # type: ignore[arg-type]
+        return World(id_of(cell), id_of(other), members)
 
 
 _keys = iter(range(1, 10**9))
@@ -80,11 +81,11 @@ async def offered(app: Chibo, memory: MemoryChannel, user: str, text: str) -> tu
     return sent.reply.text, [choice.label for choice in sent.reply.choices]
 
 
-async def _reports(db: Database) -> list[tuple[int, int, str, str, date]]:
+async def _reports(db: Database) -> list[tuple[int, int | None, str, str, date]]:
     """(member, number, kind, text, date) of every stored report, in the order stored."""
     async with db.session() as session:
-        rows = (await session.exec(select(Report).order_by(Report.id))).all()  # type: ignore[arg-type]
-    return [(r.member_id, r.number, r.kind, r.text, r.done_on) for r in rows]  # type: ignore[misc]
+        rows = (await session.exec(select(Report).order_by(col(Report.id)))).all()
+    return [(r.member_id, r.number, r.kind, r.text, r.done_on) for r in rows]
 
 
 # -- report kinds typed as words ---------------------------------------------------------------------

@@ -106,7 +106,8 @@ async def test_the_committee_workbook_lists_its_cells(db: Database, bot: tuple[C
     await seed.ward(db)
     text = (await say(bot, "an", "/tonghop nam 2026"))[0].reply.text
     sent = await say(bot, "an", "/xuat nam 2026")
-    book = load_workbook(sent[0].reply.document)  # type: ignore[arg-type]
+    assert sent[0].reply.document is not None
+    book = load_workbook(sent[0].reply.document)
     assert book.sheetnames == ["Tổng hợp", "Các chi bộ", "Đảng viên", "Báo cáo", "Điểm danh", "Xếp loại"]
     _check_summary_sheet(_rows(book["Tổng hợp"]), text)
     cells = _rows(book["Các chi bộ"])[1:]

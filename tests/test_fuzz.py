@@ -22,6 +22,7 @@ from handlers import texts
 from handlers.catalog import default_catalog
 from handlers.context import HandlerSettings
 from storage import accounts, org
+from storage.types import id_of
 from tests.conftest import TZ, make_database
 
 LIMIT = 2000  # Zalo's, the stricter of the two platforms
@@ -57,9 +58,10 @@ async def _seed(app: Chibo) -> None:
         for name, (cell_id, role, unit_id) in people.items():
             member = await org.add_member(session, cell_id, f"Đồng chí {name}")
             if role:
-                await org.grant_role(session, member.id, unit_id, role)  # type: ignore[arg-type]
+                assert unit_id is not None
+                await org.grant_role(session, id_of(member), unit_id, role)
             loaded = await accounts.load_or_create(session, "memory", name, name, name, app.clock.now())
-            await accounts.link(session, loaded.account.id, member.id)  # type: ignore[arg-type]
+            await accounts.link(session, loaded.account.id, id_of(member))
         await session.commit()
 
 

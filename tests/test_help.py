@@ -3,8 +3,8 @@ with the closest commands (issue 9, item 8)."""
 
 from __future__ import annotations
 
-import types
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -20,6 +20,7 @@ from handlers.registry import Catalog, Command, build_catalog
 from storage import org
 from storage.db import Database
 from storage.tables import ChatAccount
+from storage.types import id_of
 
 HELP_ENDS = "Gõ /trogiup <lệnh> để xem cách dùng một lệnh, ví dụ: /trogiup"
 OWN_MODULES = (help, joining, profile, messengers, reports, mine)
@@ -30,9 +31,8 @@ async def _meeting_only(ctx: Ctx, args: str) -> None:
 
 
 # A command only for members who attend meetings, to pin the rule whatever the real catalog holds.
-_MEETING_MODULE = types.ModuleType("meeting_only")
-_MEETING_MODULE.COMMANDS = [Command("thudu", "Thử: chỉ cho người sinh hoạt", _meeting_only,  # type: ignore[attr-defined]
-                                    Audience.MEMBER, for_exempt=False)]
+_MEETING_MODULE = SimpleNamespace(COMMANDS=[Command("thudu", "Thử: chỉ cho người sinh hoạt", _meeting_only,
+                                                   Audience.MEMBER, for_exempt=False)])
 
 
 async def _people(db: Database) -> None:
@@ -47,8 +47,8 @@ async def _people(db: Database) -> None:
             assert member.id is not None
             ids[user] = member.id
             session.add(ChatAccount(platform="memory", platform_user_id=user, chat_id=user, member_id=member.id))
-        await org.grant_role(session, ids["an"], cell.id, Position.SECRETARY)  # type: ignore[arg-type]
-        await org.grant_role(session, ids["phuc"], committee.id, Position.COMMITTEE_MEMBER)  # type: ignore[arg-type]
+        await org.grant_role(session, ids["an"], id_of(cell), Position.SECRETARY)
+        await org.grant_role(session, ids["phuc"], id_of(committee), Position.COMMITTEE_MEMBER)
         await session.commit()
 
 
@@ -154,7 +154,7 @@ async def test_an_unknown_command_suggests_the_closest_this_person_may_use(
 
 def test_every_command_of_these_modules_says_how_to_use_it_with_an_example() -> None:
     for module in OWN_MODULES:
-        for command in module.COMMANDS:  # type: ignore[attr-defined]
+        for command in module.COMMANDS:
             assert command.details, command.name
             assert "Ví dụ: /" in command.details, command.name
 

@@ -18,6 +18,7 @@ from storage import org
 from storage.db import Database
 from storage.importer import ImportFailed, ImportResult, import_file
 from storage.tables import ChatAccount, Member, OrgUnit, Role
+from storage.types import id_of
 
 DATA = Path(__file__).parent / "data"
 TODAY = date(2026, 11, 22)
@@ -193,7 +194,9 @@ async def test_bad_row_in_xlsx_is_named_by_its_spreadsheet_row(db: Database, tmp
     assert sheet is not None
     sheet.append(HEADER)
     sheet.append(GOOD)
-    sheet.append(row(**{"Họ và tên": "Trần Thị Bình", "Ngày vào Đảng": datetime(2027, 1, 1), "Tài khoản": ""}))
+    bad: list[object] = list(row(**{"Họ và tên": "Trần Thị Bình", "Tài khoản": ""}))
+    bad[HEADER.index("Ngày vào Đảng")] = datetime(2027, 1, 1)  # a date cell, as a spreadsheet stores one
+    sheet.append(bad)
     path = tmp_path / "sai.xlsx"
     book.save(path)
 
@@ -483,5 +486,5 @@ async def test_imported_accounts_do_not_outrank_the_one_in_use(db: Database) -> 
         await session.commit()
     await import_file(db, path, today=TODAY)  # the Zalo account arrives now
     async with db.session() as session:
-        target = await account_store.preferred_account(session, mai.id)  # type: ignore[arg-type]
+        target = await account_store.preferred_account(session, id_of(mai))
     assert target is not None and (target.platform, target.chat_id) == ("telegram", "123456")

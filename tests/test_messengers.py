@@ -16,6 +16,7 @@ from bot.settings import Settings
 from domain.messages import Incoming
 from storage import accounts, org
 from storage.tables import ChatAccount, Member
+from storage.types import id_of
 from tests.conftest import TZ
 
 
@@ -47,11 +48,11 @@ async def _cell(app: Chibo) -> str:
         committee, _ = await org.create_committee(session, "Đảng bộ phường Bến Thành")
         cell, _, member_code = await org.create_cell(session, committee, "Chi bộ khu phố 1")
         secretary = await org.add_member(session, cell.id, "Trần Thị Bình")
-        await org.grant_role(session, secretary.id, cell.id, "secretary")
+        await org.grant_role(session, id_of(secretary), id_of(cell), "secretary")
         earlier = app.clock.now() - timedelta(days=3)
         for platform in ("telegram", "zalo"):
             loaded = await accounts.load_or_create(session, platform, "binh", "binh", "Bình", earlier)
-            await accounts.link(session, loaded.account.id, secretary.id)
+            await accounts.link(session, loaded.account.id, id_of(secretary))
         await session.commit()
         return member_code.code
 

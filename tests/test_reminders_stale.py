@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.channels.memory import MemoryChannel
 from bot.clock import ManualClock
@@ -17,6 +17,7 @@ from storage.assessments import Assessment
 from storage.db import Database
 from storage.meetings import Attendance, Meeting
 from storage.outbox import OutboxMessage
+from storage.types import id_of
 from tests.cell_setup import local, make_cell
 
 DEADLINE = "hạn tự đánh giá"
@@ -30,7 +31,7 @@ def scheduler(db: Database, clock: ManualClock, channel: MemoryChannel, batch: i
 async def rows(db: Database, kind: str) -> list[OutboxMessage]:
     async with db.session() as session:
         return list((await session.exec(select(OutboxMessage).where(OutboxMessage.kind == kind)
-                                        .order_by(OutboxMessage.id))).all())
+                                        .order_by(col(OutboxMessage.id)))).all())
 
 
 async def test_the_clock_moved_from_1_to_10_december_one_reminder_with_the_real_days_left(
@@ -143,7 +144,7 @@ async def test_meeting_reminders_that_no_longer_apply_are_not_sent(db: Database,
     assert await run.run_pass()  # plans them all; nothing is due yet
     async with db.session() as session:
         for member in cell.members.values():
-            session.add(Attendance(meeting_id=answered.id, member_id=member, rsvp="yes"))  # type: ignore[arg-type]
+            session.add(Attendance(meeting_id=id_of(answered), member_id=member, rsvp="yes"))
         found = await session.get(Meeting, cancelled.id)
         assert found is not None
         found.status = MeetingStatus.CANCELLED

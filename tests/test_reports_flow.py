@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import Chibo
 from bot.channels.memory import MemoryChannel
@@ -21,6 +21,7 @@ from storage.db import Database
 from storage.meetings import Attendance, Meeting
 from storage.reports import Report
 from storage.tables import ChatAccount, Member
+from storage.types import id_of
 
 PRIVATE_ONLY = "chỉ dùng trong tin nhắn riêng"
 
@@ -48,13 +49,13 @@ async def _world(db: Database) -> World:
             assert member.id is not None
             members[user] = member.id
             session.add(ChatAccount(platform="memory", platform_user_id=user, chat_id=user, member_id=member.id))
-        await org.grant_role(session, members["an"], cell.id, Position.SECRETARY)  # type: ignore[arg-type]
-        await org.grant_role(session, members["cuong"], cell.id, Position.DEPUTY)  # type: ignore[arg-type]
-        await org.grant_role(session, members["dung"], cell.id, Position.CELL_COMMITTEE)  # type: ignore[arg-type]
-        await org.grant_role(session, members["khanh"], other.id, Position.SECRETARY)  # type: ignore[arg-type]
-        await org.grant_role(session, members["phuc"], committee.id, Position.COMMITTEE_MEMBER)  # type: ignore[arg-type]
+        await org.grant_role(session, members["an"], id_of(cell), Position.SECRETARY)
+        await org.grant_role(session, members["cuong"], id_of(cell), Position.DEPUTY)
+        await org.grant_role(session, members["dung"], id_of(cell), Position.CELL_COMMITTEE)
+        await org.grant_role(session, members["khanh"], id_of(other), Position.SECRETARY)
+        await org.grant_role(session, members["phuc"], id_of(committee), Position.COMMITTEE_MEMBER)
         await session.commit()
-        return World(committee.id, cell.id, other.id, members)  # type: ignore[arg-type]
+        return World(id_of(committee), id_of(cell), id_of(other), members)
 
 
 _keys = iter(range(1, 10**9))
@@ -75,7 +76,7 @@ async def _count(db: Database, table: type) -> int:
 
 async def _reports(db: Database) -> list[Report]:
     async with db.session() as session:
-        return list((await session.exec(select(Report).order_by(Report.id))).all())  # type: ignore[arg-type]
+        return list((await session.exec(select(Report).order_by(col(Report.id)))).all())
 
 
 # -- reports ------------------------------------------------------------------------------------------
@@ -222,7 +223,7 @@ async def test_attendance_is_shown_only_when_recorded(
             meeting = Meeting(cell_id=world.cell_id, starts_at=clock.now() - timedelta(days=days), status="ended")
             session.add(meeting)
             await session.flush()
-            session.add(Attendance(meeting_id=meeting.id, member_id=world.members["binh"], status=status))  # type: ignore[arg-type]
+            session.add(Attendance(meeting_id=id_of(meeting), member_id=world.members["binh"], status=status))
         await session.commit()
     [after] = await say(app, memory, "binh", "/cuatoi")
     assert after.endswith("Sinh hoạt chi bộ năm 2026: có mặt 1, vắng có lý do 1, vắng không lý do 0.")

@@ -3,7 +3,9 @@ members, the secretary and the committee tap the inline buttons the bot offers."
 
 from __future__ import annotations
 
-from sqlmodel import select
+from typing import Any
+
+from sqlmodel import col, select
 
 from bot.app import Chibo
 from domain.vocabulary import Position, Stage
@@ -11,6 +13,7 @@ from storage import org
 from storage.assessments import Assessment
 from storage.reports import Report
 from storage.tables import ChatAccount
+from storage.types import id_of
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 
 SECRETARY_ID = 101
@@ -32,9 +35,9 @@ async def _organisation(app: Chibo) -> None:
             session.add(ChatAccount(platform="telegram", platform_user_id=str(user_id), chat_id=str(user_id),
                                     member_id=member.id))
             if user_id == SECRETARY_ID:
-                await org.grant_role(session, member.id, cell.id, Position.SECRETARY)  # type: ignore[arg-type]
+                await org.grant_role(session, id_of(member), id_of(cell), Position.SECRETARY)
             if user_id == COMMITTEE_ID:
-                await org.grant_role(session, member.id, committee.id, Position.COMMITTEE_MEMBER)  # type: ignore[arg-type]
+                await org.grant_role(session, id_of(member), id_of(committee), Position.COMMITTEE_MEMBER)
         await session.commit()
 
 
@@ -44,9 +47,9 @@ class Chat:
     def __init__(self, fake: FakeTelegram) -> None:
         self.fake = fake
 
-    async def say(self, user: int, text: str, replies: int = 1, **options: object) -> list[SentMessage]:
+    async def say(self, user: int, text: str, replies: int = 1, **options: Any) -> list[SentMessage]:
         before = len(self.fake.sent)
-        self.fake.push_message(user, text, name=NAMES.get(user, "Người dùng"), **options)  # type: ignore[arg-type]
+        self.fake.push_message(user, text, name=NAMES.get(user, "Người dùng"), **options)
         return (await self.fake.wait_sent(before + replies))[before:]
 
     async def tap(self, user: int, message: SentMessage, label: str, replies: int = 1) -> list[SentMessage]:
@@ -140,7 +143,7 @@ async def test_reports_and_ratings_by_tapping_buttons(app: Chibo, telegram: Fake
     ]
 
     async with app.db.session() as session:
-        reports = (await session.exec(select(Report).order_by(Report.id))).all()  # type: ignore[arg-type]
+        reports = (await session.exec(select(Report).order_by(col(Report.id)))).all()
         ratings = (await session.exec(select(Assessment))).all()
     assert [r.photo for r in reports] == ["AgACAgUAAxkBAAIB", "AgACAgUAAxkBAAIC", None, None, None]
     assert sum(1 for a in ratings if a.stage == Stage.SELF) == 4

@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import Chibo
 from bot.channels.memory import MemoryChannel
@@ -31,7 +31,7 @@ from storage.migrate import alembic_config
 from storage.outbox import OutboxMessage
 from storage.schema import metadata
 from storage.tables import OrgUnit
-from storage.types import UtcDateTime
+from storage.types import UtcDateTime, id_of
 from tests.cell_setup import Cell, local, make_cell, say, tick
 from tests.conftest import TZ
 
@@ -41,10 +41,10 @@ async def second_cell(db: Database, name: str, people: dict[str, str]) -> Cell:
     async with db.session() as session:
         committee = (await session.exec(select(OrgUnit).where(OrgUnit.kind == "committee"))).one()
         cell, _, _ = await org.create_cell(session, committee, name)
-        ids = {key: int((await org.add_member(session, cell.id, full)).id)  # type: ignore[arg-type]
+        ids = {key: id_of(await org.add_member(session, id_of(cell), full))
                for key, full in people.items()}
         await session.commit()
-    return Cell(int(cell.id), ids)  # type: ignore[arg-type]
+    return Cell(id_of(cell), ids)
 
 # -- the paper roll call's syntax -----------------------------------------------------------------------
 
@@ -125,7 +125,7 @@ async def test_meeting_numbers_are_the_cells_own(db: Database, clock: ManualCloc
         for cell, day in ((first, 5), (second, 6), (first, 7), (second, 8), (second, 9)):
             session.add(Meeting(cell_id=cell.id, starts_at=local(f"2026-12-{day:02d} 19:30")))
         await session.commit()
-        found = [(m.cell_id, m.number) for m in (await session.exec(select(Meeting).order_by(Meeting.id))).all()]
+        found = [(m.cell_id, m.number) for m in (await session.exec(select(Meeting).order_by(col(Meeting.id)))).all()]
         assert found == [(first.id, 1), (second.id, 1), (first.id, 2), (second.id, 2), (second.id, 3)]
         third = await meeting_in(session, 3, [first.id, second.id])  # "buổi số 3": the second cell's
         assert third is not None and (third.cell_id, third.starts_at) == (second.id, local("2026-12-09 19:30"))
@@ -154,7 +154,7 @@ async def test_two_transactions_creating_meetings_in_one_cell_take_turns(db: Dat
     await asyncio.wait_for(asyncio.gather(slow(), fast()), 10)
     async with db.session() as session:
         numbers = [(m.starts_at.day, m.number) for m in (await session.exec(
-            select(Meeting).order_by(Meeting.starts_at))).all()]
+            select(Meeting).order_by(col(Meeting.starts_at)))).all()]
     assert numbers == [(5, 1), (6, 2)]
 
 
@@ -171,9 +171,9 @@ async def test_excused_warning_names_the_cells_numbers_not_internal_ids(db: Data
                 session.add(meeting)
                 await session.flush()
                 if cell_id == cell.id:
-                    session.add(Attendance(meeting_id=meeting.id, member_id=cell.members["an"],  # type: ignore[arg-type]
+                    session.add(Attendance(meeting_id=id_of(meeting), member_id=cell.members["an"],
                                            status=Presence.PRESENT))
-                    session.add(Attendance(meeting_id=meeting.id, member_id=cell.members["dung"],  # type: ignore[arg-type]
+                    session.add(Attendance(meeting_id=id_of(meeting), member_id=cell.members["dung"],
                                            status=Presence.EXCUSED, reason="Ốm"))
         await session.commit()
     assert await scheduler.run_pass(local("2027-04-06 09:00"))
@@ -316,10 +316,10 @@ async def test_the_summary_counts_only_meetings_with_a_roll_call(db: Database, c
                               roll_call_at=start if called else None)
             session.add(meeting)
             await session.flush()
-            session.add(Attendance(meeting_id=meeting.id, member_id=an, status=Presence.PRESENT if called else None,  # type: ignore[arg-type]
+            session.add(Attendance(meeting_id=id_of(meeting), member_id=an, status=Presence.PRESENT if called else None,
                                    rsvp="yes"))
-            session.add(Attendance(meeting_id=meeting.id, member_id=dung, status=dung_status))  # type: ignore[arg-type]
-            session.add(Attendance(meeting_id=meeting.id, member_id=em, status=em_status))  # type: ignore[arg-type]
+            session.add(Attendance(meeting_id=id_of(meeting), member_id=dung, status=dung_status))
+            session.add(Attendance(meeting_id=id_of(meeting), member_id=em, status=em_status))
         await session.commit()
         (tally,) = await summary.tallies(session, [(cell.id, "Chi bộ thử")], Period(YEAR, 2027), date(2027, 6, 1), TZ)
         absences = await summary.absences(session, [cell.id], 2027, TZ)
@@ -343,9 +343,9 @@ async def test_the_roll_call_sheet_shows_a_reason_only_beside_an_excuse(db: Data
         session.add(meeting)
         await session.flush()
         # An excused himself, then came after all; Dung stayed away with her reason.
-        session.add(Attendance(meeting_id=meeting.id, member_id=cell.members["an"], rsvp="excused",  # type: ignore[arg-type]
+        session.add(Attendance(meeting_id=id_of(meeting), member_id=cell.members["an"], rsvp="excused",
                                reason="Bận việc nhà", status=Presence.PRESENT))
-        session.add(Attendance(meeting_id=meeting.id, member_id=cell.members["dung"], rsvp="excused",  # type: ignore[arg-type]
+        session.add(Attendance(meeting_id=id_of(meeting), member_id=cell.members["dung"], rsvp="excused",
                                reason="Ốm", status=Presence.EXCUSED))
         await session.commit()
         rows = (await session.execute(export_rows.attendance([cell.id], Period(YEAR, 2026), TZ))).all()
@@ -386,10 +386,10 @@ def _old_data(connection: Connection) -> None:
              "now": now})
     rows = [(1, 1, "present", None), (2, 2, "absent", None), (3, 1, "present", at(3, 12, 40)),
             (4, 2, "present", None), (5, 1, None, None)]
-    for meeting_id, member, status, checked in rows:
+    for meeting_id, member, presence, checked in rows:
         connection.execute(text("INSERT INTO attendance (meeting_id, member_id, status, checked_in_at, updated_at) "
                                 "VALUES (:m, :p, :s, :checked, :now)").bindparams(when[2], when[3]),
-                           {"m": meeting_id, "p": member, "s": status, "checked": checked, "now": now})
+                           {"m": meeting_id, "p": member, "s": presence, "checked": checked, "now": now})
 
 
 async def test_the_migration_numbers_meetings_and_clears_roll_calls_never_taken(db: Database) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.app import Chibo
 from bot.channels.base import split_text
 from bot.channels.memory import MemoryChannel
+from bot.clock import ManualClock
 from domain.messages import Incoming
 from domain.text import fold
 from storage import org
@@ -38,8 +39,8 @@ async def test_a_second_delivery_of_the_same_update_is_ignored(app: Chibo, memor
     assert await app.handle(first)
     assert await app.handle(first) == []
     async with app.db.session() as session:
-        requests = (await session.exec(table_of(JoinRequest).select())).all()
-        marks = (await session.exec(table_of(ProcessedUpdate).select())).all()
+        requests = (await session.execute(table_of(JoinRequest).select())).all()
+        marks = (await session.execute(table_of(ProcessedUpdate).select())).all()
     assert len(requests) == 1 and len(marks) == 1
 
 
@@ -73,7 +74,7 @@ async def test_personal_commands_in_a_group_point_to_a_private_chat(app: Chibo, 
     assert len(memory.sent) == count
 
 
-async def test_wrong_codes_are_limited(app: Chibo, memory: MemoryChannel) -> None:
+async def test_wrong_codes_are_limited(app: Chibo, memory: MemoryChannel, clock: ManualClock) -> None:
     code = await _committee_code(app)
     for attempt in range(5):
         await app.handle(Incoming("memory", "x", f"/thamgia WRONGCODE{attempt}"))
@@ -85,7 +86,7 @@ async def test_wrong_codes_are_limited(app: Chibo, memory: MemoryChannel) -> Non
     assert "đã là bí thư" in memory.texts_to("y")[-1]
     from datetime import timedelta
 
-    app.clock.set(app.clock.now() + timedelta(minutes=11))  # type: ignore[attr-defined]
+    clock.set(clock.now() + timedelta(minutes=11))
     await app.handle(Incoming("memory", "x", "/thamgia WRONG"))
     assert "Mã không đúng" in memory.texts_to("x")[-1]
 
@@ -100,7 +101,7 @@ async def test_bad_names_are_refused_and_nothing_is_saved(app: Chibo, memory: Me
         await app.handle(Incoming("memory", "z", f"/thamgia {member} {name}"))
         assert answer in memory.texts_to("z")[-1]
     async with app.db.session() as session:
-        assert (await session.exec(table_of(JoinRequest).select())).all() == []
+        assert (await session.execute(table_of(JoinRequest).select())).all() == []
 
 
 async def test_a_half_finished_join_survives_a_restart(app: Chibo, memory: MemoryChannel) -> None:

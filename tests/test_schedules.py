@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import Chibo
 from bot.channels.memory import MemoryChannel
@@ -20,6 +20,7 @@ from storage.db import Database
 from storage.meetings import Attendance, Meeting, MeetingSeries
 from storage.outbox import OutboxMessage
 from storage.tables import ChatAccount
+from storage.types import id_of
 from tests.cell_setup import local, make_cell, say, tick
 
 INVITE = "kính mời đồng chí dự"
@@ -34,7 +35,7 @@ def to(memory: MemoryChannel, marker: str) -> list[str]:
 
 async def rows(db: Database) -> list[OutboxMessage]:
     async with db.session() as session:
-        return list((await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+        return list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
 
 
 async def test_invitation_follow_up_and_last_call_reach_the_right_members(
@@ -121,7 +122,7 @@ async def test_a_monthly_series_on_the_31st(app: Chibo, db: Database, clock: Man
     await tick(app, clock, "2027-01-01 09:00")  # November's and December's meetings are over
     async with db.session() as session:
         months = [(m.series_month, m.starts_at) for m in (await session.exec(
-            select(Meeting).order_by(Meeting.starts_at))).all()]
+            select(Meeting).order_by(col(Meeting.starts_at)))).all()]
     assert months == [("2026-11", local("2026-11-30 19:30")), ("2026-12", local("2026-12-31 19:30")),
                       ("2027-01", local("2027-01-31 19:30")), ("2027-02", local("2027-02-28 19:30"))]
 
@@ -134,7 +135,7 @@ async def test_a_moved_or_cancelled_monthly_meeting_is_not_created_again(
     await say(app, "an", "/huyhop 2")  # January's is cancelled
     await tick(app, clock, "2026-12-01 09:00")
     async with db.session() as session:
-        meetings = (await session.exec(select(Meeting).order_by(Meeting.id))).all()
+        meetings = (await session.exec(select(Meeting).order_by(col(Meeting.id)))).all()
     assert [(m.series_month, m.status) for m in meetings] == [
         ("2026-12", "scheduled"), ("2027-01", "cancelled")]
 
@@ -277,7 +278,7 @@ async def _ended_meeting(db: Database, cell_id: int, start: str, statuses: dict[
         session.add(meeting)
         await session.flush()
         for member_id, status in statuses.items():
-            session.add(Attendance(meeting_id=meeting.id, member_id=member_id, status=status,  # type: ignore[arg-type]
+            session.add(Attendance(meeting_id=id_of(meeting), member_id=member_id, status=status,
                                    rsvp="excused" if status == "excused" else None,
                                    reason="Ốm" if status == "excused" else None))
         await session.commit()
@@ -351,8 +352,8 @@ async def test_series_is_replaced_and_unannounced_meetings_withdrawn(
     assert "Các buổi sắp tới:\n  Buổi số 1: 19:30 Thứ Bảy, 05/12/2026\n  Buổi số 3: 18:00 Chủ nhật, 10/01/2027\n" in (
         reply.replace("\n", "\n  "))
     async with db.session() as session:
-        series = (await session.exec(select(MeetingSeries).order_by(MeetingSeries.id))).all()
-        meetings = (await session.exec(select(Meeting).order_by(Meeting.id))).all()
+        series = (await session.exec(select(MeetingSeries).order_by(col(MeetingSeries.id)))).all()
+        meetings = (await session.exec(select(Meeting).order_by(col(Meeting.id)))).all()
     assert [s.active for s in series] == [False, True]
     assert [(m.id, m.series_id, m.series_month, m.status) for m in meetings] == [
         (1, 1, "2026-12", "scheduled"), (2, 1, "2027-01", "cancelled"), (3, 2, "2027-01", "scheduled")]

@@ -25,6 +25,7 @@ from storage import outbox
 from storage.db import Database
 from storage.meetings import Meeting
 from storage.outbox import DispatcherLease, OutboxMessage
+from storage.types import stored_id
 from tests.cell_setup import local, make_cell
 
 THIRTY = {f"m{i:02d}": f"Đảng viên Số {i:02d}" for i in range(1, 31)}
@@ -130,7 +131,7 @@ async def test_claims_require_the_lease(db: Database, clock: ManualClock) -> Non
     async with db.session() as session:
         await outbox.enqueue(session, [outbox.New("x", cell.members["an"], outbox.RESULT, clock.now())], clock.now())
         await session.commit()
-        row_id = (await session.exec(select(OutboxMessage.id))).one()
+        row_id = stored_id((await session.exec(select(OutboxMessage.id))).one())
     lock = DispatchLock(db, clock.now, timedelta(seconds=30), owner="here:1:x")
     async with db.session() as session:
         assert not await outbox.claim(session, row_id, LOCK_NAME, lock.owner, clock.now(), "memory", 1)

@@ -18,7 +18,8 @@ from handlers import chart
 from handlers.context import HandlerSettings
 from storage import org, unit_settings
 from storage.db import Database
-from storage.summary import combine, tallies
+from storage.summary import Tally, combine, tallies
+from storage.types import id_of
 from tests import seed
 from tests.conftest import TZ
 
@@ -41,12 +42,12 @@ async def say(bot: tuple[Chibo, MemoryChannel], user: str, text: str, *, private
     return channel.take()
 
 
-async def _ward_tallies(db: Database, period: Period = NOVEMBER, today: date = TODAY) -> dict[str, object]:
+async def _ward_tallies(db: Database, period: Period = NOVEMBER, today: date = TODAY) -> dict[str, Tally]:
     async with db.session() as session:
         committee = await org.find_committee(session, "Đảng bộ phường Bến Thành")
         assert committee is not None and committee.id is not None
         cells = await org.cells_of(session, committee.id)
-        found = await tallies(session, [(c.id, c.name) for c in cells], period, today, TZ)  # type: ignore[misc]
+        found = await tallies(session, [(id_of(c), c.name) for c in cells], period, today, TZ)
     return {tally.name: tally for tally in found}
 
 
@@ -54,31 +55,31 @@ async def test_cell_tallies_equal_the_hand_count(db: Database) -> None:
     await seed.ward(db)
     found = await _ward_tallies(db)
     kp1 = found["Chi bộ khu phố 1"]
-    assert kp1.statuses == {"official": 7, "probationary": 3, "exempt": 1}  # type: ignore[attr-defined]
-    assert (kp1.total, kp1.expected_members, kp1.admitted_in_period) == (11, 10, 1)  # type: ignore[attr-defined]
+    assert kp1.statuses == {"official": 7, "probationary": 3, "exempt": 1}
+    assert (kp1.total, kp1.expected_members, kp1.admitted_in_period) == (11, 10, 1)
     # 05/11: 9 present, Em excused, Lan (exempt) not counted; 15/11: 7 present, 1 excused, 2 absent.
-    assert [(m.present, m.excused, m.absent, m.good) for m in kp1.meetings] == [  # type: ignore[attr-defined]
+    assert [(m.present, m.excused, m.absent, m.good) for m in kp1.meetings] == [
         (9, 1, 0, True), (7, 1, 2, False)]
-    assert (kp1.present, kp1.expected, kp1.good_meetings) == (16, 20, 1)  # type: ignore[attr-defined]
-    assert kp1.months == {date(2026, 9, 1): (8, 9), date(2026, 10, 1): (14, 18),  # type: ignore[attr-defined]
+    assert (kp1.present, kp1.expected, kp1.good_meetings) == (16, 20, 1)
+    assert kp1.months == {date(2026, 9, 1): (8, 9), date(2026, 10, 1): (14, 18),
                           date(2026, 11, 1): (16, 20)}
-    assert kp1.reports == {"study": 4, "assigned": 1, "residence": 1, "mass_help": 1, "other": 1}  # type: ignore[attr-defined]
-    assert kp1.reporters == 7  # type: ignore[attr-defined]
-    assert kp1.latest_stage == "cell_proposed"  # type: ignore[attr-defined]
-    assert kp1.latest == {"excellent": 2, "good": 6, "complete": 1}  # type: ignore[attr-defined]
-    assert (kp1.good_or_better, kp1.latest_rated, kp1.rated("self")) == (8, 9, 8)  # type: ignore[attr-defined]
-    assert list(kp1.long_absent.values()) == [[9, 10, 11]]  # Hải; Cường's three absences fall in two months  # type: ignore[attr-defined]
-    assert (kp1.due_recognition, kp1.no_account, kp1.unreachable) == (1, 7, 1)  # type: ignore[attr-defined]
-    assert (kp1.admitted_in_year, kp1.members_at_year_start) == (2, 9)  # type: ignore[attr-defined]
+    assert kp1.reports == {"study": 4, "assigned": 1, "residence": 1, "mass_help": 1, "other": 1}
+    assert kp1.reporters == 7
+    assert kp1.latest_stage == "cell_proposed"
+    assert kp1.latest == {"excellent": 2, "good": 6, "complete": 1}
+    assert (kp1.good_or_better, kp1.latest_rated, kp1.rated("self")) == (8, 9, 8)
+    assert list(kp1.long_absent.values()) == [[9, 10, 11]]  # Hải; Cường's three absences fall in two months
+    assert (kp1.due_recognition, kp1.no_account, kp1.unreachable) == (1, 7, 1)
+    assert (kp1.admitted_in_year, kp1.members_at_year_start) == (2, 9)
 
     kp3 = found["Chi bộ khu phố 3"]
-    assert (kp3.meetings, kp3.reporters, kp3.due_recognition, kp3.latest_stage) == ([], 3, 1, None)  # type: ignore[attr-defined]
+    assert (kp3.meetings, kp3.reporters, kp3.due_recognition, kp3.latest_stage) == ([], 3, 1, None)
 
 
 async def test_a_committee_is_the_sum_of_its_cells(db: Database) -> None:
     await seed.ward(db)
     found = await _ward_tallies(db)
-    total = combine("Đảng bộ phường Bến Thành", list(found.values()))  # type: ignore[arg-type]
+    total = combine("Đảng bộ phường Bến Thành", list(found.values()))
     assert total.statuses == {"official": 18, "probationary": 4, "exempt": 1}
     assert (len(total.meetings), total.good_meetings, total.present, total.expected) == (4, 3, 25, 29)
     assert (total.report_count, total.reporters, total.expected_members) == (17, 16, 22)
@@ -92,8 +93,8 @@ async def test_a_past_period_expects_only_those_admitted_by_then(db: Database) -
     await seed.ward(db)
     kp1 = (await _ward_tallies(db, Period("quarter", 2026, 3)))["Chi bộ khu phố 1"]
     # Lực was admitted on 03/11: not a member in the third quarter.
-    assert (kp1.total, kp1.expected_members, kp1.reporters) == (10, 9, 0)  # type: ignore[attr-defined]
-    assert [(m.present, m.expected) for m in kp1.meetings] == [(8, 9)]  # type: ignore[attr-defined]
+    assert (kp1.total, kp1.expected_members, kp1.reporters) == (10, 9, 0)
+    assert [(m.present, m.expected) for m in kp1.meetings] == [(8, 9)]
 
 
 async def test_months_are_local_months(db: Database) -> None:
@@ -107,9 +108,9 @@ async def test_months_are_local_months(db: Database) -> None:
         for local in (datetime(2026, 9, 30, 23, 0), datetime(2026, 10, 1, 6, 0), datetime(2026, 11, 5, 19, 0)):
             await seeder.meeting(cell, local, seed.roll([other], absent=[late]))
         await session.commit()
-        cell_id = cell.id
+        cell_id = id_of(cell)
     async with db.session() as session:
-        october = (await tallies(session, [(cell_id, "Chi bộ thử")], Period(MONTH, 2026, 10), TODAY, TZ))[0]  # type: ignore[list-item]
+        october = (await tallies(session, [(cell_id, "Chi bộ thử")], Period(MONTH, 2026, 10), TODAY, TZ))[0]
     assert [m.starts_at.astimezone(TZ).day for m in october.meetings] == [1]
     assert october.months[date(2026, 9, 1)] == (1, 2) and october.months[date(2026, 10, 1)] == (1, 2)
     # In UTC the three absences fall in September (twice) and November: two months, no warning.
@@ -122,7 +123,12 @@ async def test_the_cell_summary_and_its_chart(db: Database, bot: tuple[Chibo, Me
     await seed.ward(db)
     drawn: list[object] = []
     real = chart._png
-    monkeypatch.setattr(chart, "_png", lambda data: drawn.append(data) or real(data))
+
+    def recording(data: chart.ChartData) -> bytes:
+        drawn.append(data)
+        return real(data)
+
+    monkeypatch.setattr(chart, "_png", recording)
     sent = await say(bot, "binh", "/tonghop")
     text, picture = sent[0].reply.text, sent[-1].reply
     assert text.startswith("Tổng hợp Chi bộ khu phố 1 — tháng 11/2026\n")
@@ -147,10 +153,12 @@ async def test_targets_are_the_units_settings(db: Database, bot: tuple[Chibo, Me
     await seed.ward(db)
     async with db.session() as session:
         committee = await org.find_committee(session, "Đảng bộ phường Bến Thành")
-        cell = await org.find_cell(session, committee.id, "Chi bộ khu phố 1")  # type: ignore[union-attr]
-        await unit_settings.put(session, committee.id, "good_or_better_target", 0.85)  # type: ignore[union-attr, arg-type]
-        await unit_settings.put(session, cell.id, "admission_target", "25%")  # type: ignore[union-attr, arg-type]
-        await unit_settings.put(session, committee.id, "excellent_quota", 0.30)  # type: ignore[union-attr, arg-type]
+        assert committee is not None
+        cell = await org.find_cell(session, id_of(committee), "Chi bộ khu phố 1")
+        assert cell is not None
+        await unit_settings.put(session, id_of(committee), "good_or_better_target", 0.85)
+        await unit_settings.put(session, id_of(cell), "admission_target", "25%")
+        await unit_settings.put(session, id_of(committee), "excellent_quota", 0.30)
         await session.commit()
     lines = (await say(bot, "binh", "/tonghop"))[0].reply.text.split("\n")
     # 8 of the 9 to be rated = 88,9% > 85%: reached; 30% of 6 good = 1,8 < 2 excellent: over the quota.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.app import Chibo
 from storage import accounts, org
+from storage.types import id_of
 from tests.fakes.telegram_api import FakeTelegram
 
 SECRETARY = 100
@@ -16,10 +17,10 @@ async def _cell_with_secretary(app: Chibo) -> str:
         committee, _ = await org.create_committee(session, "Đảng bộ phường Bến Thành")
         cell, _, member_code = await org.create_cell(session, committee, "Chi bộ khu phố 1")
         secretary = await org.add_member(session, cell.id, "Trần Thị Bình")
-        await org.grant_role(session, secretary.id, cell.id, "secretary")
+        await org.grant_role(session, id_of(secretary), id_of(cell), "secretary")
         loaded = await accounts.load_or_create(session, "telegram", str(SECRETARY), str(SECRETARY), "Bình",
                                                app.clock.now())
-        await accounts.link(session, loaded.account.id, secretary.id)
+        await accounts.link(session, loaded.account.id, id_of(secretary))
         await session.commit()
         return member_code.code
 

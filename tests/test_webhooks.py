@@ -61,7 +61,7 @@ async def inbox_keys(db: Database, platform: str) -> list[str]:
 
 async def processed_keys(db: Database) -> set[str]:
     async with db.session() as session:
-        rows = (await session.exec(table_of(ProcessedUpdate).select())).all()
+        rows = (await session.execute(table_of(ProcessedUpdate).select())).all()
     return {row.update_key for row in rows}
 
 
@@ -202,7 +202,7 @@ async def test_a_repeated_delivery_is_handled_once(
 
 
 async def test_an_acknowledged_update_survives_a_crash(
-    app: Chibo, db: Database, clock: ManualClock, fakes: tuple[FakeTelegram, FakeZalo]
+    app: Chibo, db: Database, clock: ManualClock, fakes: tuple[FakeTelegram, FakeZalo], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """200 is answered once the update is stored; if the process dies before handling it, the
     next start handles it, and the dead process could not handle it a second time."""
@@ -215,7 +215,7 @@ async def test_an_acknowledged_update_survives_a_crash(
         await gate.wait()
         return await handle(incoming)
 
-    app.handle = stuck  # type: ignore[method-assign]
+    monkeypatch.setattr(app, "handle", stuck)
     first = WebServer(app, secret=SECRET, zalo=_channels(app, fakes)[1])
     await first.start("127.0.0.1", 0)
     await first.register_webhooks(f"http://127.0.0.1:{first.port}")
@@ -263,7 +263,7 @@ def _free_port() -> int:
 
 async def test_sigterm_finishes_updates_in_hand_and_keeps_the_rest(
     app: Chibo, db: Database, clock: ManualClock, fakes: tuple[FakeTelegram, FakeZalo],
-    http: aiohttp.ClientSession, tmp_path: Path,
+    http: aiohttp.ClientSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fake_telegram, fake_zalo = fakes
     port = _free_port()
@@ -281,7 +281,7 @@ async def test_sigterm_finishes_updates_in_hand_and_keeps_the_rest(
             await gate.wait()
         return await handle(incoming)
 
-    app.handle = slow  # type: ignore[method-assign]
+    monkeypatch.setattr(app, "handle", slow)
     running = asyncio.create_task(service.serve(app, settings, webhook=True))
 
     async def registered() -> bool:

@@ -23,7 +23,7 @@ from storage import accounts, org
 from storage.meetings import Attendance
 from storage.reports import Report
 from storage.tables import ChatAccount, JoinRequest, Member, ProcessedUpdate
-from storage.types import table_of
+from storage.types import id_of, table_of
 from tests.conftest import TZ
 from tests.fakes.recording import polling
 from tests.fakes.zalo_api import MAX_TEXT, FakeZalo
@@ -53,9 +53,9 @@ async def _cell_with_zalo_secretary(app: Chibo) -> str:
         committee, _ = await org.create_committee(session, "Đảng bộ phường Bến Thành")
         cell, _, member_code = await org.create_cell(session, committee, "Chi bộ khu phố 1")
         secretary = await org.add_member(session, cell.id, "Trần Thị Bình")
-        await org.grant_role(session, secretary.id, cell.id, "secretary")
+        await org.grant_role(session, id_of(secretary), id_of(cell), "secretary")
         loaded = await accounts.load_or_create(session, "zalo", SECRETARY, SECRETARY, "Bình", app.clock.now())
-        await accounts.link(session, loaded.account.id, secretary.id)
+        await accounts.link(session, loaded.account.id, id_of(secretary))
         await session.commit()
         return member_code.code
 
@@ -74,8 +74,8 @@ async def test_join_and_approve_by_typed_number(app: Chibo, zalo: FakeZalo) -> N
     assert sent[2].chat_id == SECRETARY and sent[2].text == "Đã duyệt: Lê Văn Cường là đảng viên của Chi bộ khu phố 1."
     assert sent[3].chat_id == NEWCOMER and "Chào mừng đồng chí Lê Văn Cường" in sent[3].text
     async with app.db.session() as session:
-        account = (await session.exec(
-            table_of(ChatAccount).select().where(ChatAccount.platform_user_id == NEWCOMER)
+        account = (await session.execute(
+            table_of(ChatAccount).select().where(table_of(ChatAccount).c.platform_user_id == NEWCOMER)
         )).one()
     assert account.platform == "zalo" and account.chat_id == NEWCOMER and account.member_id is not None
 
@@ -91,8 +91,8 @@ async def test_the_same_update_delivered_twice_is_handled_once(app: Chibo, zalo:
     assert "chưa tham gia" in sent[2].text
     assert zalo.waiting == 0 and len(zalo.sent) == 3
     async with app.db.session() as session:
-        requests = (await session.exec(table_of(JoinRequest).select())).all()
-        marks = (await session.exec(table_of(ProcessedUpdate).select())).all()
+        requests = (await session.execute(table_of(JoinRequest).select())).all()
+        marks = (await session.execute(table_of(ProcessedUpdate).select())).all()
     assert len(requests) == 1
     assert sorted(m.update_key for m in marks if m.update_key == "4f1c0a9e77d2") == ["4f1c0a9e77d2"]
 
@@ -189,7 +189,8 @@ def test_updates_are_read_with_or_without_the_wrapper() -> None:
     bot = fake.update("b0t", "tự động")
     bot["message"]["from"]["is_bot"] = True
     assert zalo_api.to_incoming(zalo_api.unwrap(bot)) is None
-    for broken in ([], {"ok": True}, {"result": {"message": {"text": "x"}}}, "chuỗi"):
+    not_updates: list[object] = [[], {"ok": True}, {"result": {"message": {"text": "x"}}}, "chuỗi"]
+    for broken in not_updates:
         with pytest.raises(ValueError):
             zalo_api.unwrap(broken)
 
