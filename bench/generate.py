@@ -37,7 +37,7 @@ from storage.migrate import alembic_config
 from storage.schema import metadata
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-VERSION = 2
+VERSION = 3  # 3: membership history (events and spans)
 YEAR = 2026
 COMMITTEES = 10
 CELLS_PER_COMMITTEE = 100
@@ -119,6 +119,18 @@ def tables(size: Size = Size()) -> list[Table]:
             yield (first_staff + committee - 1, None, name, fold(name), "nam", 1970, "official",
                    date(1995, 1, 1), date(1996, 1, 1), True, CREATED)
 
+    def events() -> Rows:
+        """Each cell member listed on the roll from their admission (storage.membership.join_roll)."""
+        for member, cell_id, *_rest, status, admitted, _official, _active, _created in members():
+            if cell_id is not None:
+                yield member, member, "listed", admitted, cell_id, status, False, CREATED
+
+    def spans() -> Rows:
+        """The one open span each listed member has (what storage.membership.rebuild derives)."""
+        for member, cell_id, *_rest, status, admitted, _official, _active, _created in members():
+            if cell_id is not None:
+                yield member, member, cell_id, status, False, admitted, None
+
     def roles() -> Rows:
         number = 0
         for cell in range(1, cells + 1):
@@ -199,6 +211,9 @@ def tables(size: Size = Size()) -> list[Table]:
         ("org_unit", ("id", "kind", "name", "name_key", "parent_id", "settings", "created_at"), units),
         ("member", ("id", "cell_id", "full_name", "name_key", "gender", "birth_year", "status", "admitted_on",
                     "official_on", "active", "created_at"), members),
+        ("membership_event", ("id", "member_id", "kind", "on", "cell_id", "status", "temporary", "recorded_at"),
+         events),
+        ("membership_span", ("id", "member_id", "cell_id", "status", "away", "start", "end"), spans),
         ("role", ("id", "member_id", "unit_id", "role"), roles),
         ("chat_account", ("id", "platform", "platform_user_id", "chat_id", "display_name", "member_id",
                           "last_seen_at", "unreachable_since", "created_at"), accounts),
@@ -248,7 +263,8 @@ def generate_sqlite(path: Path, size: Size = Size(), log: Callable[[str], None] 
     for table, columns, rows in tables(size):
         began = time.perf_counter()
         marks = ", ".join("?" for _ in columns)
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+        quoted = ", ".join(f'"{column}"' for column in columns)  # "on", "end" are SQL words
+        sql = f"INSERT INTO {table} ({quoted}) VALUES ({marks})"
         count = 0
         batch: list[tuple[Any, ...]] = []
         for row in rows():

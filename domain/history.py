@@ -35,6 +35,9 @@ class EventKind(StrEnum):
 
 
 LEAVING = (EventKind.DIED, EventKind.REMOVED, EventKind.EXPELLED)
+# The day a member whose admission date is unknown was put on the roll: so that they count in
+# every past period, as they did before membership had a history.
+ROLL_FLOOR = date(1900, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)

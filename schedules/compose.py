@@ -47,6 +47,9 @@ class Composer:
             return await self._reminder(session, row, now)
         if kind == outbox.DEADLINE:
             return await self._deadline(session, row, now)
+        if kind == outbox.NOTICE:
+            text = str(row.payload.get("text") or "")
+            return Reply(text) if text else Skip("an empty notice")
         meeting = await session.get(Meeting, row.meeting_id) if row.meeting_id else None
         if meeting is None:
             return Skip("the meeting no longer exists")

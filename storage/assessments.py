@@ -72,12 +72,13 @@ class AssessmentChange(SQLModel, table=True):
 
 # -- queries -------------------------------------------------------------------------------------
 
-def reviewed_clause(member: Any, review: ReviewPeriod) -> ColumnElement[bool]:
-    """SQL for `domain.review.is_reviewed` over the member table's columns `member`: the same
-    statuses and the same cutoff, so a list and a count can never disagree."""
+def reviewed_clause(status: Any, admitted_on: Any, review: ReviewPeriod) -> ColumnElement[bool]:
+    """SQL for `domain.review.is_reviewed` over a status column (the member's, or a membership
+    span's: the state in the period) and the admission date: the same statuses and the same
+    cutoff, so a list and a count can never disagree."""
     cutoff = review_cutoff(review.last_day)
-    return and_(member.status.not_in([str(s) for s in NOT_REVIEWED_STATUSES]),
-                or_(member.admitted_on.is_(None), member.admitted_on <= cutoff))
+    return and_(status.not_in([str(s) for s in NOT_REVIEWED_STATUSES]),
+                or_(admitted_on.is_(None), admitted_on <= cutoff))
 
 
 async def stages_of(session: AsyncSession, member_id: int, period: str) -> dict[str, Assessment]:

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.text import fold
 from domain.vocabulary import Position, Status, UnitKind
+from storage import membership
 from storage.db import Database
 from storage.org import OrgError, validate_name
 from storage.tables import ChatAccount, Member, OrgUnit, Role
@@ -166,7 +167,7 @@ async def import_file(db: Database, path: Path, *, today: date | None = None) ->
     errors = _RowErrors()
     rows = parse_rows(table, today, errors)
     async with db.session() as session:
-        result = await _apply(session, rows, errors)
+        result = await _apply(session, rows, errors, today)
         if errors:
             await session.rollback()
             raise errors.failure(path)
@@ -537,7 +538,7 @@ def _update(member: Member, row: Row) -> bool:
     return changed
 
 
-async def _apply(session: AsyncSession, rows: list[Row], errors: _RowErrors) -> ImportResult:
+async def _apply(session: AsyncSession, rows: list[Row], errors: _RowErrors, today: date) -> ImportResult:
     result = ImportResult(members=len(rows))
     if not rows:
         return result
@@ -567,6 +568,9 @@ async def _apply(session: AsyncSession, rows: list[Row], errors: _RowErrors) -> 
             result.unchanged += 1
         members.append((row, member))
     await session.flush()
+    for _row, member in members:  # new members of a cell enter its roll (membership history)
+        if member.cell_id is not None and not await membership.has_events(session, id_of(member)):
+            await membership.join_roll(session, member, member.cell_id, today=today)
 
     held = await _existing_roles(session, [id_of(m) for _row, m in members])
     for row, member in members:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -11,8 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.text import clean_name, fold, has_control
 from domain.vocabulary import Status, UnitKind
+from storage import membership
 from storage.tables import CodeAttempt, JoinCode, JoinRequest, Member, OrgUnit, Role
-from storage.types import id_of
+from storage.types import id_of, utcnow
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on phones
 CODE_LENGTH = 10  # 32**10 ≈ 10**15 codes; with the attempt limit below, guessing is hopeless
@@ -159,10 +160,15 @@ async def member_by_name(session: AsyncSession, cell_id: int, name: str) -> Memb
     )).first()
 
 
-async def add_member(session: AsyncSession, cell_id: int | None, name: str, status: str = Status.OFFICIAL) -> Member:
+async def add_member(session: AsyncSession, cell_id: int | None, name: str, status: str = Status.OFFICIAL,
+                     *, today: date | None = None) -> Member:
+    """A new member; one of a cell is entered on its roll (membership history). The admission date
+    is not known here, so they count in the cell's past periods too, as before history existed."""
     member = Member(cell_id=cell_id, full_name=name, name_key=fold(name), status=status)
     session.add(member)
     await session.flush()
+    if cell_id is not None:
+        await membership.join_roll(session, member, cell_id, today=today or utcnow().date())
     return member
 
 

@@ -48,6 +48,7 @@ UNREACHABLE_LIST = "unreachable_list"
 WARN_ABSENCE = "warn_absence"
 WARN_EXCUSED = "warn_excused"
 ROLL_CALL_MISSING = "roll_call_missing"  # the morning after a meeting that ended without a roll call
+NOTICE = "notice"  # a notice worded when it was recorded: payload {"text": …} (a transfer, a rating decided)
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -12,6 +12,7 @@ import storage.assessments
 import storage.file_links
 import storage.inbox
 import storage.meetings
+import storage.membership
 import storage.outbox
 import storage.reports
 import storage.tables  # noqa: F401

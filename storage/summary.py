@@ -1,22 +1,17 @@
 """Tallies behind `/tonghop`: grouped SQL over indexed columns, one row per cell, never per member.
 
-The same seven grouped queries serve one cell and a committee of a hundred cells (`GROUP BY
-cell_id`); a committee's totals are the sum of its cells' tallies, so its lines always add up.
-Each query reads an index that covers it (see the tables' `__table_args__`): members by
-(cell_id, status), meetings by (cell_id, starts_at), attendance by (meeting_id, status), reports
-by (cell_id, done_on, kind, member_id) and (member_id, done_on), ratings by (cell_id, period,
-stage, level). No index and no table were added for summaries: at a province's size (bench/)
-these answer a cell in a few milliseconds and a hundred cells' year in under a hundred, so
-monthly tallies kept by triggers were not worth their write cost and their second source of
-truth. Names (who did not report...) are listed for one cell only: `storage.summary_names`.
+The same grouped queries serve one cell and a committee of a hundred cells (`GROUP BY cell_id`);
+a committee's totals are the sum of its cells' tallies, so its lines always add up. Names (who
+did not report...) are listed for one cell only: `storage.summary_names`.
 
-Counting rules (domain.md):
-- the total (đảng số) counts active members of every status; exempt members (miễn sinh hoạt) are
-  not expected at meetings, nor to report or be rated, and are left out of those rates;
-- attendance comes from the roll call of ended meetings (attendance rows with a status); rows of
-  exempt members are subtracted;
+Counting rules (domain.md; the rules themselves live in `domain/`):
+- who belonged to a cell, and in which state, is read from the membership history on the
+  period's reference day (its last day, or today while it runs): the total (đảng số) counts every
+  state; exempt members, and those temporarily transferred out, are not expected at meetings nor
+  to report; who is rated is `domain.review` applied to the state then;
+- attendance comes from the roll call of ended meetings; a meeting without one counts nowhere;
 - ratings count at the latest stage the cell has reached (final, else the cell's proposal, else
-  the self-assessments); a committee adds up its cells, each at its own latest stage.
+  the self-assessments), over the members to be rated; a committee adds up its cells.
 """
 
 from __future__ import annotations
@@ -32,10 +27,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import meeting_rules, membership
-from domain.periods import Period, ReviewPeriod, local_midnight, month_starts
+from domain.periods import Period, local_midnight, month_starts
 from domain.vocabulary import LATEST_FIRST, REPORT_KINDS, Level, MeetingStatus, Presence, Status
 from storage.assessments import Assessment, reviewed_clause
 from storage.meetings import Attendance, Meeting
+from storage.membership import MembershipSpan, counted_on
 from storage.reports import Report
 from storage.tables import ChatAccount, Member
 from storage.types import table_of
@@ -46,6 +42,7 @@ _MEETING = table_of(Meeting)
 _ATTENDANCE = table_of(Attendance)
 _ASSESSMENT = table_of(Assessment)
 _ACCOUNT = table_of(ChatAccount)
+_SPAN = table_of(MembershipSpan)
 
 CHART_MONTHS = 12
 OTHER = "other"
@@ -187,7 +184,7 @@ async def tallies(
     await _meetings(session, found, ids, period, today, tz)
     await _long_absences(session, found, ids, period.year, tz)
     await _reports(session, found, ids, period)
-    await _ratings(session, found, ids, period.review)
+    await _ratings(session, found, ids, period, today)
     return [found[cell_id] for cell_id in ids]
 
 
@@ -233,58 +230,74 @@ def account_counts(member_ids: Any) -> Any:
     )
 
 
-def in_period(member: Any, period: Period) -> ColumnElement[bool]:
-    """Members of the cell during the period: admitted before it ended (or on an unknown date).
+def reference_day(period: Period, today: date) -> date:
+    """The day a period's membership is read on: its last day, or today while it runs. Who
+    belonged to the cell, and in which state, comes from the membership spans on that day, so a
+    December summary printed in March is unchanged by a transfer in February."""
+    return min(period.end - timedelta(days=1), today)
 
-    Membership has no history beyond admission dates, so a past period counts today's members
-    who had been admitted by then; someone admitted later is not expected to have reported.
-    """
-    return member.admitted_on.is_(None) | (member.admitted_on < period.end)
+
+def expected_then(span: Any) -> ColumnElement[bool]:
+    """SQL: on the span, the member was expected at meetings and to report (not exempt, not away)."""
+    return and_(span.status != Status.EXEMPT, ~span.away)
 
 
 async def _members(session: AsyncSession, found: dict[int, Tally], ids: list[int], period: Period,
                    today: date) -> None:
-    """Membership and reporting over the period's members; reachability and probation over
-    today's members (warnings are about now)."""
-    member = _MEMBER.c
+    """Membership, reporting and who is rated over the members of each cell on the period's
+    reference day (from history); reachability and probation over today's members (warnings are
+    about now); the admissions target's base from the members on 31/12 of the previous year."""
+    span, member = _SPAN.c, _MEMBER.c
     year_start = date(period.year, 1, 1)
-    then = in_period(member, period)
-    reviewed = reviewed_clause(member, period.review)
+    reviewed = reviewed_clause(span.status, member.admitted_on, period.review)
     reported = exists().where(_REPORT.c.member_id == member.id, _between(_REPORT.c.done_on, period.start, period.end))
-    accounts = account_counts(select(member.id).where(member.cell_id.in_(ids)))
-    any_account = accounts.c.accounts.is_not(None)
-    reachable = accounts.c.reachable > 0
-    query = (
+    then = (
         select(
-            member.cell_id, member.status, _sum(then).label("n"),
+            span.cell_id, span.status, func.count().label("n"),
             _sum(_between(member.admitted_on, period.start, period.end)).label("admitted_in_period"),
             _sum(_between(member.admitted_on, year_start, date(period.year + 1, 1, 1))).label("admitted_in_year"),
-            _sum(member.admitted_on.is_(None) | (member.admitted_on < year_start)).label("at_year_start"),
-            _sum(and_(then, member.status != Status.EXEMPT, reported)).label("reporters"),
-            _sum(and_(then, reviewed)).label("to_be_rated"),
-            _sum(and_(then, ~reviewed)).label("not_reviewed"),
+            _sum(and_(expected_then(span), reported)).label("reporters"),
+            _sum(reviewed).label("to_be_rated"),
+            _sum(~reviewed).label("not_reviewed"),
+        )
+        .select_from(_SPAN.join(_MEMBER, member.id == span.member_id))
+        .where(span.cell_id.in_(ids), counted_on(span, reference_day(period, today)))
+        .group_by(span.cell_id, span.status)
+    )
+    for row in await session.execute(then):
+        tally = found[row.cell_id]
+        tally.statuses[row.status] = tally.statuses.get(row.status, 0) + int(row.n)
+        tally.admitted_in_period += int(row.admitted_in_period)
+        tally.admitted_in_year += int(row.admitted_in_year)
+        tally.reporters += int(row.reporters)
+        tally.to_be_rated += int(row.to_be_rated)
+        tally.not_reviewed += int(row.not_reviewed)
+    at_start = (
+        select(span.cell_id, func.count().label("n"))
+        .where(span.cell_id.in_(ids), counted_on(span, year_start - timedelta(days=1)))
+        .group_by(span.cell_id)
+    )
+    for row in await session.execute(at_start):
+        found[row.cell_id].members_at_year_start = int(row.n)
+    accounts = account_counts(select(member.id).where(member.cell_id.in_(ids)))
+    any_account = accounts.c.accounts.is_not(None)
+    now = (
+        select(
+            member.cell_id,
             _sum(~any_account).label("no_account"),
-            _sum(and_(any_account, ~reachable)).label("unreachable"),
+            _sum(and_(any_account, ~(accounts.c.reachable > 0))).label("unreachable"),
             _sum(and_(member.status == Status.PROBATIONARY,
                       member.admitted_on <= membership.latest_admission_due(today))).label("due"),
         )
         .select_from(_MEMBER.outerjoin(accounts, accounts.c.member_id == member.id))
         .where(member.cell_id.in_(ids), member.active)
-        .group_by(member.cell_id, member.status)
+        .group_by(member.cell_id)
     )
-    for row in await session.execute(query):
+    for row in await session.execute(now):
         tally = found[row.cell_id]
-        if row.n:
-            tally.statuses[row.status] = int(row.n)
-        tally.admitted_in_period += int(row.admitted_in_period)
-        tally.admitted_in_year += int(row.admitted_in_year)
-        tally.members_at_year_start += int(row.at_year_start)
-        tally.reporters += int(row.reporters)
-        tally.to_be_rated += int(row.to_be_rated)
-        tally.not_reviewed += int(row.not_reviewed)
-        tally.no_account += int(row.no_account)
-        tally.unreachable += int(row.unreachable)
-        tally.due_recognition += int(row.due)
+        tally.no_account = int(row.no_account)
+        tally.unreachable = int(row.unreachable)
+        tally.due_recognition = int(row.due)
 
 
 # -- meetings and attendance --------------------------------------------------------------------
@@ -461,16 +474,19 @@ async def _reports(session: AsyncSession, found: dict[int, Tally], ids: list[int
         found[row.cell_id].reports = {kind: count for kind, count in counts.items() if count}
 
 
-async def _ratings(session: AsyncSession, found: dict[int, Tally], ids: list[int], review: ReviewPeriod) -> None:
-    """Ratings of the members the review rates, by cell, stage and level. A rating left on a
-    member who is no longer rated (exempted since, say) counts in no figure: numerators and the
-    denominator (`to_be_rated`) are taken over the same members."""
-    rating, member = _ASSESSMENT.c, _MEMBER.c
+async def _ratings(session: AsyncSession, found: dict[int, Tally], ids: list[int], period: Period,
+                   today: date) -> None:
+    """Ratings of the members the review rates, by cell, stage and level, over the same members
+    as the denominator (`to_be_rated`): those of the cell on the reference day, in the state they
+    were in then. A rating left on a member not rated (exempted since, say) counts in no figure."""
+    rating, member, span = _ASSESSMENT.c, _MEMBER.c, _SPAN.c
+    review = period.review
     query = (
         select(rating.cell_id, rating.stage, rating.level, func.count().label("n"))
-        .select_from(_ASSESSMENT.join(_MEMBER, member.id == rating.member_id))
-        .where(rating.cell_id.in_(ids), rating.period == review.key, member.active, member.cell_id == rating.cell_id,
-               reviewed_clause(member, review))
+        .select_from(_ASSESSMENT.join(_SPAN, and_(span.member_id == rating.member_id, span.cell_id == rating.cell_id))
+                     .join(_MEMBER, member.id == rating.member_id))
+        .where(rating.cell_id.in_(ids), rating.period == review.key, counted_on(span, reference_day(period, today)),
+               reviewed_clause(span.status, member.admitted_on, review))
         .group_by(rating.cell_id, rating.stage, rating.level)
     )
     for row in await session.execute(query):

@@ -20,13 +20,15 @@ from domain.periods import Period
 from domain.review import not_reviewed_reason
 from domain.vocabulary import Status
 from storage.assessments import Assessment, reviewed_clause
+from storage.membership import MembershipSpan, counted_on
 from storage.reports import Report
-from storage.summary import Tally, account_counts, in_period
+from storage.summary import Tally, account_counts, expected_then, reference_day
 from storage.tables import ChatAccount, Member
 from storage.types import table_of
 
 T = TypeVar("T")
 _MEMBER = table_of(Member)
+_SPAN = table_of(MembershipSpan)
 _REPORT = table_of(Report)
 _ASSESSMENT = table_of(Assessment)
 _ACCOUNT = table_of(ChatAccount)
@@ -56,46 +58,53 @@ class CellNames:
 
 
 async def cell_names(session: AsyncSession, tally: Tally, period: Period, today: date) -> CellNames:
-    """All of a cell's lists from one pass over its members (each flag an indexed EXISTS); the
-    names of the members its tally found absent in three months of the year."""
+    """All of a cell's lists: those about the period from the members of the cell on its reference
+    day, in the state they were in then (one pass, each flag an indexed EXISTS); those about now
+    (accounts, probation) from today's members; and the names behind the tally's warnings."""
     cell_id, stage = tally.cell_id, tally.latest_stage
-    member = _MEMBER.c
-    expected = and_(member.status != Status.EXEMPT, in_period(member, period))
+    span, member = _SPAN.c, _MEMBER.c
+    review = period.review
     reported = exists().where(_REPORT.c.member_id == member.id, _REPORT.c.done_on >= period.start,
                               _REPORT.c.done_on < period.end)
-    review = period.review
-    reviewed = reviewed_clause(member, review)
     rated = exists().where(_ASSESSMENT.c.member_id == member.id, _ASSESSMENT.c.period == review.key,
                            _ASSESSMENT.c.stage == (stage or ""))
+    then = (
+        select(
+            member.full_name, span.status, member.admitted_on,
+            and_(member.admitted_on >= period.start, member.admitted_on < period.end).label("admitted"),
+            and_(expected_then(span), ~reported).label("not_reported"),
+            and_(reviewed_clause(span.status, member.admitted_on, review), ~rated).label("not_rated"),
+        )
+        .select_from(_SPAN.join(_MEMBER, member.id == span.member_id))
+        .where(span.cell_id == cell_id, counted_on(span, reference_day(period, today)))
+        .order_by(member.id)
+    )
+    names = CellNames()
+    for row in await session.execute(then):
+        for flag, into in (("admitted", names.admitted), ("not_reported", names.not_reported),
+                           ("not_rated", names.not_rated)):
+            if getattr(row, flag):
+                into.append(row.full_name)
+        reason = not_reviewed_reason(row.status, row.admitted_on, review.last_day)
+        if reason is not None:
+            names.not_reviewed.append((row.full_name, reason))
     accounts = account_counts(select(member.id).where(member.cell_id == cell_id))
     any_account = accounts.c.accounts.is_not(None)
-    reachable = func.coalesce(accounts.c.reachable, 0) > 0
-    query = (
+    now = (
         select(
             member.full_name, member.status, member.admitted_on,
-            and_(member.admitted_on >= period.start, member.admitted_on < period.end).label("admitted"),
-            and_(expected, ~reported).label("not_reported"),
-            in_period(member, period).label("in_period"),
-            and_(in_period(member, period), reviewed, ~rated).label("not_rated"),
             (~any_account).label("no_account"),
-            and_(any_account, ~reachable).label("unreachable"),
+            and_(any_account, ~(func.coalesce(accounts.c.reachable, 0) > 0)).label("unreachable"),
         )
         .select_from(_MEMBER.outerjoin(accounts, accounts.c.member_id == member.id))
         .where(member.cell_id == cell_id, member.active)
         .order_by(member.id)
     )
-    names = CellNames()
     due_by = membership.latest_admission_due(today)
-    for row in await session.execute(query):
-        for flag, into in (("admitted", names.admitted), ("not_reported", names.not_reported),
-                           ("no_account", names.no_account), ("unreachable", names.unreachable)):
+    for row in await session.execute(now):
+        for flag, into in (("no_account", names.no_account), ("unreachable", names.unreachable)):
             if getattr(row, flag):
                 into.append(row.full_name)
-        if row.not_rated:
-            names.not_rated.append(row.full_name)
-        reason = not_reviewed_reason(row.status, row.admitted_on, review.last_day) if row.in_period else None
-        if reason is not None:
-            names.not_reviewed.append((row.full_name, reason))
         if row.status == Status.PROBATIONARY and row.admitted_on is not None and row.admitted_on <= due_by:
             names.due.append(Due(row.full_name, row.admitted_on))
     names.due.sort(key=lambda due: due.admitted_on)  # stable: roster order within a day

@@ -34,6 +34,7 @@ class OrgUnit(SQLModel, table=True):
     name_key: str = Field(max_length=200, index=True)
     parent_id: int | None = Field(default=None, foreign_key="org_unit.id")
     settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    dissolved_on: date | None = None  # a cell dissolved (giải thể): its history stays, it takes no new members
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 

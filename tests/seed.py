@@ -29,14 +29,18 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.history import ROLL_FLOOR, Event, EventKind
 from domain.text import fold
 from domain.vocabulary import MeetingStatus, Position, Status, UnitKind
+from storage import membership
 from storage.assessments import Assessment
 from storage.db import Database
 from storage.meetings import Attendance, Meeting
 from storage.reports import Report
 from storage.tables import ChatAccount, Member, OrgUnit, Role
 from storage.types import id_of
+
+SEED_TODAY = date(2026, 11, 20)  # the day the seeded worlds are read on (tests set the clock to it)
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 Roll = list[tuple[Member, str]]  # a roll call: member and present / excused / absent
@@ -60,9 +64,14 @@ class Seeder:
         unreachable: bool = False,
     ) -> Member:
         member = Member(cell_id=cell.id if cell else None, full_name=name, name_key=fold(name), status=status,
-                        admitted_on=admitted_on, active=active)
+                        admitted_on=admitted_on)
         self.session.add(member)
         await self.session.flush()
+        if cell is not None:  # on the roll from admission; one who left never counted in these figures
+            await membership.join_roll(self.session, member, id_of(cell), today=SEED_TODAY)
+            if not active:
+                await membership.record(self.session, id_of(member), Event(
+                    EventKind.TRANSFERRED, member.admitted_on or ROLL_FLOOR, cell_id=None), today=SEED_TODAY)
         if account is not None:
             platform, _, user = account.partition(":")
             self.session.add(ChatAccount(

@@ -52,4 +52,4 @@ def test_one_head() -> None:
     """Branches made in parallel are merged: `alembic upgrade head` has one target."""
     from alembic.script import ScriptDirectory
 
-    assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads() == ["0006_local_numbers"]
+    assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads() == ["0007_membership"]
