@@ -53,3 +53,68 @@ def test_one_head() -> None:
     from alembic.script import ScriptDirectory
 
     assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads() == ["0007_membership"]
+
+
+def _upgrade_to(connection: Connection, revision: str) -> None:
+    config = alembic_config("sqlite://")
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def _figures(database: Database) -> list[tuple[object, ...]]:
+    """Every membership, rating and development figure of the ward's committee, for three periods."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from domain.periods import MONTH, QUARTER, YEAR, Period
+    from storage import org
+    from storage.summary import tallies
+
+    today = date(2026, 11, 20)
+    found: list[tuple[object, ...]] = []
+    async with database.session() as session:
+        committee = await org.find_committee(session, "Đảng bộ phường Bến Thành")
+        assert committee is not None and committee.id is not None
+        cells = [(unit.id, unit.name) for unit in await org.cells_of(session, committee.id) if unit.id is not None]
+        for period in (Period(MONTH, 2026, 11), Period(QUARTER, 2026, 3), Period(YEAR, 2026)):
+            for t in await tallies(session, cells, period, today, ZoneInfo("Asia/Ho_Chi_Minh")):
+                found.append((period.key, t.name, sorted(t.statuses.items()), t.admitted_in_period, t.admitted_in_year,
+                              t.members_at_year_start, t.reporters, t.to_be_rated, t.not_reviewed,
+                              sorted((s, sorted(levels.items())) for s, levels in t.ratings.items()),
+                              t.present, t.expected, t.no_account, t.due_recognition))
+    return found
+
+
+async def test_an_upgraded_database_keeps_its_summaries(db: Database, db_kind: str, tmp_path: Path) -> None:
+    """Data made under the schema before membership history (0006), upgraded by 0007, gives the same
+    figures as the same data entered today through the history (events and spans)."""
+    from sqlalchemy import text
+
+    from tests import seed
+    from tests.conftest import make_database
+
+    await seed.ward(db)
+    expected = await _figures(db)
+    assert ("thang-11-2026", "Chi bộ khu phố 1", [("exempt", 1), ("official", 7), ("probationary", 3)]) == expected[0][:3]
+    old, drop = await make_database(db_kind, tmp_path / "old")
+    try:
+        async with old.engine.begin() as connection:
+            await connection.run_sync(lambda c: metadata.drop_all(c))
+            await connection.run_sync(_upgrade_to, "0006_local_numbers")
+        history = {"membership_event", "membership_span"}
+        async with db.engine.connect() as source, old.engine.begin() as target:
+            for table in metadata.sorted_tables:
+                if table.name in history:
+                    continue
+                columns = await target.run_sync(
+                    lambda c, name=table.name: {column["name"] for column in inspect(c).get_columns(name)})
+                rows = (await source.execute(table.select())).mappings().all()
+                if rows:
+                    await target.execute(table.insert(), [{k: v for k, v in row.items() if k in columns}
+                                                          for row in rows])
+            await target.run_sync(_upgrade_to, "head")
+            events = (await target.execute(text("SELECT count(*) FROM membership_event"))).scalar_one()
+        assert events > 0
+        assert await _figures(old) == expected
+    finally:
+        await drop()
