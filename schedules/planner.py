@@ -30,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain import dates
 from domain import meeting_rules as rules
 from domain.vocabulary import MeetingStatus, Stage, UnitKind
-from storage import attendance, outbox, unit_settings
+from storage import attendance, membership, outbox, unit_settings
 from storage.assessments import Assessment
 from storage.db import Database
 from storage.meetings import Meeting, all_active_series, ensure_series_meetings, expected_members, secretaries
@@ -57,15 +57,29 @@ class Planner:
         self.db = db
         self.tz = tz
         self._deadlines_planned_at: datetime | None = None
+        self._standings_refreshed_on: date | None = None
 
     async def plan(self, now: datetime) -> None:
-        for step in (self._series, self._meetings, self._deadlines):
+        for step in (self._standings, self._series, self._meetings, self._deadlines):
             try:
                 async with self.db.session() as session:
                     await step(session, now)
                     await session.commit()
             except Exception:
                 log.exception("planning (%s) failed; the next pass tries again", step.__name__)
+
+    # -- membership ----------------------------------------------------------------------------------------
+
+    async def _standings(self, session: AsyncSession, now: datetime) -> None:
+        """Once a day, cached member states that the calendar changed (an exemption that ended on its
+        date, a temporary transfer back) are brought up to date before anything is planned for them."""
+        today = now.astimezone(self.tz).date()
+        if self._standings_refreshed_on == today:
+            return
+        refreshed = await membership.refresh(session, today)
+        if refreshed:
+            log.info("membership: %d member states changed by the calendar on %s", refreshed, today)
+        self._standings_refreshed_on = today
 
     # -- series and meetings ------------------------------------------------------------------------------
 
