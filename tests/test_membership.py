@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from domain.history import Event, EventKind, spans
 from domain.vocabulary import Status
@@ -32,8 +33,8 @@ async def _cell(db: Database) -> tuple[int, int, int]:
 
 async def _spans(db: Database, member_id: int) -> list[tuple[int, str, date, date | None]]:
     async with db.session() as session:
-        rows = (await session.execute(select(MembershipSpan).where(MembershipSpan.member_id == member_id)
-                                      .order_by(MembershipSpan.start))).scalars().all()
+        rows = (await session.execute(select(MembershipSpan).where(col(MembershipSpan.member_id) == member_id)
+                                      .order_by(col(MembershipSpan.start)))).scalars().all()
         return [(row.cell_id, row.status, row.start, row.end) for row in rows]
 
 

@@ -61,6 +61,10 @@ def _upgrade_to(connection: Connection, revision: str) -> None:
     command.upgrade(config, revision)
 
 
+def _column_names(connection: Connection, table: str) -> set[str]:
+    return {column["name"] for column in inspect(connection).get_columns(table)}
+
+
 async def _figures(database: Database) -> list[tuple[object, ...]]:
     """Every membership, rating and development figure of the ward's committee, for three periods."""
     from datetime import date
@@ -107,8 +111,7 @@ async def test_an_upgraded_database_keeps_its_summaries(db: Database, db_kind: s
             for table in metadata.sorted_tables:
                 if table.name in history:
                     continue
-                columns = await target.run_sync(
-                    lambda c, name=table.name: {column["name"] for column in inspect(c).get_columns(name)})
+                columns = await target.run_sync(_column_names, table.name)
                 rows = (await source.execute(table.select())).mappings().all()
                 if rows:
                     await target.execute(table.insert(), [{k: v for k, v in row.items() if k in columns}
