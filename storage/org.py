@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.text import clean_name, fold, has_control
@@ -90,11 +90,14 @@ async def create_cell(session: AsyncSession, committee: OrgUnit, name: str) -> t
     return unit, secretary, member
 
 
-async def cells_of(session: AsyncSession, committee_id: int) -> list[OrgUnit]:
-    return list((await session.exec(
-        select(OrgUnit).where(OrgUnit.parent_id == committee_id,
-            OrgUnit.kind == UnitKind.CELL).order_by(OrgUnit.name_key)
-    )).all())
+async def cells_of(session: AsyncSession, committee_id: int, *, since: date | None = None) -> list[OrgUnit]:
+    """The committee's cells by name. With `since` (a period's first day), a cell dissolved on or
+    before that day is left out: it had no members left in that period; for earlier periods it
+    is listed, so that their figures stay what they were."""
+    query = select(OrgUnit).where(OrgUnit.parent_id == committee_id, OrgUnit.kind == UnitKind.CELL)
+    if since is not None:
+        query = query.where(or_(col(OrgUnit.dissolved_on).is_(None), col(OrgUnit.dissolved_on) > since))
+    return list((await session.exec(query.order_by(OrgUnit.name_key))).all())
 
 
 # -- codes ---------------------------------------------------------------------------------

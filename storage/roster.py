@@ -74,10 +74,12 @@ class CellRef:
 
 
 async def cells_of(session: AsyncSession, committee_ids: list[int]) -> list[CellRef]:
-    """The cells of these committees, numbered in the order they were created."""
+    """The cells of these committees, numbered in the order they were created; a dissolved cell
+    (giải thể) is no longer one of them (its history stays, under its own id)."""
     rows = await session.execute(
         select(_UNIT.c.id, _UNIT.c.parent_id, _UNIT.c.name, _UNIT.c.name_key)
-        .where(and_(_UNIT.c.parent_id.in_(committee_ids), _UNIT.c.kind == UnitKind.CELL)).order_by(_UNIT.c.id)
+        .where(and_(_UNIT.c.parent_id.in_(committee_ids), _UNIT.c.kind == UnitKind.CELL,
+                    _UNIT.c.dissolved_on.is_(None))).order_by(_UNIT.c.id)
     )
     return [CellRef(i, r.id, r.parent_id, r.name, r.name_key) for i, r in enumerate(rows, 1)]
 
