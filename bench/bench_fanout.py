@@ -28,8 +28,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlmodel import col
+from sqlalchemy import func, insert
+from sqlmodel import col, select
 
 from domain.vocabulary import UnitKind
 from storage.db import Database
@@ -107,7 +107,7 @@ async def populate(url: str, schema: str | None, reminders: int) -> None:
 async def outcomes(url: str, schema: str | None) -> dict[str, int]:
     db = open_db(url, schema)
     async with db.session() as session:
-        rows = (await session.execute(
+        rows = (await session.exec(
             select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status))
         )).all()
     await db.dispose()
@@ -134,11 +134,11 @@ async def child(url: str, schema: str | None, base_url: str, rate: float) -> Non
         while True:
             await asyncio.sleep(1.0)
             async with db.session() as session:
-                left = (await session.execute(select(func.count()).select_from(OutboxMessage).where(
+                left = (await session.exec(select(func.count()).select_from(OutboxMessage).where(
                     col(OutboxMessage.kind) == "invitation",
                     col(OutboxMessage.status).in_(("pending", "sending")),
-                ))).scalar()
-                planned = (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar()
+                ))).one()
+                planned = (await session.exec(select(func.count()).select_from(OutboxMessage))).one()
             if planned and not left:
                 break
     finally:
