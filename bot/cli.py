@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="nhập danh sách đảng viên từ XLSX hoặc CSV")
     imp.add_argument("file", type=Path)
+    imp.add_argument("--tao-chi-bo", dest="create_cells", action="store_true",
+                     help="tạo chi bộ có trong tệp mà đảng bộ chưa có (không có: báo tên gần giống và không nhập)")
+    imp.add_argument("--dong-bo", dest="sync", action="store_true",
+                     help="ghi là đã rời chi bộ những đảng viên của chi bộ có trong tệp mà tệp không còn ghi tên")
+    imp.add_argument("--ngay", dest="on", metavar="dd/mm/yyyy",
+                     help="ngày của danh sách: chuyển chi bộ, đổi tình trạng, rời chi bộ ghi từ ngày này "
+                          "(mặc định: hôm nay)")
     imp.set_defaults(func=_import)
 
     export = sub.add_parser("export", help="xuất tổng hợp của đảng bộ hoặc một chi bộ ra tệp Excel")
@@ -128,12 +135,22 @@ async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.wiring import open_database
-    from storage.importer import ImportFailed, import_file
+    from datetime import datetime
 
+    from bot.wiring import open_database
+    from domain.dates import DateError, Direction, parse_date
+    from storage.importer import TZ, ImportFailed, ImportOptions, import_file
+
+    today = datetime.now(TZ).date()
+    try:
+        on = parse_date(args.on, today, Direction.PAST) if args.on else None
+    except DateError as error:
+        print(f"--ngay: {error}", file=sys.stderr)
+        return 2
+    options = ImportOptions(create_cells=args.create_cells, sync=args.sync, on=on)
     db = await open_database(settings.database_url)
     try:
-        result = await import_file(db, args.file)
+        result = await import_file(db, args.file, today=today, options=options)
     except ImportFailed as failure:
         print(str(failure), file=sys.stderr)
         return 1

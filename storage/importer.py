@@ -4,12 +4,21 @@ One row per member. Headers are Vietnamese, matched ignoring case and diacritics
 columns we do not know are ignored. Every row is checked first and all problems are reported
 together ("Dòng N: ..."), and nothing is written unless the whole file is good: the secretary fixes
 the sheet and imports again. Importing the same file twice changes nothing.
+
+One person stays one person (issue 10): a row is matched across the committee's cells by a linked
+account, else by full name and birth year, so a changed cell is a transfer, not a second member.
+Every change of cell or status is a dated membership event (storage.membership), dated at the
+list's date (`on`, default the import's day); the roles in the file replace the member's roles;
+a cell the file names that the committee does not have is created only when asked
+(`create_cells`); members of a listed cell missing from the file are reported, and recorded as
+having left only when asked (`sync`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import difflib
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,9 +28,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.history import LEAVING, Event, EventKind, Standing
 from domain.text import fold
 from domain.vocabulary import Position, Status, UnitKind
 from storage import membership
@@ -77,6 +88,23 @@ ROLE_WORDS: dict[str, tuple[str, bool] | None] = {
     "cap uy vien": (Position.COMMITTEE_MEMBER, True),
 }
 
+STATUS_TEXT = {Status.OFFICIAL: "chính thức", Status.PROBATIONARY: "dự bị", Status.EXEMPT: "miễn sinh hoạt",
+               Status.SUSPENDED: "đình chỉ sinh hoạt"}
+CELL_ROLE_TEXT: dict[str, str] = {
+    Position.SECRETARY: "Bí thư", Position.DEPUTY: "Phó bí thư", Position.CELL_COMMITTEE: "Chi ủy viên"}
+COMMITTEE_ROLE_TEXT: dict[str, str] = {
+    Position.SECRETARY: "Bí thư đảng ủy", Position.DEPUTY: "Phó bí thư đảng ủy",
+    Position.COMMITTEE_MEMBER: "Đảng ủy viên"}
+LEAVING_WORDS = {EventKind.DIED: "từ trần", EventKind.REMOVED: "xóa tên", EventKind.EXPELLED: "khai trừ"}
+# Why a member missing from the list is recorded with `--dong-bo` as transferred out of the
+# committee's cells (TRANSFERRED, no cell) and not as removed: xóa tên and khai trừ are Party
+# decisions the bot never takes; absent from a list most often means moved away. The secretary
+# can still record what really happened (death, removal) with its own event.
+LEFT_REASON = "không còn trong danh sách"
+CLOSE_NAME = 0.6  # difflib ratio of folded names from which a cell name is offered as "gần giống"
+CLOSE_NAMES_SHOWN = 3
+NAMES_SHOWN = 20  # names listed per kind of change in the summary before "và N người khác"
+
 _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _YEAR = re.compile(r"^\d{4}$")
 _ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -97,23 +125,61 @@ class ImportFailed(Exception):
         self.errors = list(errors)
 
 
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    """What the operator asked for on the command line (`chibo import`)."""
+
+    create_cells: bool = False  # --tao-chi-bo: cells the committee does not have yet are created
+    sync: bool = False  # --dong-bo: members of a listed cell missing from the file are recorded as left
+    on: date | None = None  # --ngay: the date the list describes (events are dated then); default today
+
+
 @dataclass(slots=True)
 class ImportResult:
+    """What an import did: counts for the first line of the summary, names for the lines after."""
+
     members: int = 0
     created: int = 0
+    moved: int = 0
     updated: int = 0
     unchanged: int = 0
+    left: int = 0
     committees_created: int = 0
     cells_created: int = 0
     roles_added: int = 0
+    roles_removed: int = 0
     accounts_linked: int = 0
+    on: date | None = None
+    created_names: list[str] = field(default_factory=list)
+    moved_names: list[str] = field(default_factory=list)
+    changed_names: list[str] = field(default_factory=list)
+    left_names: list[str] = field(default_factory=list)
+    missing_names: list[str] = field(default_factory=list)  # not in the file, not marked (no --dong-bo)
 
     def summary(self) -> str:
-        members = f"Đã nhập {self.members} đảng viên: {self.created} mới, {self.updated} cập nhật"
-        if self.unchanged:
-            members += f", {self.unchanged} không đổi"
-        return (f"{members}; {self.committees_created} đảng bộ, {self.cells_created} chi bộ mới; "
-                f"{self.roles_added} chức vụ mới; {self.accounts_linked} tài khoản liên kết.")
+        """The counts on one line, then who was created, moved, changed, left, and who is missing."""
+        day = f"{self.on:%d/%m/%Y}" if self.on else "hôm nay"
+        lines = [
+            f"Đã nhập {self.members} đảng viên: {self.created} mới, {self.moved} chuyển chi bộ, "
+            f"{self.updated} cập nhật, {self.unchanged} không đổi; {self.left} rời chi bộ; "
+            f"{self.committees_created} đảng bộ, {self.cells_created} chi bộ mới; {self.roles_added} chức vụ mới, "
+            f"{self.roles_removed} chức vụ bỏ; {self.accounts_linked} tài khoản liên kết."
+        ]
+        for title, names in (("Mới", self.created_names), (f"Chuyển chi bộ từ {day}", self.moved_names),
+                             ("Thay đổi", self.changed_names),
+                             (f"Rời chi bộ từ {day} ({LEFT_REASON})", self.left_names)):
+            if names:
+                lines.append(f"{title}: {_names(names)}.")
+        if self.missing_names:
+            lines.append(f"Không có trong tệp, chưa ghi rời chi bộ ({len(self.missing_names)}): "
+                         f"{_names(self.missing_names)}. Nếu họ đã rời chi bộ, nhập lại với --dong-bo "
+                         "(thêm --ngay dd/mm/yyyy nếu không phải hôm nay).")
+        return "\n".join(lines)
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(names[:NAMES_SHOWN])
+    return shown + (f" và {len(names) - NAMES_SHOWN} người khác" if len(names) > NAMES_SHOWN else "")
 
 
 @dataclass(slots=True)
@@ -132,6 +198,7 @@ class Row:
     cell_roles: list[str] = field(default_factory=list)
     committee_roles: list[str] = field(default_factory=list)
     accounts: list[tuple[str, str]] = field(default_factory=list)
+    roles_given: bool = True  # False: the file has no Chức vụ column, roles are left as they are
 
 
 class _RowErrors:
@@ -139,17 +206,25 @@ class _RowErrors:
 
     def __init__(self) -> None:
         self.by_row: dict[int, list[str]] = {}
+        self.general: list[str] = []  # problems of the list as a whole (a member missing from it)
 
-    def add(self, number: int, reason: str) -> None:
-        self.by_row.setdefault(number, []).append(reason)
+    def add(self, number: int | None, reason: str) -> None:
+        if number is None:
+            self.general.append(reason)
+        else:
+            self.by_row.setdefault(number, []).append(reason)
 
     def __bool__(self) -> bool:
-        return bool(self.by_row)
+        return bool(self.by_row or self.general)
 
     def failure(self, path: Path) -> ImportFailed:
         rows = sorted(self.by_row.items())
+        if not rows:
+            return ImportFailed(f"Không nhập được tệp {path.name}, chưa có dữ liệu nào được lưu: "
+                                + "; ".join(self.general) + ".")
         lines = [f"Không nhập được tệp {path.name}: {len(rows)} dòng có lỗi, chưa có dữ liệu nào được lưu. "
                  "Vui lòng sửa các dòng sau rồi nhập lại:"]
+        lines += self.general
         lines += [f"Dòng {number}: {'; '.join(reasons)}" for number, reasons in rows[:MAX_LISTED_ERRORS]]
         if len(rows) > MAX_LISTED_ERRORS:
             lines.append(f"... và {len(rows) - MAX_LISTED_ERRORS} dòng khác có lỗi.")
@@ -159,15 +234,19 @@ class _RowErrors:
 
 # -- entry point ---------------------------------------------------------------------------------
 
-async def import_file(db: Database, path: Path, *, today: date | None = None) -> ImportResult:
+async def import_file(db: Database, path: Path, *, today: date | None = None,
+                      options: ImportOptions = ImportOptions()) -> ImportResult:
     """Bring the database in line with the member list at `path`, all or nothing."""
     path = Path(path)
     today = today or datetime.now(TZ).date()
+    if options.on is not None and options.on > today:
+        raise ImportFailed(f"Không nhập được tệp {path.name}: ngày của danh sách {options.on:%d/%m/%Y} ở tương lai "
+                           f"(hôm nay là {today:%d/%m/%Y}).")
     table = await asyncio.to_thread(read_table, path)
     errors = _RowErrors()
     rows = parse_rows(table, today, errors)
     async with db.session() as session:
-        result = await _apply(session, rows, errors, today)
+        result = await _apply(session, rows, errors, today, options)
         if errors:
             await session.rollback()
             raise errors.failure(path)
@@ -382,23 +461,34 @@ def _row(number: int, raw: dict[str, Any], today: date, errors: _RowErrors) -> R
     if len(errors.by_row.get(number, [])) > problems_before or committee is None:  # no committee: an error above
         return None
     return Row(number, committee, cell, full_name, gender, birth_year, admitted_on, official_on,
-               status if "status" in raw else None, cell_roles, committee_roles, accounts)
+               status if "status" in raw else None, cell_roles, committee_roles, accounts, "roles" in raw)
 
 
 def parse_rows(table: list[tuple[int, dict[str, Any]]], today: date, errors: _RowErrors) -> list[Row]:
-    """The good rows; problems (including a member or account listed twice) go to `errors`."""
+    """The good rows; problems (including a member or account listed twice) go to `errors`.
+
+    Two people of one name in one cell are told apart by their birth years: the same name twice
+    in a cell with the same year, or without a year, is one person listed twice.
+    """
     rows: list[Row] = []
-    seen_members: dict[tuple[str, str | None, str], int] = {}
+    seen_members: dict[tuple[str, str | None, str], list[Row]] = {}
     seen_accounts: dict[tuple[str, str], int] = {}
     for number, raw in table:
         row = _row(number, raw, today, errors)
         if row is None:
             continue
         key = (fold(row.committee), fold(row.cell) if row.cell else None, fold(row.full_name))
-        if key in seen_members:
-            errors.add(number, f"{row.full_name} đã có ở dòng {seen_members[key]}")
+        same = next((other for other in seen_members.get(key, []) if other.birth_year == row.birth_year), None)
+        if same is not None:
+            errors.add(number, f"{row.full_name} đã có ở dòng {same.number}")
             continue
-        seen_members[key] = number
+        unknown = next((other for other in seen_members.get(key, [])
+                        if other.birth_year is None or row.birth_year is None), None)
+        if unknown is not None:
+            errors.add(number, f"{row.full_name} trùng tên với dòng {unknown.number} trong cùng chi bộ: "
+                               "ghi năm sinh của cả hai để phân biệt")
+            continue
+        seen_members.setdefault(key, []).append(row)
         repeated = [f"{p}:{u}" for p, u in row.accounts if (p, u) in seen_accounts]
         if repeated:
             first = seen_accounts[next((p, u) for p, u in row.accounts if (p, u) in seen_accounts)]
@@ -422,15 +512,21 @@ def _chunks(items: Iterable[T]) -> Iterator[list[T]]:
 
 
 class _Org:
-    """Committees and cells by folded name, created when missing."""
+    """Committees and cells by folded name. A committee the file names is created when missing; a
+    cell only when its committee has no cells yet (a first import) or with `--tao-chi-bo`: a
+    mistyped cell name in a later import must not become a cell nobody meant."""
 
-    def __init__(self, session: AsyncSession, result: ImportResult) -> None:
+    def __init__(self, session: AsyncSession, result: ImportResult, create_cells: bool) -> None:
         self.session = session
         self.result = result
+        self.create_cells = create_cells
         self.committees: dict[str, OrgUnit] = {}
         self.cells: dict[tuple[int, str], OrgUnit] = {}
+        self.by_id: dict[int, OrgUnit] = {}
+        self.created_cell_ids: set[int] = set()
+        self.bad_rows: set[int] = set()  # rows naming an unknown or dissolved cell
 
-    async def load(self, rows: list[Row]) -> None:
+    async def load(self, rows: list[Row], errors: _RowErrors) -> None:
         names = {fold(row.committee): row.committee for row in rows}
         for keys in _chunks(names):
             for unit in (await self.session.exec(
@@ -443,22 +539,54 @@ class _Org:
         await self._add(new, self.committees, lambda unit: unit.name_key)
         self.result.committees_created = len(new)
 
-        ids = [unit.id for unit in self.committees.values()]
+        ids = [id_of(unit) for unit in self.committees.values()]
+        for unit in self.committees.values():
+            self.by_id[id_of(unit)] = unit
         for chunk in _chunks(ids):
             for unit in (await self.session.exec(
                 select(OrgUnit).where(OrgUnit.kind == UnitKind.CELL, col(OrgUnit.parent_id).in_(chunk))
                 .order_by(col(OrgUnit.id))
             )).all():
                 self.cells.setdefault((stored_id(unit.parent_id), unit.name_key), unit)
+                self.by_id[id_of(unit)] = unit
+        with_cells = {committee_id for committee_id, _key in self.cells}
         wanted: dict[tuple[int, str], OrgUnit] = {}
+        unknown: dict[tuple[int, str], list[Row]] = {}
         for row in rows:
             if row.cell is None:
                 continue
             key = (id_of(self.committee(row)), fold(row.cell))
-            if key not in self.cells and key not in wanted:
-                wanted[key] = OrgUnit(kind=UnitKind.CELL, name=row.cell, name_key=key[1], parent_id=key[0])
+            found = self.cells.get(key)
+            if found is not None:
+                if found.dissolved_on is not None:
+                    errors.add(row.number, f"{found.name} đã giải thể ngày {found.dissolved_on:%d/%m/%Y}, "
+                                           "không nhận thêm đảng viên")
+                    self.bad_rows.add(row.number)
+            elif self.create_cells or key[0] not in with_cells:
+                wanted.setdefault(key, OrgUnit(kind=UnitKind.CELL, name=row.cell, name_key=key[1], parent_id=key[0]))
+            else:
+                unknown.setdefault(key, []).append(row)
+        for (committee_id, folded), named in unknown.items():
+            first = named[0]
+            lines = ", ".join(str(row.number) for row in named)
+            close = self.closest(committee_id, folded)
+            hint = f"tên gần giống: {', '.join(close)}" if close else "không có chi bộ nào tên gần giống"
+            errors.add(first.number, f"Chi bộ «{first.cell}» chưa có trong {self.by_id[committee_id].name} ({hint}; "
+                                     f"dòng {lines}). Sửa tên chi bộ trong tệp, hoặc nhập lại với --tao-chi-bo "
+                                     "nếu đây là chi bộ mới")
+            self.bad_rows.update(row.number for row in named)
         await self._add(list(wanted.values()), self.cells, lambda unit: (unit.parent_id, unit.name_key))
+        for unit in wanted.values():
+            self.by_id[id_of(unit)] = unit
+            self.created_cell_ids.add(id_of(unit))
         self.result.cells_created = len(wanted)
+
+    def closest(self, committee_id: int, key: str) -> list[str]:
+        """The committee's live cells whose folded names are nearest to `key`, best first."""
+        live = [unit for (parent, _k), unit in self.cells.items() if parent == committee_id and not unit.dissolved_on]
+        scored = [(difflib.SequenceMatcher(None, key, unit.name_key).ratio(), unit.name) for unit in live]
+        return [name for score, name in sorted(scored, key=lambda pair: (-pair[0], pair[1]))
+                if score >= CLOSE_NAME][:CLOSE_NAMES_SHOWN]
 
     async def _add(self, units: list[OrgUnit], into: dict[Any, OrgUnit], key: Any) -> None:
         self.session.add_all(units)
@@ -474,39 +602,117 @@ class _Org:
             return None
         return self.cells[(id_of(self.committee(row)), fold(row.cell))]
 
+    def cell_id(self, row: Row) -> int | None:
+        cell = self.cell(row)
+        return id_of(cell) if cell else None
 
-async def _existing_members(
-    session: AsyncSession, cell_ids: list[int], committee_ids: list[int]
-) -> tuple[dict[tuple[int, str], Member], dict[tuple[int, str], Member]]:
-    """Members of the touched cells by (cell, name), and committee staff (no cell) by (committee, name).
+    def cells_of(self, committee_id: int) -> list[int]:
+        return [id_of(unit) for (parent, _key), unit in self.cells.items() if parent == committee_id]
 
-    Staff have no cell; they belong to a committee through a role held on it.
-    """
-    in_cells: dict[tuple[int, str], Member] = {}
-    for chunk in _chunks(cell_ids):
-        found = (await session.exec(
-            select(Member).where(col(Member.cell_id).in_(chunk)).order_by(col(Member.active).desc(), col(Member.id))
-        )).all()
-        for member in found:
-            in_cells.setdefault((stored_id(member.cell_id), member.name_key), member)
-    staff: dict[tuple[int, str], Member] = {}
-    for chunk in _chunks(committee_ids):
-        found_staff = (await session.exec(
-            select(Role.unit_id, Member)
-            .join(Member, col(Member.id) == col(Role.member_id))
-            .where(col(Role.unit_id).in_(chunk), col(Member.cell_id).is_(None))
-            .order_by(col(Member.active).desc(), col(Member.id))
-        )).all()
-        for unit_id, member in found_staff:
-            staff.setdefault((unit_id, member.name_key), member)
-    return in_cells, staff
+    def name(self, unit_id: int | None) -> str:
+        return self.by_id[unit_id].name if unit_id in self.by_id else "—"
 
 
-async def _existing_roles(session: AsyncSession, member_ids: list[int]) -> set[tuple[int, int, str]]:
-    held: set[tuple[int, int, str]] = set()
+async def _pool(session: AsyncSession, units: _Org) -> dict[int, list[Member]]:
+    """Everyone a row may be: per committee, the members of all its cells (whether still active or
+    not: someone listed again after leaving is the same person) and its staff (no cell, a role in
+    the committee). Matching across the cells is what makes a changed cell a transfer."""
+    pool: dict[int, dict[int, Member]] = {}
+    for committee_id in {id_of(unit) for unit in units.committees.values()}:
+        found = pool.setdefault(committee_id, {})
+        for chunk in _chunks(units.cells_of(committee_id)):
+            for member in (await session.exec(
+                select(Member).where(col(Member.cell_id).in_(chunk)).order_by(col(Member.id))
+            )).all():
+                found[id_of(member)] = member
+        for member in (await session.exec(
+            select(Member).join(Role, col(Role.member_id) == col(Member.id))
+            .where(Role.unit_id == committee_id, col(Member.cell_id).is_(None)).order_by(col(Member.id))
+        )).all():
+            found[id_of(member)] = member
+    return {committee_id: list(members.values()) for committee_id, members in pool.items()}
+
+
+class _Matcher:
+    """Which existing member each row is: by a linked account first, else by folded full name
+    and birth year, an unknown year on either side matching any year. Among several, the one in
+    the row's cell and then one still active is taken; a tie is a row error asking for the year."""
+
+    def __init__(self, units: _Org, pool: dict[int, list[Member]], errors: _RowErrors) -> None:
+        self.units = units
+        self.errors = errors
+        self.by_name: dict[tuple[int, str], list[Member]] = {}
+        self.by_id: dict[int, tuple[int, Member]] = {}
+        for committee_id, members in pool.items():
+            for member in members:
+                self.by_name.setdefault((committee_id, member.name_key), []).append(member)
+                self.by_id[id_of(member)] = (committee_id, member)
+        self.claimed: dict[int, Row] = {}  # member id → the row that is them
+        self.found: dict[int, Member] = {}  # row number → member
+
+    def match(self, rows: list[Row], accounts: dict[tuple[str, str], ChatAccount]) -> dict[int, Member]:
+        for row in rows:
+            self._by_account(row, accounts)
+        for exact in (True, False):
+            waiting = [row for row in rows if row.number not in self.found]
+            # Rows with a candidate in their own cell first: they must not lose it to a row elsewhere.
+            waiting.sort(key=lambda row: (not any(m.cell_id == self.units.cell_id(row)
+                                                  for m in self._candidates(row, exact)), row.number))
+            for row in waiting:
+                if row.number not in self.errors.by_row:
+                    self._by_name(row, exact)
+        return self.found
+
+    def _by_account(self, row: Row, accounts: dict[tuple[str, str], ChatAccount]) -> None:
+        owners = {accounts[a].member_id for a in row.accounts if a in accounts and accounts[a].member_id}
+        committee_id = id_of(self.units.committee(row))
+        members = [self.by_id[owner][1] for owner in owners
+                   if owner in self.by_id and self.by_id[owner][0] == committee_id]
+        # An account of someone with another name is not this row's person: the accounts step says so.
+        same = [member for member in members if member.name_key == fold(row.full_name)]
+        if len(same) > 1:
+            self.errors.add(row.number, "Các tài khoản ghi ở dòng này thuộc " + " và ".join(m.full_name for m in same)
+                            + ", hai đảng viên khác nhau")
+        elif same:
+            self._claim(row, same[0])
+
+    def _candidates(self, row: Row, exact: bool) -> list[Member]:
+        committee_id = id_of(self.units.committee(row))
+        return [member for member in self.by_name.get((committee_id, fold(row.full_name)), [])
+                if id_of(member) not in self.claimed and (
+                    (row.birth_year is not None and member.birth_year == row.birth_year) if exact
+                    else (row.birth_year is None or member.birth_year is None))]
+
+    def _by_name(self, row: Row, exact: bool) -> None:
+        candidates = self._candidates(row, exact)
+        if not candidates:
+            return
+        cell_id = self.units.cell_id(row)
+        here = [member for member in candidates if member.cell_id == cell_id] or candidates
+        active = [member for member in here if member.active] or here
+        if len(active) == 1:
+            self._claim(row, active[0])
+            return
+        who = "; ".join(f"{self.units.name(m.cell_id) if m.cell_id else 'cấp ủy'}, "
+                        f"{f'sinh {m.birth_year}' if m.birth_year else 'chưa rõ năm sinh'}" for m in active)
+        self.errors.add(row.number, f"Có {len(active)} đảng viên tên {row.full_name} ({who}): ghi năm sinh "
+                                    "hoặc tài khoản để biết dòng này là ai")
+
+    def _claim(self, row: Row, member: Member) -> None:
+        other = self.claimed.get(id_of(member))
+        if other is not None:
+            self.errors.add(row.number, f"{row.full_name} là cùng một người với dòng {other.number}")
+            return
+        self.claimed[id_of(member)] = row
+        self.found[row.number] = member
+
+
+async def _existing_roles(session: AsyncSession, member_ids: list[int]) -> dict[int, set[tuple[int, str]]]:
+    """Each member's roles: {(unit id, role)}."""
+    held: dict[int, set[tuple[int, str]]] = {}
     for chunk in _chunks(member_ids):
         for role in (await session.exec(select(Role).where(col(Role.member_id).in_(chunk)))).all():
-            held.add((role.member_id, role.unit_id, role.role))
+            held.setdefault(role.member_id, set()).add((role.unit_id, role.role))
     return held
 
 
@@ -524,69 +730,201 @@ async def _existing_accounts(
     return found
 
 
-_FIELDS = ("full_name", "gender", "birth_year", "admitted_on", "official_on", "status")
+def has_marks(name: str) -> bool:
+    """True when a name is written with Vietnamese diacritics (or đ)."""
+    return fold(name) != " ".join(name.split()).lower()
 
 
-def _update(member: Member, row: Row) -> bool:
-    """Copy the row's fields onto an existing member; an empty cell never erases what is known."""
-    changed = False
-    for name in _FIELDS:
+_FIELDS = {"gender": "giới tính", "birth_year": "năm sinh", "admitted_on": "ngày vào Đảng",
+           "official_on": "ngày chính thức"}
+
+
+def _update(member: Member, row: Row) -> list[str]:
+    """Copy the row's fields onto an existing member; returns what changed, in words. An empty
+    cell never erases what is known, and a name typed without diacritics never replaces one
+    written with them (the same name, folded: only its spelling could get worse)."""
+    changed = []
+    if row.full_name != member.full_name and (has_marks(row.full_name) or not has_marks(member.full_name)):
+        member.full_name, member.name_key = row.full_name, fold(row.full_name)
+        changed.append("họ tên")
+    for name, words in _FIELDS.items():
         value = getattr(row, name)
         if value is not None and getattr(member, name) != value:
             setattr(member, name, value)
-            changed = True
+            changed.append(words)
     return changed
 
 
-async def _apply(session: AsyncSession, rows: list[Row], errors: _RowErrors, today: date) -> ImportResult:
-    result = ImportResult(members=len(rows))
+class _History:
+    """The membership events an import records (transfers, status changes, leaving), all dated
+    at the list's date and written through storage.membership, the one code path."""
+
+    def __init__(self, session: AsyncSession, on: date, today: date, errors: _RowErrors) -> None:
+        self.session = session
+        self.on = on
+        self.today = today
+        self.errors = errors
+
+    async def check(self, row_number: int, member: Member) -> bool:
+        """False (with a row error) when the member's history forbids changing them on `on`:
+        they died, were removed or expelled, or something happened to them after that date."""
+        events = await membership.events_of(self.session, id_of(member))
+        if not events:
+            return True
+        last = events[-1]
+        if last.kind in LEAVING:
+            self.errors.add(row_number, f"{member.full_name} đã được ghi {LEAVING_WORDS[last.kind]} ngày "
+                                        f"{last.on:%d/%m/%Y}: bỏ dòng này khỏi tệp")
+            return False
+        if last.on > self.on:
+            self.errors.add(row_number, f"{member.full_name} đã có thay đổi ngày {last.on:%d/%m/%Y}, sau ngày "
+                                        f"{self.on:%d/%m/%Y} của danh sách: nhập với --ngay từ {last.on:%d/%m/%Y}")
+            return False
+        return True
+
+    async def record(self, member: Member, event: Event, reason: str | None = None) -> Standing | None:
+        return await membership.record(self.session, id_of(member), event, today=self.today, reason=reason)
+
+    async def enter(self, member: Member, cell_id: int) -> None:
+        """Into `cell_id` on the list's date: a transfer, or a first cell for staff without history."""
+        if await membership.has_events(self.session, id_of(member)):
+            await self.record(member, Event(EventKind.TRANSFERRED, self.on, cell_id=cell_id))
+        else:
+            await membership.join_roll(self.session, member, cell_id, today=self.today, on=self.on)
+
+    async def status(self, member: Member, current: Status, wanted: Status) -> None:
+        """The events that take `current` to `wanted`: an exemption, its end, a recognition; a
+        probationary status where the history says official is a correction (listed anew)."""
+        if wanted == Status.EXEMPT:
+            await self.record(member, Event(EventKind.EXEMPTED, self.on))
+            return
+        standing = None
+        if current == Status.EXEMPT:
+            standing = await self.record(member, Event(EventKind.EXEMPTION_ENDED, self.on))
+            current = standing.status if standing else wanted
+        if current == wanted:
+            return
+        if wanted == Status.OFFICIAL:
+            await self.record(member, Event(EventKind.RECOGNISED, self.on))
+        else:
+            cell_id = standing.cell_id if standing else member.cell_id
+            await self.record(member, Event(EventKind.LISTED, self.on, cell_id=cell_id, status=wanted))
+
+
+async def _apply(session: AsyncSession, rows: list[Row], errors: _RowErrors, today: date,
+                 options: ImportOptions) -> ImportResult:
+    on = options.on or today
+    result = ImportResult(members=len(rows), on=on)
     if not rows:
         return result
-    units = _Org(session, result)
-    await units.load(rows)
-    in_cells, staff = await _existing_members(
-        session, [id_of(unit) for unit in units.cells.values()], [id_of(unit) for unit in units.committees.values()]
-    )
+    units = _Org(session, result, options.create_cells)
+    await units.load(rows, errors)
+    rows = [row for row in rows if row.number not in units.bad_rows]
+    accounts = await _existing_accounts(session, {a for row in rows for a in row.accounts})
+    found = _Matcher(units, await _pool(session, units), errors).match(rows, accounts)
+    rows = [row for row in rows if row.number not in errors.by_row]
 
-    members: list[tuple[Row, Member]] = []
+    # Existing members as they stood before this file: what changes is compared with this.
+    before = {id_of(m): (m.cell_id, Status(m.status) if m.status in tuple(Status) else Status.OFFICIAL, m.active)
+              for m in found.values()}
+    members: list[tuple[Row, Member, list[str]]] = []
     for row in rows:
-        cell = units.cell(row)
-        key = fold(row.full_name)
-        member = in_cells.get((id_of(cell), key)) if cell else staff.get((id_of(units.committee(row)), key))
+        cell_id = units.cell_id(row)
+        member = found.get(row.number)
         if member is None:
             member = Member(
-                cell_id=cell.id if cell else None, full_name=row.full_name, name_key=key, gender=row.gender,
+                cell_id=cell_id, full_name=row.full_name, name_key=fold(row.full_name), gender=row.gender,
                 birth_year=row.birth_year, status=row.status or Status.OFFICIAL, admitted_on=row.admitted_on,
                 official_on=row.official_on,
             )
             session.add(member)
             result.created += 1
-        elif _update(member, row):
+            where = units.name(cell_id) if cell_id else units.committee(row).name
+            result.created_names.append(_who(row.full_name, where))
+            members.append((row, member, []))
+            continue
+        changes = _update(member, row)
+        if changes:
             session.add(member)
+        members.append((row, member, changes))
+    await session.flush()
+
+    history = _History(session, on, today, errors)
+    moved: set[int] = set()
+    for row, member, changes in members:
+        if id_of(member) not in before:  # new: entered on the cell's roll (membership history)
+            if member.cell_id is not None:
+                await membership.join_roll(session, member, member.cell_id, today=today)
+            continue
+        old_cell, status, active = before[id_of(member)]
+        cell_id = units.cell_id(row)
+        moves = cell_id is not None and (not active or old_cell != cell_id)
+        # Staff without a cell have no membership history; a suspension is no word of the file's.
+        wanted = Status(row.status) if row.status is not None else status
+        restates = wanted != status and status != Status.SUSPENDED and (active or moves) and (
+            cell_id or old_cell) is not None
+        if (moves or restates) and not await history.check(row.number, member):
+            continue
+        if moves:
+            assert cell_id is not None
+            await history.enter(member, cell_id)
+            moved.add(id_of(member))
+            origin = units.name(old_cell) if active and old_cell else "đã rời"
+            result.moved_names.append(f"{member.full_name} ({origin} → {units.name(cell_id)})")
+        if restates:
+            await history.status(member, status, wanted)
+            changes.append(f"tình trạng: {STATUS_TEXT[status]} → {STATUS_TEXT[wanted]}")
+
+    await _roles(session, units, members, result)
+    await _link_accounts(session, members, accounts, errors, result)
+    for _row, member, changes in members:
+        if id_of(member) not in before:
+            continue
+        if changes:
+            result.changed_names.append(f"{member.full_name} ({'; '.join(changes)})")
+        if id_of(member) in moved:
+            result.moved += 1
+        elif changes:
             result.updated += 1
         else:
             result.unchanged += 1
-        members.append((row, member))
+    listed = {cell_id for row in rows if (cell_id := units.cell_id(row)) is not None} - units.created_cell_ids
+    await _missing(session, units, listed, {id_of(m) for _r, m, _c in members}, history, options.sync, result)
     await session.flush()
-    for _row, member in members:  # new members of a cell enter its roll (membership history)
-        if member.cell_id is not None and not await membership.has_events(session, id_of(member)):
-            await membership.join_roll(session, member, member.cell_id, today=today)
+    return result
 
-    held = await _existing_roles(session, [id_of(m) for _row, m in members])
-    for row, member in members:
-        cell = units.cell(row)
-        wanted = [(id_of(cell), role) for role in row.cell_roles] if cell else []
-        wanted += [(id_of(units.committee(row)), role) for role in row.committee_roles]
-        for unit_id, role in wanted:
-            if (member.id, unit_id, role) not in held:
-                held.add((id_of(member), unit_id, role))
-                session.add(Role(member_id=id_of(member), unit_id=unit_id, role=role))
-                result.roles_added += 1
 
-    accounts = await _existing_accounts(session, {a for row, _m in members for a in row.accounts})
-    in_file = {member.id for _row, member in members}
+async def _roles(session: AsyncSession, units: _Org, members: list[tuple[Row, Member, list[str]]],
+                 result: ImportResult) -> None:
+    """The roles in the file replace the member's roles in this committee and its cells (roles
+    held elsewhere are not the file's business). A file without a Chức vụ column changes none."""
+    held = await _existing_roles(session, [id_of(m) for _row, m, _c in members])
+    for row, member, changes in members:
+        committee_id = id_of(units.committee(row))
+        cell_id = units.cell_id(row)
+        wanted = {(cell_id, role) for role in row.cell_roles} if cell_id else set()
+        wanted |= {(committee_id, role) for role in row.committee_roles}
+        mine = held.get(id_of(member), set())
+        here = set(units.cells_of(committee_id)) | {committee_id}
+        for unit_id, role in sorted(wanted - mine):
+            session.add(Role(member_id=id_of(member), unit_id=unit_id, role=role))
+            result.roles_added += 1
+            changes.append(f"thêm chức vụ {_role_text(role, units.by_id[unit_id])}")
+        if not row.roles_given:
+            continue
+        gone = sorted((unit_id, role) for unit_id, role in mine - wanted if unit_id in here)
+        for unit_id, role in gone:
+            await session.exec(delete(Role).where(
+                col(Role.member_id) == id_of(member), col(Role.unit_id) == unit_id, col(Role.role) == role))
+            result.roles_removed += 1
+            changes.append(f"bỏ chức vụ {_role_text(role, units.by_id[unit_id])}")
+
+
+async def _link_accounts(session: AsyncSession, members: list[tuple[Row, Member, list[str]]],
+                    accounts: dict[tuple[str, str], ChatAccount], errors: _RowErrors, result: ImportResult) -> None:
+    in_file = {member.id for _row, member, _c in members}
     names = await _member_names(session, {a.member_id for a in accounts.values() if a.member_id} - in_file)
-    for row, member in members:
+    for row, member, changes in members:
         for platform, user_id in row.accounts:
             account = accounts.get((platform, user_id))
             if account is None:
@@ -594,20 +932,63 @@ async def _apply(session: AsyncSession, rows: list[Row], errors: _RowErrors, tod
                 session.add(ChatAccount(platform=platform, platform_user_id=user_id, chat_id=user_id,
                                         display_name=member.full_name[:200], member_id=member.id,
                                         last_seen_at=NEVER_SEEN))
-                result.accounts_linked += 1
             elif account.member_id is None:
                 account.member_id = member.id
                 session.add(account)
-                result.accounts_linked += 1
             elif account.member_id != member.id:
                 owner = names.get(account.member_id) or _owner_in_file(members, account.member_id)
                 errors.add(row.number, f"Tài khoản {platform}:{user_id} đã liên kết với đảng viên khác ({owner})")
-    await session.flush()
-    return result
+                continue
+            else:
+                continue
+            result.accounts_linked += 1
+            changes.append(f"tài khoản {platform}:{user_id}")
 
 
-def _owner_in_file(members: list[tuple[Row, Member]], member_id: int) -> str:
-    return next((f"{m.full_name}, dòng {r.number}" for r, m in members if m.id == member_id), "không rõ tên")
+async def _missing(session: AsyncSession, units: _Org, listed: set[int], in_file: set[int], history: _History,
+                   sync: bool, result: ImportResult) -> None:
+    """Active members of a cell the file lists (`listed`) who are not in it: named in the summary,
+    and with `--dong-bo` recorded as having left on the list's date (see `LEFT_REASON`), their
+    roles in the committee removed with them (a secretary who left no longer leads the cell)."""
+    missing: list[Member] = []
+    for chunk in _chunks(sorted(listed)):
+        missing += (await session.exec(
+            select(Member).where(col(Member.cell_id).in_(chunk), col(Member.active))
+            .order_by(col(Member.cell_id), col(Member.name_key), col(Member.id))
+        )).all()
+    for member in missing:
+        if id_of(member) in in_file:
+            continue
+        cell_id = stored_id(member.cell_id)
+        name = _who(member.full_name, units.name(cell_id))
+        if not sync:
+            result.missing_names.append(name)
+            continue
+        if not await history.check(0, member):
+            continue
+        await history.record(member, Event(EventKind.TRANSFERRED, history.on, cell_id=None), reason=LEFT_REASON)
+        committee_id = stored_id(units.by_id[cell_id].parent_id)
+        here = set(units.cells_of(committee_id)) | {committee_id}
+        for role in (await session.exec(select(Role).where(Role.member_id == id_of(member)))).all():
+            if role.unit_id in here:
+                await session.delete(role)
+                result.roles_removed += 1
+        result.left += 1
+        result.left_names.append(name)
+
+
+def _who(name: str, where: str) -> str:
+    return f"{name} ({where})"
+
+
+def _role_text(role: str, unit: OrgUnit) -> str:
+    if unit.kind == UnitKind.COMMITTEE:
+        return COMMITTEE_ROLE_TEXT.get(role, role)
+    return f"{CELL_ROLE_TEXT.get(role, role)} {unit.name}"
+
+
+def _owner_in_file(members: list[tuple[Row, Member, list[str]]], member_id: int) -> str:
+    return next((f"{m.full_name}, dòng {r.number}" for r, m, _c in members if m.id == member_id), "không rõ tên")
 
 
 async def _member_names(session: AsyncSession, member_ids: set[int]) -> dict[int, str]:
