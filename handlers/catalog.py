@@ -13,13 +13,14 @@ from handlers import (
     profile,
     ratings,
     reports,
+    roster,
     self_assessment,
     summary,
 )
 from handlers.registry import Catalog, build_catalog
 
 MODULES = (help, joining, profile, messengers, reports, mine, self_assessment, ratings, summary, export,
-           meetings, attendance)
+           meetings, attendance, roster)
 
 
 def default_catalog() -> Catalog:
