@@ -20,6 +20,7 @@ _TIME = re.compile(r"^(\d{1,2})(?:\s*[:h]\s*(\d{2})?)?$")
 TODAY_WORDS = frozenset({"hom nay", "homnay", "nay"})
 YESTERDAY_WORDS = frozenset({"hom qua", "homqua", "qua"})
 PAST_SLACK = timedelta(days=183)  # a past date typed without its year is never this far ahead
+REPORT_CLOSE_DAY = 5  # a month's reports are taken until this day of the next month (a unit setting)
 
 
 class Direction(enum.Enum):
@@ -112,14 +113,32 @@ def _real(year: int, month: int, day: int, today: date) -> date:
                         f"ví dụ {today:%d/%m/%Y}.") from None
 
 
-def parse_done_on(text: str, today: date) -> date:
-    """The date an activity was done (`PAST`): never in the future, never before 1 January of the
-    year of `today` (a report counts in that year's review; a closed year is not reopened from a chat).
+def reports_open_from(today: date, close_day: int = REPORT_CLOSE_DAY) -> date:
+    """The earliest activity date a report is taken for today: the first of last month until the
+    month's summary closes (`close_day` of this month, included), then the first of this month."""
+    if today.day <= close_day:
+        return date(today.year - 1, 12, 1) if today.month == 1 else date(today.year, today.month - 1, 1)
+    return today.replace(day=1)
+
+
+def month_closed_on(day: date, close_day: int = REPORT_CLOSE_DAY) -> date:
+    """The last day reports of `day`'s month were taken: `close_day` of the next month (with 0:
+    the month's own last day)."""
+    following = date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+    return following.replace(day=close_day) if close_day else following - timedelta(days=1)
+
+
+def parse_done_on(text: str, today: date, close_day: int = REPORT_CLOSE_DAY) -> date:
+    """The date an activity was done (`PAST`): never in the future, and in a month whose summary is
+    still open: this month, or last month until its `close_day` (on 5/1 a report of 28/12 is taken,
+    on 6/1 it is refused). A closed month is not reopened from a chat: its figures are reported.
     """
     found = parse_date(text, today, Direction.PAST)
     if found > today:
         raise DateError(f"Ngày {found:%d/%m/%Y} chưa tới: chỉ báo cáo việc đã làm (đến hôm nay {today:%d/%m/%Y}).")
-    year_start = date(today.year, 1, 1)
-    if found < year_start:
-        raise DateError(f"Ngày {found:%d/%m/%Y} thuộc năm trước: chỉ nhận báo cáo từ {year_start:%d/%m/%Y}.")
+    earliest = reports_open_from(today, close_day)
+    if found < earliest:
+        raise DateError(f"Ngày {found:%d/%m/%Y} thuộc tháng {found.month}/{found.year} đã khóa sổ: báo cáo của "
+                        f"tháng đó chỉ nhận đến hết ngày {month_closed_on(found, close_day):%d/%m/%Y}. "
+                        f"Bây giờ nhận báo cáo việc làm từ ngày {earliest:%d/%m/%Y}.")
     return found

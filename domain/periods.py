@@ -23,14 +23,15 @@ FIRST_YEAR = 2000  # nothing this bot holds is older; a typo like "nam 206" is c
 EXAMPLES = "tháng 11/2026, quý 4/2026 hoặc năm 2026"  # as typed in a chat
 
 _SEP = r"(?:\s*[/.\-]\s*|\s+)(?:nam\s*)?"
-_PERIOD = re.compile(
-    r"(?:^|\s)(?P<text>"
+_BODY = (
     rf"thang\s*[\-]?\s*(?P<month>\d{{1,2}}|nay|truoc)(?:{_SEP}(?P<month_year>\d{{4}}))?"
     rf"|quy\s*[\-]?\s*(?P<quarter>\d|iv|i{{1,3}}|nay|truoc)(?:{_SEP}(?P<quarter_year>\d{{4}}))?"
     r"|nam\s*[\-]?\s*(?P<year>\d{4}|nay|truoc)"
     r"|(?P<bare_month>\d{1,2})\s*/\s*(?P<bare_year>\d{4})"
-    r")$"
 )
+_PERIOD = re.compile(rf"(?:^|\s)(?P<text>{_BODY})$")
+_LEADING = re.compile(rf"^(?P<text>{_BODY})(?=\s|$)")  # a period typed right after the command word
+_QUARTER_WORD = re.compile(r"^(?:quy|q)(?=\s|$)")
 _BARE_YEAR = re.compile(r"(?:19|20)\d{2}")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
@@ -130,12 +131,6 @@ class ReviewPeriod:
         return Period(QUARTER, self.year, self.quarter).end - timedelta(days=1)
 
 
-def review_period(today: date, *, quarterly: bool = False) -> tuple[str, int]:
-    """The period key and year of the current review: ("2026", 2026) or ("2026-Q4", 2026)."""
-    found = ReviewPeriod(today.year, (today.month - 1) // 3 + 1 if quarterly else 0)
-    return found.key, found.year
-
-
 def period_label(period: str) -> str:
     """ "năm 2026" or "quý 4 năm 2026"."""
     return ReviewPeriod.from_key(period).label
@@ -168,6 +163,54 @@ def split(text: str) -> tuple[str, str]:
     words = text.split()
     kept = len(folded[: match.start("text")].split())
     return " ".join(words[:kept]), " ".join(words[kept:])
+
+
+def split_leading(text: str) -> tuple[str, str]:
+    """Split "<kỳ> <rest>" when the text starts with a period ("năm 2026 Chi bộ khu phố 1"):
+    the period part and the rest; ("", text) when it does not start with one."""
+    folded = fold(text)
+    match = _LEADING.match(folded)
+    if match is None:
+        return "", text.strip()
+    return _cut(text, len(match.group("text").split()))
+
+
+@dataclass(frozen=True, slots=True)
+class TypedReview:
+    """What a rating command's arguments say of the review: an explicit period ("năm 2026",
+    "quý 4/2026"), or "quý" alone (the open quarter), or nothing (the open review); and the rest."""
+
+    period: ReviewPeriod | None
+    quarter: bool
+    rest: str
+
+
+def split_review(text: str, today: date) -> TypedReview:
+    """Read a review period typed right after a rating command word.
+
+    A quarter needs its year ("quý 4/2026", "quý 4 năm 2026") or a relative word ("quý này",
+    "quý trước"): "quý 2" alone is "quý" followed by member number 2, as it always was."""
+    folded = fold(text)
+    match = _LEADING.match(folded)
+    if match is not None:
+        groups = match.groupdict()
+        if groups["month"] is not None or groups["bare_month"] is not None:
+            raise PeriodError("Kỳ đánh giá, xếp loại là một năm hoặc một quý, không theo tháng: "
+                              "gõ ví dụ năm 2026 hoặc quý 4/2026.")
+        quarter_number = groups["quarter"] is not None and groups["quarter"] not in ("nay", "truoc")
+        if not (quarter_number and groups["quarter_year"] is None):
+            words = len(match.group("text").split())
+            period = parse(" ".join(folded.split()[:words]), today)
+            return TypedReview(period.review, False, _cut(text, words)[1])
+    if _QUARTER_WORD.match(folded):
+        return TypedReview(None, True, _cut(text, 1)[1])
+    return TypedReview(None, False, text.strip())
+
+
+def _cut(text: str, words: int) -> tuple[str, str]:
+    """The first `words` words of the text as typed, and the rest (folding keeps the words)."""
+    parts = text.split()
+    return " ".join(parts[:words]), " ".join(parts[words:])
 
 
 def parse(text: str, today: date) -> Period:

@@ -6,7 +6,6 @@ from domain import review
 from domain.figures import fraction, share_text
 from domain.messages import Choice
 from domain.review import LEVEL_CODES, LEVEL_NAMES, level_for
-from domain.text import fold
 from domain.vocabulary import Level, Stage
 from storage.assessments import Assessment
 
@@ -20,7 +19,6 @@ LEVEL_CHOICES = (
     (Level.COMPLETE, "Hoàn thành", "hoanthanh"),
     (Level.INCOMPLETE, "Không hoàn thành", "khonghoanthanh"),
 )
-QUARTER_WORDS = frozenset({"quy", "q"})
 YES_WORDS = frozenset({"co", "co vi pham", "vi pham", "y", "yes"})
 NO_WORDS = frozenset({"khong", "k", "ko", "khong vi pham", "no"})
 
@@ -54,14 +52,6 @@ def score_line(general: int, task: int, violation: bool) -> str:
 
 def implied(general: int, task: int, violation: bool) -> str:
     return level_for(general + task, violation=violation)
-
-
-def split_period_word(args: str) -> tuple[bool, str]:
-    """A leading "quý"/"quy" asks for the current quarter's review instead of the year's."""
-    first, _, rest = args.strip().partition(" ")
-    if fold(first) in QUARTER_WORDS:
-        return True, rest.strip()
-    return False, args.strip()
 
 
 def quota_text(quota: review.Quota, missing: int = 0) -> str:

@@ -1,5 +1,11 @@
 """The cell proposes, the committee decides: /xeploai, /quyetdinh, and /lichsu of a member's ratings.
 
+Each works on a review period typed right after the command word ("năm 2026", "quý 4/2026",
+"quý" for the open quarter) or on the open review (handlers.review_periods): in January 2027
+the 2026 review, so a decision made then is a 2026 decision. Recording outside the period's
+window is refused with its dates; lists stay readable. The member proposed or decided about is
+told privately through the outbox, once per change of level.
+
 A leader sees only the cells they lead; a committee member only the cells of their own
 committee. Members are named by their number in the cell's list (the order they were added)
 or by name. Only the members the review rates (domain.review: not the exempt, the suspended,
@@ -18,7 +24,7 @@ from fractions import Fraction
 from domain.errors import UserError
 from domain.figures import as_share
 from domain.messages import Choice
-from domain.periods import ReviewPeriod, period_label, review_period
+from domain.periods import ReviewPeriod, period_label
 from domain.review import (
     LEVEL_HINT,
     LEVEL_MAX_WORDS,
@@ -28,8 +34,10 @@ from domain.review import (
     not_reviewed_reason,
     parse_level,
 )
+from domain.review_window import typed_key
 from domain.text import fold, whole_number
 from domain.vocabulary import STAGES, Level, Stage
+from handlers import review_periods
 from handlers.context import Audience, Ctx
 from handlers.rating_text import (
     STAGE_NAMES,
@@ -38,10 +46,10 @@ from handlers.rating_text import (
     level_text,
     quota_text,
     self_line,
-    split_period_word,
 )
 from handlers.registry import Command
-from storage import assessments, org, roster, unit_settings
+from handlers.review_periods import Chosen
+from storage import assessments, org, outbox, roster, unit_settings
 from storage.assessments import Assessment
 from storage.roster import CellRef, Entry
 
@@ -135,25 +143,64 @@ def _who_and_level(ctx: Ctx, members: list[Entry], args: str, where: str, again:
 
 
 async def _chosen_level(
-    ctx: Ctx, members: list[Entry], text: str, where: str, prefix: str, period: str, stage_words: str
+    ctx: Ctx, members: list[Entry], text: str, where: str, prefix: str, chosen: Chosen, stage_words: str,
+    unit_id: int,
 ) -> tuple[Entry, dict[str, Assessment], str, int | None] | None:
-    """Who and which level a rating command names; asks for what is missing (None: answered)."""
+    """Who and which level a rating command names; asks for what is missing (None: answered).
+    A level is taken only while the period is open for `unit_id` (the cell, or its committee)."""
+    period = chosen.review.key
     picked = _who_and_level(ctx, members, text, where, prefix)
     if picked is None:
         return None
     entry, typed_level = picked
-    reason = not_reviewed_reason(entry.status, entry.admitted_on, ReviewPeriod.from_key(period).last_day)
+    reason = not_reviewed_reason(entry.status, entry.admitted_on, chosen.review.last_day)
     if reason is not None:
         raise NotReviewed(f"{entry.full_name} không thuộc diện xếp loại {period_label(period)} ({reason}). "
                           "Chưa lưu gì.")
     stages = await assessments.stages_of(ctx.session, entry.member_id, period)
     if typed_level is None:
         lines = _detail(entry, stages, period)
+        note = review_periods.closed_note(chosen, ctx.local_now.date())
+        if note is not None:
+            ctx.reply("\n".join([*lines, note]))
+            return None
         lines.append(f"Chọn mức {stage_words}, hoặc gõ {prefix} {entry.number} <mức>:")
         ctx.reply("\n".join(lines), level_choices(f"{prefix} {entry.number}"))
         return None
+    await review_periods.check_open(ctx, chosen, unit_id)
     level, score = _level_or_reply(typed_level, f"{prefix} {entry.number} tot")
     return entry, stages, level, score
+
+
+async def _tell_member(ctx: Ctx, entry: Entry, review: ReviewPeriod, stage: Stage, level: str, old: str | None,
+                       text: str) -> None:
+    """The member proposed or decided about is told privately, through the outbox: never lost,
+    and never twice. The key counts the changes of that stage, so recording the same level again
+    tells nothing, and a level changed back (A, B, A) is told each time. Nobody is told of what
+    they just recorded themselves."""
+    if old == level or entry.member_id == ctx.member_id:
+        return
+    changes = sum(1 for change in await assessments.history(ctx.session, entry.member_id)
+                  if change.period == review.key and change.stage == stage)
+    key = f"rating:{review.key}:{stage}:{entry.member_id}:{changes}:{level}"
+    await outbox.enqueue(ctx.session, [outbox.New(key, entry.member_id, outbox.NOTICE, ctx.now, None,
+                                                  {"text": text})], ctx.now)
+
+
+def _proposal_notice(cell_name: str, review: ReviewPeriod, level: str, old: str | None) -> str:
+    text = (f"{cell_name} đề xuất mức xếp loại chất lượng đảng viên {review.label} của đồng chí: "
+            f"{level_text(level)}.")
+    if old is not None:
+        text += f" (Đề xuất trước: {code(old)}.)"
+    return text + " Cấp ủy sẽ xem xét, quyết định."
+
+
+def _decision_notice(committee_name: str, review: ReviewPeriod, level: str, old: str | None) -> str:
+    text = (f"Cấp ủy {committee_name} quyết định xếp loại chất lượng đảng viên {review.label} của đồng chí: "
+            f"{level_text(level)}.")
+    if old is not None:
+        text += f" (Quyết định trước: {code(old)}.)"
+    return text
 
 
 # -- who is rated, and the quota --------------------------------------------------------------------
@@ -223,21 +270,24 @@ async def _committee_progress(ctx: Ctx, committee_id: int, period: str) -> tuple
 # -- /xeploai: the cell proposes -------------------------------------------------------------------
 
 async def propose(ctx: Ctx, args: str) -> None:
-    """`/xeploai [quý]` lists; `/xeploai [quý] <số|tên>` shows one; `... <mức|điểm>` proposes."""
+    """`/xeploai [<kỳ>]` lists; `/xeploai [<kỳ>] <số|tên>` shows one; `... <mức|điểm>` proposes."""
     cells = await ctx.leader_cells()
-    quarterly, args = split_period_word(args)
-    period, year = review_period(ctx.local_now.date(), quarterly=quarterly)
-    command = "/xeploai quy" if quarterly else "/xeploai"
+    chosen = await review_periods.choose(ctx, args, cells[0], "/xeploai")
+    command = chosen.command("/xeploai")
+    review_periods.refuse_trailing_period(chosen.rest, command)
+    period, year, args = chosen.review.key, chosen.review.year, chosen.rest
     members = await roster.cell_roster(ctx.session, cells)
     names = {cell_id: (await org.unit(ctx.session, cell_id)).name for cell_id in cells}
     where = " / ".join(names.values())
     if not args:
-        await _propose_list(ctx, cells, members, names, period, command)
+        await _propose_list(ctx, cells, members, names, chosen, command)
         return
-    chosen = await _chosen_level(ctx, members, args, where, command, period, "chi bộ đề xuất")
-    if chosen is None:
+    picked = await _chosen_level(ctx, members, args, where, command, chosen, "chi bộ đề xuất", cells[0])
+    if picked is None:
         return
-    entry, stages, level, score = chosen
+    entry, stages, level, score = picked
+    if entry.cell_id != cells[0]:
+        await review_periods.check_open(ctx, chosen, entry.cell_id)
     if Stage.FINAL in stages:
         raise UserError(f"Cấp ủy đã quyết định mức {period_label(period)} của {entry.full_name}: "
                         f"{level_text(stages[Stage.FINAL].level)}. Chi bộ không đổi đề xuất được nữa.")
@@ -245,6 +295,8 @@ async def propose(ctx: Ctx, args: str) -> None:
         ctx.session, member_id=entry.member_id, cell_id=entry.cell_id, period=period, year=year,
         stage=Stage.CELL_PROPOSED, level=level, by=ctx.member_id, now=ctx.now,
     )
+    await _tell_member(ctx, entry, chosen.review, Stage.CELL_PROPOSED, level, old,
+                       _proposal_notice(names[entry.cell_id], chosen.review, level, old))
     scored = f", theo {score} điểm" if score is not None else ""
     text = f"Chi bộ đề xuất {period_label(period)}: {entry.number}. {entry.full_name} — {level_text(level)}{scored}."
     if old is not None and old != level:
@@ -263,10 +315,11 @@ async def propose(ctx: Ctx, args: str) -> None:
     ctx.reply(text)
 
 
-async def _propose_list(ctx: Ctx, cells: list[int], members: list[Entry], names: dict[int, str], period: str,
+async def _propose_list(ctx: Ctx, cells: list[int], members: list[Entry], names: dict[int, str], chosen: Chosen,
                         command: str) -> None:
+    period = chosen.review.key
     ratings = await assessments.of_cells(ctx.session, cells, period)
-    review = ReviewPeriod.from_key(period)
+    review = chosen.review
     lines: list[str] = []
     choices: list[Choice] = []
     for cell_id in cells:
@@ -288,6 +341,11 @@ async def _propose_list(ctx: Ctx, cells: list[int], members: list[Entry], names:
         if proposed.done:
             lines.append(_quota_line(proposed, f"đề xuất của {names[cell_id]}"
                                      + ("" if proposed.complete else ", chưa đủ")))
+    note = review_periods.closed_note(chosen, ctx.local_now.date())
+    if note is not None:
+        lines.append(note)
+        ctx.reply("\n".join(lines))
+        return
     lines.append(f"Gõ {command} <số> <mức>, ví dụ: {command} 2 tot. Mức: {LEVEL_HINT}.")
     if choices:
         lines.append("Hoặc chọn một đảng viên chưa có đề xuất:")
@@ -297,14 +355,15 @@ async def _propose_list(ctx: Ctx, cells: list[int], members: list[Entry], names:
 # -- /quyetdinh: the committee decides -----------------------------------------------------------
 
 async def decide(ctx: Ctx, args: str) -> None:
-    """`/quyetdinh [quý] [<chi bộ> [tatca | <số|tên> [<mức>]]]`."""
+    """`/quyetdinh [<kỳ>] [<chi bộ> [tatca | <số|tên> [<mức>]]]`."""
     committees = await ctx.committees()
     cells = await roster.cells_of(ctx.session, committees)
-    quarterly, args = split_period_word(args)
-    period, year = review_period(ctx.local_now.date(), quarterly=quarterly)
-    command = "/quyetdinh quy" if quarterly else "/quyetdinh"
+    chosen = await review_periods.choose(ctx, args, committees[0], "/quyetdinh")
+    command = chosen.command("/quyetdinh")
+    review_periods.refuse_trailing_period(chosen.rest, command)
+    period, year, args = chosen.review.key, chosen.review.year, chosen.rest
     if not args:
-        await _cell_list(ctx, cells, period, command)
+        await _cell_list(ctx, cells, chosen, command)
         return
     cell, rest = roster.split_cell(cells, args)
     if cell is None:
@@ -313,19 +372,24 @@ async def decide(ctx: Ctx, args: str) -> None:
     prefix = f"{command} {cell.number}"
     members = await roster.cell_roster(ctx.session, [cell.cell_id])
     if not rest:
-        await _cell_detail(ctx, cell, members, period, prefix)
+        await _cell_detail(ctx, cell, members, chosen, prefix)
         return
     if fold(rest) in ALL_WORDS:
-        await _confirm_all(ctx, cell, members, period, year)
+        await review_periods.check_open(ctx, chosen, cell.committee_id)
+        await _confirm_all(ctx, cell, members, chosen)
         return
-    chosen = await _chosen_level(ctx, members, rest, cell.name, prefix, period, "cấp ủy quyết định")
-    if chosen is None:
+    picked = await _chosen_level(ctx, members, rest, cell.name, prefix, chosen, "cấp ủy quyết định",
+                                 cell.committee_id)
+    if picked is None:
         return
-    entry, stages, level, score = chosen
+    entry, stages, level, score = picked
     old = await assessments.record(
         ctx.session, member_id=entry.member_id, cell_id=entry.cell_id, period=period, year=year,
         stage=Stage.FINAL, level=level, by=ctx.member_id, now=ctx.now,
     )
+    committee = await org.unit(ctx.session, cell.committee_id)
+    await _tell_member(ctx, entry, chosen.review, Stage.FINAL, level, old,
+                       _decision_notice(committee.name, chosen.review, level, old))
     scored = f", theo {score} điểm" if score is not None else ""
     text = (f"Cấp ủy quyết định {period_label(period)}: {entry.full_name} ({cell.name}) — "
             f"{level_text(level)}{scored}.")
@@ -349,12 +413,13 @@ async def _committee_status(ctx: Ctx, committee_id: int, period: str) -> str:
     return text
 
 
-async def _cell_list(ctx: Ctx, cells: list[CellRef], period: str, command: str) -> None:
+async def _cell_list(ctx: Ctx, cells: list[CellRef], chosen: Chosen, command: str) -> None:
     if not cells:
         ctx.reply("Đảng bộ của đồng chí chưa có chi bộ nào. Gõ /taochibo <tên chi bộ> để tạo.")
         return
     ids = [c.cell_id for c in cells]
-    review = ReviewPeriod.from_key(period)
+    review = chosen.review
+    period = review.key
     members = await roster.cell_roster(ctx.session, ids)
     ratings = await assessments.of_cells(ctx.session, ids, period)
     lines = [f"Xếp loại chất lượng đảng viên {review.label} — các chi bộ:"]
@@ -370,14 +435,18 @@ async def _cell_list(ctx: Ctx, cells: list[CellRef], period: str, command: str) 
         progress, source = await _committee_progress(ctx, committee_id, period)
         if progress.done:
             lines.append(_quota_line(progress, source + ("" if progress.complete else ", chưa đủ")))
+    note = review_periods.closed_note(chosen, ctx.local_now.date())
+    if note is not None:
+        lines.append(note)
     lines.append(f"Gõ {command} <số chi bộ> để xem từng đảng viên, {command} <số chi bộ> tatca "
                  "để quyết định theo đề xuất của chi bộ. Hoặc chọn một chi bộ:")
     ctx.reply("\n".join(lines), [Choice(c.name, f"{command} {c.number}") for c in cells[:MAX_CHOICES]])
 
 
-async def _cell_detail(ctx: Ctx, cell: CellRef, members: list[Entry], period: str, prefix: str) -> None:
+async def _cell_detail(ctx: Ctx, cell: CellRef, members: list[Entry], chosen: Chosen, prefix: str) -> None:
+    review = chosen.review
+    period = review.key
     ratings = await assessments.of_cells(ctx.session, [cell.cell_id], period)
-    review = ReviewPeriod.from_key(period)
     rated, apart = _apart(members, review)
     lines = [f"Xếp loại chất lượng đảng viên {review.label} — {cell.name} "
              f"({len(rated)} đảng viên thuộc diện xếp loại):"]
@@ -388,15 +457,23 @@ async def _cell_detail(ctx: Ctx, cell: CellRef, members: list[Entry], period: st
     progress, source = await _committee_progress(ctx, cell.committee_id, period)
     if progress.done:
         lines.append(_quota_line(progress, source + ("" if progress.complete else ", chưa đủ")))
+    note = review_periods.closed_note(chosen, ctx.local_now.date())
+    if note is not None:
+        lines.append(note)
+        ctx.reply("\n".join(lines))
+        return
     lines.append(f"Gõ {prefix} tatca để quyết định tất cả theo đề xuất, hoặc {prefix} <số> <mức> cho từng người.")
     ctx.reply("\n".join(lines), [Choice("Quyết định theo đề xuất", f"{prefix} tatca")])
 
 
-async def _confirm_all(ctx: Ctx, cell: CellRef, members: list[Entry], period: str, year: int) -> None:
+async def _confirm_all(ctx: Ctx, cell: CellRef, members: list[Entry], chosen: Chosen) -> None:
     """Every proposal of the cell without a decision becomes the decision; other decisions stay.
-    Members the review does not rate are left out (and named)."""
+    Members the review does not rate are left out (and named); each one decided is told."""
+    review = chosen.review
+    period, year = review.key, review.year
+    committee = await org.unit(ctx.session, cell.committee_id)
     ratings = await assessments.of_cells(ctx.session, [cell.cell_id], period)
-    rated, apart = _apart(members, ReviewPeriod.from_key(period))
+    rated, apart = _apart(members, review)
     decided: list[str] = []
     missing: list[str] = []
     kept: list[str] = []
@@ -412,6 +489,8 @@ async def _confirm_all(ctx: Ctx, cell: CellRef, members: list[Entry], period: st
                 ctx.session, member_id=entry.member_id, cell_id=entry.cell_id, period=period, year=year,
                 stage=Stage.FINAL, level=proposal.level, by=ctx.member_id, now=ctx.now,
             )
+            await _tell_member(ctx, entry, review, Stage.FINAL, proposal.level, None,
+                               _decision_notice(committee.name, review, proposal.level, None))
             decided.append(f"{entry.number}. {entry.full_name}: {level_text(proposal.level)}")
     if decided:
         lines = [f"Cấp ủy quyết định {period_label(period)} — {cell.name}, theo đề xuất của chi bộ "
@@ -431,25 +510,37 @@ async def _confirm_all(ctx: Ctx, cell: CellRef, members: list[Entry], period: st
 # -- /lichsu: every change of a member's ratings ------------------------------------------------
 
 async def history(ctx: Ctx, args: str) -> None:
-    """`/lichsu <số|tên>` (a leader, in their cell) or `/lichsu [<chi bộ>] <số|tên>` (the committee)."""
-    if not args:
-        ctx.reply("Gõ /lichsu <số|tên>, ví dụ: /lichsu 3 hoặc /lichsu Trần Thị Bình. "
-                  "Cấp ủy viên gõ thêm chi bộ: /lichsu <số chi bộ> <số|tên>.")
+    """`/lichsu [<kỳ>] <số|tên>` (a leader, in their cell) or `/lichsu [<kỳ>] [<chi bộ>] <số|tên>` (the committee):
+    the changes of one review period, the open one unless another is typed."""
+    led = await ctx.leader_cells()
+    unit_id = led[0] if led else (await ctx.committees())[0]
+    chosen = await review_periods.choose(ctx, args, unit_id, "/lichsu")
+    review_periods.refuse_trailing_period(chosen.rest, chosen.command("/lichsu"))
+    if not chosen.rest:
+        ctx.reply("Gõ /lichsu <số|tên>, ví dụ: /lichsu 3 hoặc /lichsu Trần Thị Bình; kỳ khác thì gõ kỳ ngay sau "
+                  "lệnh: /lichsu năm 2025 3. Cấp ủy viên gõ thêm chi bộ: /lichsu <số chi bộ> <số|tên>.")
         return
-    entry = await _member_for_history(ctx, args)
+    entry = await _member_for_history(ctx, chosen.rest)
     if entry is None:
         return
+    review = chosen.review
     cell = await org.unit(ctx.session, entry.cell_id)
-    changes = await assessments.history(ctx.session, entry.member_id)
+    every = await assessments.history(ctx.session, entry.member_id)
+    changes = [change for change in every if change.period == review.key]
+    others = sorted({change.period for change in every if change.period != review.key}, reverse=True)
     if not changes:
-        ctx.reply(f"{entry.full_name} ({cell.name}) chưa có lần xếp loại nào.")
-        return
-    lines = [f"Lịch sử xếp loại của {entry.full_name} ({cell.name}):"]
+        lines = [f"{entry.full_name} ({cell.name}) chưa có lần xếp loại nào {review.label}."]
+    else:
+        lines = [f"Lịch sử xếp loại {review.label} của {entry.full_name} ({cell.name}):"]
     for change in changes:
         at = change.at.astimezone(ctx.settings.tz)
         old = code(change.old_level) if change.old_level else "chưa có"
-        lines.append(f"{at:%d/%m/%Y %H:%M} · {period_label(change.period)}, {STAGE_NAMES[change.stage]}: "
+        lines.append(f"{at:%d/%m/%Y %H:%M} · {STAGE_NAMES[change.stage]}: "
                      f"{old} → {code(change.new_level)} · {change.changed_by or 'không rõ'}")
+    if others:
+        shown = ", ".join(period_label(key) for key in others[:5])
+        example = typed_key(ReviewPeriod.from_key(others[0]))
+        lines.append(f"Kỳ khác có xếp loại: {shown}. Gõ ví dụ /lichsu {example} {chosen.rest}.")
     ctx.reply("\n".join(lines))
 
 
@@ -487,9 +578,16 @@ async def _member_for_history(ctx: Ctx, args: str) -> Entry | None:
 
 COMMANDS = [
     Command("xeploai", "Chi bộ đề xuất mức xếp loại đảng viên", propose, Audience.LEADER, private=True,
-            usage="/xeploai [quý] [<số|tên> <mức|điểm>]"),
+            usage="/xeploai [<kỳ>] [<số|tên> <mức|điểm>]"),
     Command("quyetdinh", "Cấp ủy quyết định xếp loại đảng viên", decide, Audience.COMMITTEE, private=True,
-            usage="/quyetdinh [quý] <chi bộ> <số|tên> <mức> | /quyetdinh <chi bộ> tatca"),
+            usage="/quyetdinh [<kỳ>] <chi bộ> <số|tên> <mức> | /quyetdinh [<kỳ>] <chi bộ> tatca"),
     Command("lichsu", "Lịch sử xếp loại của một đảng viên", history, Audience.LEADER_OR_COMMITTEE, private=True,
-            usage="/lichsu [<chi bộ>] <số|tên>"),
+            usage="/lichsu [<kỳ>] [<chi bộ>] <số|tên>"),
+    Command("kydanhgia", "Kỳ đánh giá, xếp loại: xem, mở lại, khóa, bật theo quý", review_periods.manage,
+            Audience.COMMITTEE,
+            usage="/kydanhgia [mo <kỳ> [đến dd/mm/yyyy] | dong <kỳ> | quy bat|tat | lich <mở> <khóa>]",
+            details="Kỳ năm mở từ 01/12 đến cuối tháng 2 năm sau (đổi bằng /kydanhgia lich); kỳ quý (nếu bật) mở từ "
+                    "ngày 1 tháng cuối quý đến hết tháng sau đó. Ngoài thời gian đó không ghi được tự đánh giá, đề "
+                    "xuất, quyết định; cấp ủy mở lại một kỳ đến một ngày, hoặc khóa sớm. Kỳ gõ là năm 2026 hoặc "
+                    "quý 4/2026.\nVí dụ: /kydanhgia mo năm 2026 đến 15/03/2027"),
 ]

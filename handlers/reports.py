@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.dates import looks_like_date, parse_done_on
+from domain.dates import looks_like_date, parse_done_on, reports_open_from
 from domain.errors import UserError
 from domain.figures import thousands
 from domain.messages import Choice
@@ -21,7 +21,7 @@ from domain.vocabulary import REPORT_KINDS
 from handlers import texts
 from handlers.context import Audience, Ctx
 from handlers.registry import Command
-from storage import reports
+from storage import reports, unit_settings
 from storage.reports import KIND_NAMES, PHOTO_MAX, PHOTO_WINDOW, TEXT_MAX
 
 FLOW = "report"
@@ -69,11 +69,18 @@ def _today(ctx: Ctx) -> date:
     return ctx.local_now.date()
 
 
-def _date_and_text(ctx: Ctx, rest: str) -> tuple[date, str]:
+async def _close_day(ctx: Ctx) -> int:
+    """The day last month's reports stop being taken (a setting of the cell or its committee).
+    Read only when a date is typed: a report of today, the usual case, needs no setting."""
+    assert ctx.account.cell_id is not None
+    return await unit_settings.report_close_day(ctx.session, ctx.account.cell_id)
+
+
+async def _date_and_text(ctx: Ctx, rest: str) -> tuple[date, str]:
     """`[ngày] <nội dung>` after the kind: the date is today unless the text starts with one."""
     first, after = _first_word(rest)
     if looks_like_date(first) and after:
-        return parse_done_on(first, _today(ctx)), _text(after)
+        return parse_done_on(first, _today(ctx), await _close_day(ctx)), _text(after)
     return _today(ctx), _text(rest)
 
 
@@ -94,7 +101,7 @@ async def report(ctx: Ctx, args: str) -> None:
         _ask_text(ctx, {"kind": kind, "photo": photo})
         return
     try:
-        done_on, text = _date_and_text(ctx, rest)
+        done_on, text = await _date_and_text(ctx, rest)
     except UserError as error:
         raise UserError(f"{error}\nChưa lưu báo cáo.") from None
     await _save(ctx, kind, text, done_on, photo)
@@ -110,11 +117,11 @@ def _ask_text(ctx: Ctx, data: dict[str, Any], prefix: str = "") -> None:
             "ví dụ: Vận động 5 hộ đóng góp làm đường.", FLOW, "text", data)
 
 
-def _ask_date(ctx: Ctx, data: dict[str, Any], prefix: str = "") -> None:
+async def _ask_date(ctx: Ctx, data: dict[str, Any], prefix: str = "") -> None:
     today = _today(ctx)
     yesterday = date.fromordinal(today.toordinal() - 1)
     choices = [Choice(f"Hôm nay ({today:%d/%m})", "hom nay")]
-    if yesterday.year == today.year:
+    if yesterday >= reports_open_from(today, await _close_day(ctx)):  # never offer what would be refused
         choices.append(Choice(f"Hôm qua ({yesterday:%d/%m})", "hom qua"))
     ctx.ask(f"{prefix}Việc này làm ngày nào? Chọn hoặc gõ ngày/tháng, ví dụ {today:%d/%m}.",
             FLOW, "date", data, choices)
@@ -146,7 +153,7 @@ async def _flow(ctx: Ctx, text: str) -> None:
             return
         # The kind and the activity in one answer ("học tập Học nghị quyết 57"): keep both.
         try:
-            done_on, report_text = _date_and_text(ctx, rest)
+            done_on, report_text = await _date_and_text(ctx, rest)
         except UserError as error:
             _ask_text(ctx, data, f"{error}\n")
             return
@@ -161,15 +168,15 @@ async def _flow(ctx: Ctx, text: str) -> None:
         except UserError as error:
             ctx.ask(str(error), FLOW, "text", data)
             return
-        _ask_date(ctx, data)
+        await _ask_date(ctx, data)
     elif step == "date":
         if received:
-            _ask_date(ctx, data, received)
+            await _ask_date(ctx, data, received)
             return
         try:
-            done_on = parse_done_on(text, _today(ctx))
+            done_on = parse_done_on(text, _today(ctx), await _close_day(ctx))
         except UserError as error:
-            _ask_date(ctx, data, f"{error}\n")
+            await _ask_date(ctx, data, f"{error}\n")
             return
         ctx.finish()
         await _save(ctx, data["kind"], data["text"], done_on, data.get("photo"))
@@ -251,7 +258,8 @@ COMMANDS = [
             details="Loại là số hoặc tên loại (có dấu hay không dấu đều được): 1 hoặc «học tập» — học tập, "
                     "quán triệt nghị quyết; 2 hoặc «nhiệm vụ» — nhiệm vụ được phân công; 3 hoặc «cư trú» — hoạt "
                     "động ở nơi cư trú, đoàn thể; 4 hoặc «giúp đỡ» — giúp đỡ quần chúng, tạo nguồn phát triển "
-                    "đảng viên; 5 hoặc «khác». Ngày (ngày/tháng) bỏ trống là hôm nay. Gõ /baocao không kèm gì để "
+                    "đảng viên; 5 hoặc «khác». Ngày (ngày/tháng) bỏ trống là hôm nay; việc của tháng trước "
+                    "báo cáo được đến ngày khóa sổ (thường là hết ngày 5 tháng này). Gõ /baocao không kèm gì để "
                     "bot hỏi từng bước. Ảnh minh chứng: gửi kèm lệnh hoặc ngay sau đó, trong 10 phút. "
                     "Mỗi báo cáo có số riêng của đồng chí (1, 2, 3…), dùng để xóa.\n"
                     f"Ví dụ: {EXAMPLE}\nhoặc: /baocao hoc tap 18/11 Học Nghị quyết Đại hội XIV"),

@@ -1,10 +1,12 @@
-"""/danhgia: a member assesses themselves for the year (or, with "quý", the quarter).
+"""/danhgia: a member assesses themselves for the open review (the year; with "quý", the open quarter;
+or the period typed right after the command: "/danhgia năm 2026", "/danhgia quý 4/2026").
 
 Guided: general criteria (0–30), task results (0–70), any disciplinary violation; the bot
 shows the total and the level it implies, then takes the written self-review and a
 confirmation. One line: `/danhgia [quý] <điểm chung> <điểm nhiệm vụ> <tự nhận xét>` (declares
 no violation; a member with one uses the guided form). A self-assessment may be replaced until
-the cell has proposed a level for that period; then it is locked.
+the cell has proposed a level for that period; then it is locked. Outside the period's window
+(domain.review_window) nothing is asked nor saved: the answer gives the dates it is open.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from typing import Any
 from domain.errors import UserError
 from domain.figures import thousands
 from domain.messages import Choice
-from domain.periods import ReviewPeriod, period_label, review_period
+from domain.periods import ReviewPeriod, period_label
 from domain.review import GENERAL_MAX, TASK_MAX, NotReviewed, not_reviewed_reason, parse_score
 from domain.text import fold
 from domain.vocabulary import Stage
+from handlers import review_periods
 from handlers.context import Audience, Ctx
-from handlers.rating_text import NO_WORDS, YES_WORDS, implied, level_text, score_line, split_period_word
+from handlers.rating_text import NO_WORDS, YES_WORDS, implied, level_text, score_line
 from handlers.registry import Command
 from storage import assessments
 from storage.tables import Member
@@ -73,8 +76,9 @@ async def assess(ctx: Ctx, args: str) -> None:
     if ctx.account.cell_id is None:
         ctx.reply(NO_CELL)
         return
-    quarterly, args = split_period_word(args)
-    period, year = review_period(ctx.local_now.date(), quarterly=quarterly)
+    chosen = await review_periods.choose(ctx, args, ctx.account.cell_id, "/danhgia")
+    period, year, args = chosen.review.key, chosen.review.year, chosen.rest
+    await review_periods.check_open(ctx, chosen, ctx.account.cell_id)
     await _check_reviewed(ctx, period)
     if await _locked(ctx, period):
         return
@@ -163,6 +167,7 @@ async def _flow(ctx: Ctx, text: str) -> None:
 async def _save(ctx: Ctx, data: dict[str, Any], *, one_line: bool) -> None:
     assert ctx.member_id is not None and ctx.account.cell_id is not None
     period = data["period"]
+    await review_periods.check_period_open(ctx, ReviewPeriod.from_key(period), ctx.account.cell_id)  # closed since?
     await _check_reviewed(ctx, period)  # the member may have been exempted while typing
     if await _locked(ctx, period):  # the cell may have proposed while the member was typing
         return
@@ -183,7 +188,7 @@ async def _save(ctx: Ctx, data: dict[str, Any], *, one_line: bool) -> None:
 
 COMMANDS = [
     Command("danhgia", "Tự đánh giá, xếp loại (năm; «quý» cho quý này)", assess, Audience.MEMBER, private=True,
-            usage="/danhgia [quý] [<điểm chung> <điểm nhiệm vụ> <tự nhận xét>]"),
+            usage="/danhgia [quý | <kỳ>] [<điểm chung> <điểm nhiệm vụ> <tự nhận xét>]"),
 ]
 FLOWS = {FLOW: _flow}
 FLOW_TITLES = {FLOW: "tự đánh giá, xếp loại"}

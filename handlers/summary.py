@@ -2,7 +2,7 @@
 
 `/tonghop` shows the current month; `/tonghop tháng 11/2026`, `/tonghop quý 4/2026`,
 `/tonghop năm 2026` other periods; a committee member adds a cell's name to open one cell
-(`/tonghop Chi bộ khu phố 1 năm 2026`). The figures come from `storage.summary` (grouped SQL),
+(`/tonghop năm 2026 Chi bộ khu phố 1`, or with the period last). The figures come from `storage.summary` (grouped SQL),
 the words from `handlers.summary_text`; the export (/xuat) builds on the same `Built`.
 """
 
@@ -107,8 +107,11 @@ def chart_data(name: str, total: Tally, period: Period, today: date) -> chart.Ch
 
 
 async def parse_request(ctx: Ctx, args: str, command: str) -> tuple[Period, list[Scope]] | None:
-    """The period and scopes asked for, or None after answering what to type instead."""
-    name, period_text = periods.split(args)
+    """The period and scopes asked for, or None after answering what to type instead. The period
+    may come right after the command word ("/tonghop năm 2026 Chi bộ khu phố 1") or last."""
+    period_text, name = periods.split_leading(args)
+    if not period_text:
+        name, period_text = periods.split(args)
     try:
         period = periods.parse(period_text, ctx.local_now.date())
     except PeriodError as error:

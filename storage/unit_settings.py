@@ -6,10 +6,14 @@ below apply when neither sets one.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.dates import REPORT_CLOSE_DAY, parse_day_month
+from domain.periods import ReviewPeriod
+from domain.review_window import DEFAULT_CLOSES, DEFAULT_OPENS, ReviewCalendar, Window
 from storage.tables import OrgUnit
 
 DEFAULTS: dict[str, Any] = {
@@ -18,6 +22,13 @@ DEFAULTS: dict[str, Any] = {
     "admission_target": 0.03,  # new members a year, as a share of members on 31/12 of last year
     "self_assessment_deadline": "10/12",  # dd/mm of the review year
     "reminder_plan": ["3n", "1n", "2g"],  # invitation, follow-up, last call
+    # Review periods (domain.review_window): the yearly review of Y opens on this day of Y and closes
+    # on the first closing day after it ("28/02": the end of February of Y+1).
+    "review_opens": f"{DEFAULT_OPENS[0]:02d}/{DEFAULT_OPENS[1]:02d}",
+    "review_closes": f"{DEFAULT_CLOSES[0]:02d}/{DEFAULT_CLOSES[1]:02d}",
+    "quarterly_reviews": False,  # quarterly reviews too, when the committee turns them on
+    "review_windows": {},  # period key -> [first, last] (ISO dates) set by the committee: reopened, or closed early
+    "report_close_day": REPORT_CLOSE_DAY,  # last month's reports are taken until this day of the month
 }
 
 
@@ -37,3 +48,31 @@ async def put(session: AsyncSession, unit_id: int, key: str, value: Any) -> None
         raise KeyError(unit_id)
     unit.settings = {**(unit.settings or {}), key: value}  # a new dict: JSON columns track assignment
     session.add(unit)
+
+
+async def review_calendar(session: AsyncSession, unit_id: int) -> ReviewCalendar:
+    """The unit's review settings as the domain reads them; a stored value that no longer parses
+    falls back to the default rather than blocking every rating command."""
+    opens = parse_day_month(str(await get(session, unit_id, "review_opens"))) or DEFAULT_OPENS
+    closes = parse_day_month(str(await get(session, unit_id, "review_closes"))) or DEFAULT_CLOSES
+    quarterly = bool(await get(session, unit_id, "quarterly_reviews"))
+    windows: dict[str, Window] = {}
+    for key, (first, last) in dict(await get(session, unit_id, "review_windows") or {}).items():
+        windows[ReviewPeriod.from_key(key).key] = Window(date.fromisoformat(first), date.fromisoformat(last))
+    return ReviewCalendar(opens, closes, quarterly, windows)
+
+
+async def set_review_window(session: AsyncSession, unit_id: int, review: ReviewPeriod, window: Window) -> None:
+    """Set one period's window by hand (reopened, opened early or closed early), keeping the others."""
+    stored = dict(await get(session, unit_id, "review_windows") or {})
+    stored[review.key] = [window.first.isoformat(), window.last.isoformat()]
+    await put(session, unit_id, "review_windows", stored)
+
+
+async def report_close_day(session: AsyncSession, unit_id: int) -> int:
+    """The day of the month until which last month's reports are taken (0: none after the month ends)."""
+    value = await get(session, unit_id, "report_close_day")
+    try:
+        return max(0, min(28, int(value)))
+    except (TypeError, ValueError):
+        return REPORT_CLOSE_DAY

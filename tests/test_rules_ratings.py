@@ -10,7 +10,7 @@ import pytest
 from domain.dates import parse_done_on
 from domain.errors import UserError
 from domain.figures import as_share
-from domain.periods import period_label, review_period
+from domain.periods import period_label
 from domain.review import level_for, parse_level, parse_score
 from domain.text import whole_number
 from domain.vocabulary import Level
@@ -102,7 +102,8 @@ def test_dates(typed: str, expected: date) -> None:
 
 
 @pytest.mark.parametrize(("typed", "reason"), [
-    ("21/11", "chưa tới"), ("21/11/2026", "chưa tới"), ("1/1/2027", "chưa tới"), ("31/12/2025", "năm trước"),
+    ("21/11", "chưa tới"), ("21/11/2026", "chưa tới"), ("1/1/2027", "chưa tới"), ("31/12/2025", "đã khóa sổ"),
+    ("31/10", "đã khóa sổ"),  # on 20/11, October's reports closed on 05/11
     ("31/02", "không có thật"),
     ("mai", "không đúng dạng"), ("18/13", "không có thật"), ("", "không đúng dạng"),
 ])
@@ -112,18 +113,13 @@ def test_bad_dates(typed: str, reason: str) -> None:
     assert reason in str(caught.value)
 
 
-def test_yesterday_on_new_years_day_is_last_year() -> None:
-    with pytest.raises(UserError, match="năm trước"):
-        parse_done_on("hôm qua", date(2027, 1, 1))
+def test_yesterday_on_new_years_day_is_last_december_and_taken() -> None:
+    assert parse_done_on("hôm qua", date(2027, 1, 1)) == date(2026, 12, 31)
 
 
 # -- periods ------------------------------------------------------------------------------------------
 
 def test_periods() -> None:
-    assert review_period(TODAY) == ("2026", 2026)
-    assert review_period(TODAY, quarterly=True) == ("2026-Q4", 2026)
-    assert review_period(date(2026, 3, 31), quarterly=True) == ("2026-Q1", 2026)
-    assert review_period(date(2026, 4, 1), quarterly=True) == ("2026-Q2", 2026)
     assert period_label("2026") == "năm 2026"
     assert period_label("2026-Q4") == "quý 4 năm 2026"
 
