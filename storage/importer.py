@@ -735,6 +735,16 @@ def has_marks(name: str) -> bool:
     return fold(name) != " ".join(name.split()).lower()
 
 
+def better_spelt(new: str, old: str) -> bool:
+    """Whether `new`, the same name folded, may replace `old`: never by losing the diacritics, nor
+    by losing capitals ("nguyễn văn an" for "Nguyễn Văn An"); a corrected mark is taken."""
+    if has_marks(old) and not has_marks(new):
+        return False
+    if new.lower() == old.lower():
+        return all(word[:1].isupper() for word in new.split())
+    return True
+
+
 _FIELDS = {"gender": "giới tính", "birth_year": "năm sinh", "admitted_on": "ngày vào Đảng",
            "official_on": "ngày chính thức"}
 
@@ -742,9 +752,9 @@ _FIELDS = {"gender": "giới tính", "birth_year": "năm sinh", "admitted_on": "
 def _update(member: Member, row: Row) -> list[str]:
     """Copy the row's fields onto an existing member; returns what changed, in words. An empty
     cell never erases what is known, and a name typed without diacritics never replaces one
-    written with them (the same name, folded: only its spelling could get worse)."""
+    written with them (`better_spelt`)."""
     changed = []
-    if row.full_name != member.full_name and (has_marks(row.full_name) or not has_marks(member.full_name)):
+    if row.full_name != member.full_name and better_spelt(row.full_name, member.full_name):
         member.full_name, member.name_key = row.full_name, fold(row.full_name)
         changed.append("họ tên")
     for name, words in _FIELDS.items():

@@ -13,10 +13,12 @@ from sqlmodel import col, select
 
 from bot.cli import DEMO_FILE
 from bot.cli import main as cli_main
+from domain.history import Event, EventKind
 from domain.vocabulary import Position, Status, UnitKind
-from storage import org
+from storage import membership, org
 from storage.db import Database
-from storage.importer import ImportFailed, ImportResult, import_file
+from storage.importer import ImportFailed, ImportOptions, ImportResult, import_file
+from storage.membership import MembershipEvent, MembershipSpan
 from storage.tables import ChatAccount, Member, OrgUnit, Role
 from storage.types import id_of
 
@@ -87,10 +89,11 @@ async def units(db: Database) -> dict[str, OrgUnit]:
         return {u.name: u for u in (await session.exec(select(OrgUnit))).all()}
 
 
-async def refused(db: Database, path: Path, today: date | None = TODAY) -> ImportFailed:
+async def refused(db: Database, path: Path, today: date | None = TODAY,
+                  options: ImportOptions = ImportOptions()) -> ImportFailed:
     before = await counts(db)
     with pytest.raises(ImportFailed) as failure:
-        await import_file(db, path, today=today)
+        await import_file(db, path, today=today, options=options)
     assert await counts(db) == before, "a refused file must leave the database as it was"
     return failure.value
 
@@ -528,3 +531,339 @@ async def test_imported_accounts_do_not_outrank_the_one_in_use(db: Database) -> 
     async with db.session() as session:
         target = await account_store.preferred_account(session, id_of(mai))
     assert target is not None and (target.platform, target.chat_id) == ("telegram", "123456")
+
+
+# -- one person stays one person (issue 10) ------------------------------------------------------------
+# A committee of two cells: four people, entered on 01/06/2026; the later files change them.
+
+KP1, KP2 = "Chi bộ khu phố 1", "Chi bộ khu phố 2"
+FIRST_DAY = date(2026, 6, 1)
+
+
+def person(name: str, cell: str, year: str, roles: str = "", status: str = "Chính thức", account: str = "",
+           admitted: str = "03/02/2000", official: str | None = None, gender: str = "Nam") -> list[str]:
+    if official is None:
+        official = "" if status == "Dự bị" else "03/02/2001"
+    return ["Đảng bộ phường Bến Thành", cell, name, gender, year, admitted, official, roles, status, account]
+
+
+AN = person("Nguyễn Văn An", KP1, "1968", "Bí thư", account="console:an")
+BINH = person("Trần Thị Bình", KP1, "1975", gender="Nữ")
+CUONG = person("Lê Văn Cường", KP1, "1980", "Phó bí thư")
+DUNG = person("Phạm Thị Dung", KP2, "1985", "Bí thư", gender="Nữ")
+
+
+async def base(db: Database, tmp_path: Path) -> None:
+    await import_file(db, write_csv(tmp_path, [AN, BINH, CUONG, DUNG], name="base.csv"), today=FIRST_DAY)
+
+
+async def history(db: Database, name: str) -> list[tuple[str, date, str | None, str | None]]:
+    """(kind, day, cell name, reason) of each membership event of the member called `name`."""
+    async with db.session() as session:
+        member = (await session.exec(select(Member).where(Member.full_name == name))).one()
+        events = (await session.exec(
+            select(MembershipEvent).where(MembershipEvent.member_id == id_of(member))
+            .order_by(col(MembershipEvent.on), col(MembershipEvent.id))
+        )).all()
+        names = {unit.id: unit.name for unit in (await session.exec(select(OrgUnit))).all()}
+    return [(e.kind, e.on, names.get(e.cell_id) if e.cell_id else None, e.reason) for e in events]
+
+
+async def spans(db: Database, name: str) -> list[tuple[str, str, date, date | None]]:
+    """(cell name, status, first day, day after the last) of the member's derived spans."""
+    async with db.session() as session:
+        member = (await session.exec(select(Member).where(Member.full_name == name))).one()
+        found = (await session.exec(
+            select(MembershipSpan).where(MembershipSpan.member_id == id_of(member)).order_by(col(MembershipSpan.start))
+        )).all()
+        names = {unit.id: unit.name for unit in (await session.exec(select(OrgUnit))).all()}
+    return [(names[s.cell_id], s.status, s.start, s.end) for s in found]
+
+
+async def test_a_member_whose_cell_changed_is_transferred_not_doubled(db: Database, tmp_path: Path) -> None:
+    await base(db, tmp_path)
+    cuong_in_kp2 = person("Lê Văn Cường", KP2, "1980", "Chi ủy viên")
+
+    result = await import_file(db, write_csv(tmp_path, [AN, BINH, cuong_in_kp2, DUNG]), today=TODAY)
+
+    assert (result.created, result.moved, result.updated, result.unchanged, result.left) == (0, 1, 0, 3, 0)
+    assert (await counts(db))["Member"] == 4
+    cells = await units(db)
+    cuong = (await members(db))["Lê Văn Cường"]
+    assert (cuong.cell_id, cuong.active) == (cells[KP2].id, True)
+    # A dated transfer, not an overwrite: November's first three weeks stay with khu phố 1.
+    assert await history(db, "Lê Văn Cường") == [
+        ("listed", date(2000, 2, 3), KP1, None), ("transferred", TODAY, KP2, None)]
+    assert await spans(db, "Lê Văn Cường") == [
+        (KP1, Status.OFFICIAL, date(2000, 2, 3), TODAY), (KP2, Status.OFFICIAL, TODAY, None)]
+    # The roles in the file replace his roles: deputy of khu phố 1 no more, cell committee of khu phố 2.
+    assert ("Lê Văn Cường", KP1, Position.DEPUTY) not in await roles(db)
+    assert ("Lê Văn Cường", KP2, Position.CELL_COMMITTEE) in await roles(db)
+    assert result.summary() == (
+        "Đã nhập 4 đảng viên: 0 mới, 1 chuyển chi bộ, 0 cập nhật, 3 không đổi; 0 rời chi bộ; 0 đảng bộ, 0 chi bộ mới; "
+        "1 chức vụ mới, 1 chức vụ bỏ; 0 tài khoản liên kết.\n"
+        "Chuyển chi bộ từ 22/11/2026: Lê Văn Cường (Chi bộ khu phố 1 → Chi bộ khu phố 2).\n"
+        "Thay đổi: Lê Văn Cường (thêm chức vụ Chi ủy viên Chi bộ khu phố 2; bỏ chức vụ Phó bí thư Chi bộ khu phố 1).")
+
+    # The same file again changes nothing.
+    again = await import_file(db, write_csv(tmp_path, [AN, BINH, cuong_in_kp2, DUNG]), today=TODAY)
+    assert (again.moved, again.unchanged, again.roles_added, again.roles_removed) == (0, 4, 0, 0)
+
+
+async def test_a_move_is_dated_at_the_lists_date(db: Database, tmp_path: Path) -> None:
+    await base(db, tmp_path)
+    moved = [AN, BINH, CUONG, person("Phạm Thị Dung", KP1, "1985", "Bí thư", gender="Nữ")]
+
+    result = await import_file(db, write_csv(tmp_path, moved), today=TODAY,
+                               options=ImportOptions(on=date(2026, 11, 1)))
+
+    assert result.moved_names == ["Phạm Thị Dung (Chi bộ khu phố 2 → Chi bộ khu phố 1)"]
+    assert (await history(db, "Phạm Thị Dung"))[-1] == ("transferred", date(2026, 11, 1), KP1, None)
+    assert "Chuyển chi bộ từ 01/11/2026: Phạm Thị Dung" in result.summary()
+
+
+async def test_a_list_dated_in_the_future_or_before_a_later_change_is_refused(db: Database, tmp_path: Path) -> None:
+    await base(db, tmp_path)
+    moved = write_csv(tmp_path, [AN, BINH, person("Lê Văn Cường", KP2, "1980"), DUNG])
+
+    with pytest.raises(ImportFailed, match="ngày của danh sách 23/11/2026 ở tương lai"):
+        await import_file(db, moved, today=TODAY, options=ImportOptions(on=date(2026, 11, 23)))
+    await import_file(db, moved, today=TODAY)  # Cường moves to khu phố 2 on 22/11
+
+    # A list of 15/11 putting him back in khu phố 1 would file that move before the later one.
+    failure = await refused(db, write_csv(tmp_path, [AN, BINH, CUONG, DUNG]),
+                            options=ImportOptions(on=date(2026, 11, 15)))
+    assert ("Dòng 4: Lê Văn Cường đã có thay đổi ngày 22/11/2026, sau ngày 15/11/2026 của danh sách: "
+            "nhập với --ngay từ 22/11/2026") in str(failure)
+
+
+async def test_missing_members_are_reported_and_marked_left_only_when_asked(db: Database, tmp_path: Path) -> None:
+    await base(db, tmp_path)
+    without_cuong = write_csv(tmp_path, [AN, BINH, DUNG])
+
+    reported = await import_file(db, without_cuong, today=TODAY)
+
+    assert reported.missing_names == ["Lê Văn Cường (Chi bộ khu phố 1)"]
+    assert reported.summary().endswith(
+        "\nKhông có trong tệp, chưa ghi rời chi bộ (1): Lê Văn Cường (Chi bộ khu phố 1). Nếu họ đã rời chi bộ, "
+        "nhập lại với --dong-bo (thêm --ngay dd/mm/yyyy nếu không phải hôm nay).")
+    cuong = (await members(db))["Lê Văn Cường"]
+    assert cuong.active and ("Lê Văn Cường", KP1, Position.DEPUTY) in await roles(db)
+    assert len(await history(db, "Lê Văn Cường")) == 1  # nothing recorded
+
+    marked = await import_file(db, without_cuong, today=TODAY,
+                               options=ImportOptions(sync=True, on=date(2026, 11, 15)))
+
+    assert (marked.left, marked.left_names, marked.missing_names) == (1, ["Lê Văn Cường (Chi bộ khu phố 1)"], [])
+    assert "\nRời chi bộ từ 15/11/2026 (không còn trong danh sách): Lê Văn Cường (Chi bộ khu phố 1)." \
+        in marked.summary()
+    assert "; 1 rời chi bộ; " in marked.summary()
+    cuong = (await members(db))["Lê Văn Cường"]
+    assert not cuong.active
+    assert (await history(db, "Lê Văn Cường"))[-1] == (
+        "transferred", date(2026, 11, 15), None, "không còn trong danh sách")
+    assert await spans(db, "Lê Văn Cường") == [(KP1, Status.OFFICIAL, date(2000, 2, 3), date(2026, 11, 15))]
+    # A deputy who left no longer leads the cell.
+    assert marked.roles_removed == 1
+    assert ("Lê Văn Cường", KP1, Position.DEPUTY) not in await roles(db)
+    # Khu phố 2's member is in the file; a cell the file does not list is never combed.
+    assert (await members(db))["Phạm Thị Dung"].active
+
+    # Listed again later: the same person comes back (a transfer in), not a second Cường.
+    back = await import_file(db, write_csv(tmp_path, [AN, BINH, CUONG, DUNG]), today=TODAY)
+    assert (back.created, back.moved, back.moved_names) == (0, 1, ["Lê Văn Cường (đã rời → Chi bộ khu phố 1)"])
+    assert (await counts(db))["Member"] == 4
+    assert (await members(db))["Lê Văn Cường"].active
+
+
+async def test_only_listed_cells_are_combed_for_missing_members(db: Database, tmp_path: Path) -> None:
+    await base(db, tmp_path)
+
+    result = await import_file(db, write_csv(tmp_path, [DUNG]), today=TODAY, options=ImportOptions(sync=True))
+
+    assert (result.left, result.missing_names) == (0, [])
+    assert all(m.active for m in (await members(db)).values())
+
+
+async def test_names_without_diacritics_never_overwrite_names_with_them(db: Database) -> None:
+    """co_dau.csv and khong_dau.csv list the same two people, with and without diacritics."""
+    await import_file(db, DATA / "co_dau.csv", today=TODAY)
+
+    result = await import_file(db, DATA / "khong_dau.csv", today=TODAY)
+
+    assert (result.created, result.updated, result.unchanged, result.cells_created) == (0, 0, 2, 0)
+    assert set(await members(db)) == {"Trần Văn Hải", "Mai Thị Ba"}
+    assert set(await units(db)) == {"Đảng bộ xã Tân Phú", "Chi bộ ấp 3"}
+
+
+async def test_a_name_with_diacritics_improves_one_without(db: Database, tmp_path: Path) -> None:
+    """A member who joined in the chat typing no diacritics (and no birth year) is the row that
+    names them properly: the name is corrected and the year filled, no second person."""
+    await import_file(db, write_csv(tmp_path, [AN]), today=FIRST_DAY)
+    async with db.session() as session:
+        kp1 = await org.find_cell(session, None, KP1)
+        assert kp1 is not None
+        await org.add_member(session, kp1.id, "Tran Thi Binh", today=FIRST_DAY)
+        await session.commit()
+
+    result = await import_file(db, write_csv(tmp_path, [AN, BINH]), today=TODAY)
+
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
+    assert result.changed_names == ["Trần Thị Bình (họ tên; giới tính; năm sinh; ngày vào Đảng; ngày chính thức)"]
+    binh = (await members(db))["Trần Thị Bình"]
+    assert (binh.birth_year, binh.name_key) == (1975, "tran thi binh")
+
+
+async def test_an_unknown_cell_is_reported_with_the_closest_names(db: Database, tmp_path: Path) -> None:
+    await base(db, tmp_path)
+    typo = person("Hoàng Văn Em", "Chi bộ khu pho 12", "1990")
+    other = person("Vũ Thị Giang", "Chi bộ khu pho 12", "1991")
+    far = person("Đỗ Văn Hùng", "Chi bộ Trường Tiểu học", "1992")
+
+    failure = await refused(db, write_csv(tmp_path, [AN, typo, other, far]))
+
+    message = str(failure)
+    # "chi bo khu pho 12" against "chi bo khu pho 1" and "… 2": 16 characters in common of 17 and
+    # 16, ratio 2·16/33 = 0,97 for both (≥ 0,6), tied and listed by name; the school is < 0,6.
+    assert ("\nDòng 3: Chi bộ «Chi bộ khu pho 12» chưa có trong Đảng bộ phường Bến Thành (tên gần giống: "
+            "Chi bộ khu phố 1, Chi bộ khu phố 2; dòng 3, 4). Sửa tên chi bộ trong tệp, hoặc nhập lại với "
+            "--tao-chi-bo nếu đây là chi bộ mới") in message
+    assert ("\nDòng 5: Chi bộ «Chi bộ Trường Tiểu học» chưa có trong Đảng bộ phường Bến Thành (không có chi bộ "
+            "nào tên gần giống; dòng 5)") in message
+    assert [number for number, _why in failure.errors] == [3, 5]
+
+    created = await import_file(db, write_csv(tmp_path, [AN, typo, other, far]), today=TODAY,
+                                options=ImportOptions(create_cells=True))
+
+    assert (created.cells_created, created.created) == (2, 3)
+    assert {"Chi bộ khu pho 12", "Chi bộ Trường Tiểu học"} <= set(await units(db))
+
+
+async def test_a_dissolved_cell_takes_no_members(db: Database, tmp_path: Path) -> None:
+    await base(db, tmp_path)
+    async with db.session() as session:
+        kp2 = await org.find_cell(session, None, KP2)
+        assert kp2 is not None
+        kp2.dissolved_on = date(2026, 10, 1)
+        session.add(kp2)
+        await session.commit()
+
+    failure = await refused(db, write_csv(tmp_path, [AN, person("Hoàng Văn Em", KP2, "1990")]))
+
+    assert "Dòng 3: Chi bộ khu phố 2 đã giải thể ngày 01/10/2026, không nhận thêm đảng viên" in str(failure)
+
+
+async def test_same_name_people_in_one_cell_are_told_apart_by_birth_year(db: Database, tmp_path: Path) -> None:
+    elder = person("Nguyễn Văn An", KP1, "1968", "Bí thư", account="console:an")
+    younger = person("Nguyễn Văn An", KP1, "1990", admitted="10/10/2015", official="10/10/2016")
+    first = await import_file(db, write_csv(tmp_path, [elder, younger]), today=FIRST_DAY)
+    assert first.created == 2
+
+    # Listed the other way round, the younger's admission corrected and no account to go by:
+    # each row is still its own person.
+    younger_fixed = person("nguyễn văn an", KP1, "1990", admitted="11/10/2015", official="10/10/2016")
+    elder_plain = person("Nguyễn Văn An", KP1, "1968", "Bí thư")
+    result = await import_file(db, write_csv(tmp_path, [younger_fixed, elder_plain]), today=TODAY)
+
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
+    async with db.session() as session:
+        found = {m.birth_year: m for m in (await session.exec(select(Member))).all()}
+    assert found[1990].admitted_on == date(2015, 10, 11)
+    assert found[1990].full_name == "Nguyễn Văn An"  # capitals are not lost to a lower-case spelling
+    assert found[1968].admitted_on == date(2000, 2, 3)
+    assert await roles(db) == {("Nguyễn Văn An", KP1, Position.SECRETARY)}  # the elder's
+
+
+async def test_same_name_in_one_cell_without_years_is_refused(db: Database, tmp_path: Path) -> None:
+    one = person("Nguyễn Văn An", KP1, "")
+    two = person("Nguyễn Văn An", KP1, "1990")
+
+    failure = await refused(db, write_csv(tmp_path, [one, two]))
+
+    assert ("\nDòng 3: Nguyễn Văn An trùng tên với dòng 2 trong cùng chi bộ: ghi năm sinh của cả hai để "
+            "phân biệt") in str(failure)
+
+
+async def test_a_row_that_could_be_two_members_asks_for_the_year(db: Database, tmp_path: Path) -> None:
+    await import_file(db, write_csv(tmp_path, [person("Nguyễn Văn An", KP1, "1968"),
+                                               person("Nguyễn Văn An", KP2, "1990")]), today=FIRST_DAY)
+    # A committee seat for "Nguyễn Văn An", no cell, no year: either of them.
+    staff = ["Đảng bộ phường Bến Thành", "", "Nguyễn Văn An", "Nam", "", "", "", "Đảng ủy viên", "", ""]
+
+    failure = await refused(db, write_csv(tmp_path, [staff]))
+
+    assert ("Dòng 2: Có 2 đảng viên tên Nguyễn Văn An (Chi bộ khu phố 1, sinh 1968; Chi bộ khu phố 2, sinh 1990): "
+            "ghi năm sinh hoặc tài khoản để biết dòng này là ai") in str(failure)
+
+    # With the year it is the younger one, who keeps his cell (a row without a cell moves no one).
+    staff[4] = "1990"
+    result = await import_file(db, write_csv(tmp_path, [staff]), today=TODAY)
+    assert (result.created, result.moved, result.updated) == (0, 0, 1)
+    assert await roles(db) == {("Nguyễn Văn An", "Đảng bộ phường Bến Thành", Position.COMMITTEE_MEMBER)}
+    async with db.session() as session:
+        younger = (await session.exec(select(Member).where(Member.birth_year == 1990))).one()
+    assert younger.cell_id == (await units(db))[KP2].id
+
+
+async def test_a_status_change_is_an_event(db: Database, tmp_path: Path) -> None:
+    probationary = person("Trần Thị Bình", KP1, "1975", status="Dự bị", admitted="10/01/2026", gender="Nữ")
+    await import_file(db, write_csv(tmp_path, [AN, probationary]), today=FIRST_DAY)
+
+    exempt = person("Nguyễn Văn An", KP1, "1968", "Bí thư", status="Miễn sinh hoạt", account="console:an")
+    official = person("Trần Thị Bình", KP1, "1975", admitted="10/01/2026", official="01/10/2026", gender="Nữ")
+    result = await import_file(db, write_csv(tmp_path, [exempt, official]), today=date(2026, 10, 1))
+
+    assert (result.updated, result.unchanged) == (2, 0)
+    assert result.changed_names == [
+        "Nguyễn Văn An (tình trạng: chính thức → miễn sinh hoạt)",
+        "Trần Thị Bình (ngày chính thức; tình trạng: dự bị → chính thức)",
+    ]
+    people = await members(db)
+    assert (people["Nguyễn Văn An"].status, people["Trần Thị Bình"].status) == (Status.EXEMPT, Status.OFFICIAL)
+    assert (await history(db, "Nguyễn Văn An"))[-1] == ("exempted", date(2026, 10, 1), None, None)
+    assert (await history(db, "Trần Thị Bình"))[-1] == ("recognised", date(2026, 10, 1), None, None)
+    # September still reads as it was: An official, Bình probationary.
+    assert await spans(db, "Nguyễn Văn An") == [
+        (KP1, Status.OFFICIAL, date(2000, 2, 3), date(2026, 10, 1)), (KP1, Status.EXEMPT, date(2026, 10, 1), None)]
+    assert await spans(db, "Trần Thị Bình") == [
+        (KP1, Status.PROBATIONARY, date(2026, 1, 10), date(2026, 10, 1)),
+        (KP1, Status.OFFICIAL, date(2026, 10, 1), None)]
+
+    # Back from the exemption: its end is an event too.
+    back = await import_file(db, write_csv(tmp_path, [AN, official]), today=TODAY)
+    assert back.changed_names == ["Nguyễn Văn An (tình trạng: miễn sinh hoạt → chính thức)"]
+    assert (await history(db, "Nguyễn Văn An"))[-1] == ("exemption_ended", TODAY, None, None)
+    assert (await members(db))["Nguyễn Văn An"].status == Status.OFFICIAL
+
+
+async def test_someone_recorded_as_dead_is_not_listed_again(db: Database, tmp_path: Path) -> None:
+    await base(db, tmp_path)
+    async with db.session() as session:
+        cuong = (await session.exec(select(Member).where(Member.full_name == "Lê Văn Cường"))).one()
+        await membership.record(session, id_of(cuong), Event(EventKind.DIED, date(2026, 9, 9)), today=TODAY)
+        await session.commit()
+
+    failure = await refused(db, write_csv(tmp_path, [AN, BINH, CUONG, DUNG]))
+
+    assert "Dòng 4: Lê Văn Cường đã được ghi từ trần ngày 09/09/2026: bỏ dòng này khỏi tệp" in str(failure)
+
+
+def test_cli_import_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/cli.db")
+    assert cli_main(["import", str(write_csv(tmp_path, [AN, BINH, CUONG, DUNG], name="base.csv"))]) == 0
+    capsys.readouterr()
+    later = write_csv(tmp_path, [AN, BINH, person("Hoàng Văn Em", "Chi bộ khu phố 3", "1990")])
+
+    assert cli_main(["import", str(later)]) == 1
+    assert "chưa có trong Đảng bộ phường Bến Thành (tên gần giống: Chi bộ khu phố 1" in capsys.readouterr().err
+
+    assert cli_main(["import", str(later), "--ngay", "hôm qua", "--dong-bo"]) == 1
+    assert "--tao-chi-bo" in capsys.readouterr().err
+
+    assert cli_main(["import", str(later), "--tao-chi-bo", "--dong-bo", "--ngay", "01/11/2026"]) == 0
+    out = capsys.readouterr().out
+    assert "; 1 rời chi bộ; 0 đảng bộ, 1 chi bộ mới;" in out
+    assert "Rời chi bộ từ 01/11/2026 (không còn trong danh sách): Lê Văn Cường (Chi bộ khu phố 1)." in out
+
+    assert cli_main(["import", str(later), "--ngay", "32/13/2026"]) == 2
+    assert capsys.readouterr().err.startswith("--ngay: ")
