@@ -10,7 +10,9 @@ import re
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +20,11 @@ from bot.demo import DEMO_FILE as DEMO_FILE  # re-exported: tests import the dem
 from bot.demo import DEMO_USER
 from bot.settings import Settings
 from storage.types import id_of
+
+if TYPE_CHECKING:  # start-up stays light: these load only with the commands that use them
+    from domain.roster_changes import Change
+    from storage.roster import CellRef
+    from storage.tables import OrgUnit
 
 CONSOLE_USER = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # what a console account id may be (as in member lists)
 
@@ -91,7 +98,69 @@ def _parser() -> argparse.ArgumentParser:
     again.add_argument("--committee", required=True)
     again.add_argument("cell", nargs="?", help="tên chi bộ; bỏ trống: mã cho bí thư đảng ủy")
     again.set_defaults(func=_secretary_code)
+    _roster_parsers(sub)
     return parser
+
+
+ROSTER_EPILOG = ("Bot in ra những gì sẽ thay đổi và hỏi lại trước khi ghi (--yes: ghi không hỏi). Ngày gõ dd/mm/yyyy, "
+                 "không ghi được ngày chưa tới; bỏ trống: hôm nay. Bí thư các chi bộ liên quan được báo qua bot. "
+                 "Mã thoát: 0 đã ghi, 1 không ghi gì (bị từ chối hoặc hủy), 2 gõ sai lệnh.")
+
+
+def _roster_parsers(sub: Any) -> None:
+    """`chibo member …` and `chibo cell …`: the chat's /chuyen, /mien, /roi, /chibo for an operator."""
+    member = sub.add_parser("member", help="chuyển sinh hoạt, miễn sinh hoạt, ghi ra khỏi danh sách một đảng viên"
+                            ).add_subparsers()
+
+    def person(name: str, help: str) -> argparse.ArgumentParser:
+        command = member.add_parser(name, help=help, description=help, epilog=ROSTER_EPILOG)
+        command.add_argument("name", metavar="HỌ_TÊN", help="họ và tên đảng viên (có dấu hay không dấu đều được)")
+        command.add_argument("--committee", required=True, metavar="ĐẢNG_BỘ", help="tên đảng bộ")
+        command.add_argument("--cell", metavar="CHI_BỘ",
+                             help="chi bộ đảng viên đang sinh hoạt (khi có nhiều người cùng tên)")
+        command.add_argument("--birth-year", type=int, metavar="NĂM", help="năm sinh (khi có nhiều người cùng tên)")
+        command.add_argument("--yes", action="store_true", help="ghi luôn, không hỏi lại")
+        return command
+
+    transfer = person("transfer", "chuyển sinh hoạt sang chi bộ khác của đảng bộ, hoặc ra khỏi đảng bộ")
+    where = transfer.add_mutually_exclusive_group(required=True)
+    where.add_argument("--to", metavar="CHI_BỘ", help="chi bộ nơi đến, trong cùng đảng bộ")
+    where.add_argument("--out", metavar="NƠI_ĐẾN", help="nơi đến ngoài đảng bộ, ví dụ «Đảng bộ xã Tân Phú»")
+    transfer.add_argument("--date", metavar="dd/mm/yyyy", help="ngày chuyển (mặc định: hôm nay)")
+    transfer.add_argument("--temporary", action="store_true", help="chuyển sinh hoạt tạm thời (cần --until)")
+    transfer.add_argument("--until", metavar="dd/mm/yyyy", help="ngày cuối của chuyển sinh hoạt tạm thời")
+    transfer.set_defaults(func=_member_change, change="transfer")
+    exempt = person("exempt", "miễn công tác và sinh hoạt đảng")
+    exempt.add_argument("--reason", required=True, metavar="LÝ_DO", help="lý do miễn")
+    exempt.add_argument("--from", dest="date", metavar="dd/mm/yyyy", help="ngày bắt đầu (mặc định: hôm nay)")
+    exempt.add_argument("--until", metavar="dd/mm/yyyy",
+                        help="ngày cuối được miễn (bỏ trống: đến khi ghi end-exemption)")
+    exempt.set_defaults(func=_member_change, change="exempt")
+    end = person("end-exemption", "kết thúc miễn công tác và sinh hoạt đảng")
+    end.add_argument("--date", metavar="dd/mm/yyyy", help="ngày kết thúc (mặc định: hôm nay)")
+    end.set_defaults(func=_member_change, change="end-exemption")
+    leave = person("leave", "ghi đảng viên từ trần (tutran), bị xóa tên (xoaten) hoặc khai trừ (khaitru)")
+    leave.add_argument("how", choices=("tutran", "xoaten", "khaitru"), help="tutran, xoaten hoặc khaitru")
+    leave.add_argument("--date", metavar="dd/mm/yyyy", help="ngày (mặc định: hôm nay)")
+    leave.add_argument("--reason", metavar="LÝ_DO", help="lý do (nếu có)")
+    leave.set_defaults(func=_member_change, change="leave")
+
+    cell = sub.add_parser("cell", help="đổi tên, giải thể chi bộ").add_subparsers()
+    rename = cell.add_parser("rename", help="đổi tên một chi bộ", description="đổi tên một chi bộ; lịch sử giữ nguyên",
+                             epilog=ROSTER_EPILOG)
+    rename.add_argument("--committee", required=True, metavar="ĐẢNG_BỘ", help="tên đảng bộ")
+    rename.add_argument("old", metavar="TÊN_CŨ", help="tên hiện tại của chi bộ")
+    rename.add_argument("new", metavar="TÊN_MỚI", help="tên mới")
+    rename.add_argument("--yes", action="store_true", help="ghi luôn, không hỏi lại")
+    rename.set_defaults(func=_cell_change, change="rename")
+    dissolve = cell.add_parser("dissolve", help="giải thể một chi bộ không còn đảng viên",
+                               description="giải thể một chi bộ không còn đảng viên; lịch sử giữ nguyên",
+                               epilog=ROSTER_EPILOG)
+    dissolve.add_argument("--committee", required=True, metavar="ĐẢNG_BỘ", help="tên đảng bộ")
+    dissolve.add_argument("name", metavar="CHI_BỘ", help="tên chi bộ")
+    dissolve.add_argument("--date", metavar="dd/mm/yyyy", help="ngày giải thể (mặc định: hôm nay)")
+    dissolve.add_argument("--yes", action="store_true", help="ghi luôn, không hỏi lại")
+    dissolve.set_defaults(func=_cell_change, change="dissolve")
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
@@ -228,6 +297,176 @@ async def _secretary_code(settings: Settings, args: argparse.Namespace) -> int:
         print(str(error), file=sys.stderr)
         return 1
     print(f"Mã bí thư {unit.name} (dùng một lần): {code.code}\nNhắn cho bot: /thamgia {code.code} <Họ và tên>")
+    return 0
+
+
+# -- keeping the roster: `chibo member …`, `chibo cell …` ------------------------------------------------
+
+class _Cancelled(Exception):
+    """The operator answered no: nothing is committed."""
+
+
+def _confirmed(details: list[str], yes: bool) -> bool:
+    """Print what will change; ask unless --yes (no answer, or end of input, is no)."""
+    from domain.text import yes_or_no
+
+    print("\n".join(["Sẽ ghi:", *details]))
+    if yes:
+        return True
+    try:
+        answer = input("Ghi thay đổi này? Gõ «có» để ghi, «không» để thôi: ")
+    except EOFError:
+        answer = ""
+    return yes_or_no(answer) is True
+
+
+def _roster_today(settings: Settings) -> tuple[date, datetime]:
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(UTC)
+    return now.astimezone(ZoneInfo(settings.timezone)).date(), now
+
+
+async def _member_change(settings: Settings, args: argparse.Namespace) -> int:
+    """One member's transfer, exemption, its end, or leaving, checked and worded as in the chat
+    (handlers.roster), recorded with no member as its author (by=None)."""
+    from domain.errors import UserError
+    from handlers import roster
+
+    today, now = _roster_today(settings)
+    try:
+        async with _unit_of_work(settings) as session:
+            change = await _change_from(session, args, today)
+            plan = await roster.plan_change(session, change, today)
+            if not _confirmed(plan.details, args.yes):
+                raise _Cancelled
+            print(await roster.carry_out(session, plan, today=today, now=now, by=None))
+    except UserError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    except _Cancelled:
+        print("Đã hủy: không ghi thay đổi nào.")
+        return 1
+    return 0
+
+
+async def _change_from(session: AsyncSession, args: argparse.Namespace, today: date) -> Change:
+    """The `domain.roster_changes.Change` the arguments ask for (a UserError names what is wrong)."""
+    from domain.dates import Direction, parse_date
+    from domain.errors import UserError
+    from domain.history import Event, EventKind
+    from domain.roster_changes import Change, leave_kind
+    from storage import roster
+
+    committee, cells = await _committee_cells(session, args.committee)
+    member_id = await _one_member(session, cells, args.name, args.cell, args.birth_year)
+    on = parse_date(args.date, today, Direction.PAST) if args.date else today
+    until = parse_date(args.until, today, Direction.FUTURE) if getattr(args, "until", None) else None
+    if args.change == "transfer":
+        cell_id = None
+        if args.to:
+            found, left = roster.split_cell(cells, args.to)
+            if found is None or left:
+                known = "; ".join(cell.name for cell in cells)
+                raise UserError(f"{committee.name} không có chi bộ «{args.to}». Các chi bộ: {known}.")
+            cell_id = found.cell_id
+        event = Event(EventKind.TRANSFERRED, on, cell_id=cell_id, until=until, temporary=args.temporary)
+        return Change(member_id, event, other_unit=args.out.strip() if args.out else None)
+    if args.change == "exempt":
+        return Change(member_id, Event(EventKind.EXEMPTED, on, until=until), reason=args.reason.strip())
+    if args.change == "end-exemption":
+        return Change(member_id, Event(EventKind.EXEMPTION_ENDED, on))
+    kind = leave_kind(args.how)
+    assert kind is not None  # argparse allowed only the three words
+    return Change(member_id, Event(kind, on), reason=(args.reason or "").strip() or None)
+
+
+async def _committee_cells(session: AsyncSession, name: str) -> tuple[OrgUnit, list[CellRef]]:
+    """The committee named and its cells (not the dissolved ones)."""
+    from domain.errors import UserError
+    from storage import org, roster
+
+    committee = await org.find_committee(session, name)
+    if committee is None:
+        raise UserError(f"Không có đảng bộ tên «{name}».")
+    return committee, await roster.cells_of(session, [id_of(committee)])
+
+
+async def _one_member(session: AsyncSession, cells: list[CellRef], name: str, cell_name: str | None,
+                      birth_year: int | None) -> int:
+    """The one active member of the committee's cells these arguments name."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from domain.errors import UserError
+    from domain.roster_changes import gone_text
+    from domain.text import whole_number
+    from storage import membership, roster
+    from storage import roster_changes as changes
+    from storage.tables import Member
+
+    if whole_number(name) is not None:
+        raise UserError("Gõ họ và tên đảng viên (số thứ tự chỉ dùng trong danh sách một chi bộ trên bot).")
+    if cell_name:
+        found, left = roster.split_cell(cells, cell_name)
+        if found is None or left:
+            raise UserError(f"Không có chi bộ «{cell_name}» trong đảng bộ.")
+        cells = [found]
+    names = {cell.cell_id: cell.name for cell in cells}
+    matches = roster.find(await roster.cell_roster(session, list(names)), name)
+    rows = await session.execute(select(col(Member.id), col(Member.birth_year))
+                                 .where(col(Member.id).in_([entry.member_id for entry in matches])))
+    years: dict[int | None, int | None] = {row[0]: row[1] for row in rows}
+    if birth_year is not None:
+        matches = [entry for entry in matches if years[entry.member_id] == birth_year]
+    if len(matches) == 1:
+        return matches[0].member_id
+    if matches:
+        shown = "; ".join(f"{entry.full_name} ({names[entry.cell_id]}, sinh {years[entry.member_id] or '?'})"
+                          for entry in matches)
+        raise UserError(f"Có {len(matches)} đảng viên khớp với «{name}»: {shown}. Thêm --cell hoặc --birth-year.")
+    former = [roster.Entry(0, f.member_id, f.cell_id, f.full_name, f.name_key, "")
+              for f in await changes.former_members(session, list(names))]
+    gone = roster.find(former, name)
+    if len(gone) == 1:
+        raise UserError(gone_text(await membership.events_of(session, gone[0].member_id), gone[0].full_name))
+    raise UserError(f"Không tìm thấy đảng viên «{name}» đang sinh hoạt trong đảng bộ.")
+
+
+async def _cell_change(settings: Settings, args: argparse.Namespace) -> int:
+    """A cell renamed or dissolved, checked and worded as in the chat's /chibo."""
+    from domain.dates import Direction, parse_date
+    from domain.errors import UserError
+    from handlers import roster as keeping
+    from storage import org, roster
+
+    today, now = _roster_today(settings)
+    try:
+        async with _unit_of_work(settings) as session:
+            committee, cells = await _committee_cells(session, args.committee)
+            typed = args.old if args.change == "rename" else args.name
+            found, left = roster.split_cell(cells, typed)
+            if found is None or left:
+                gone = await org.find_cell(session, committee.id, typed)
+                if gone is not None and gone.dissolved_on is not None:
+                    raise UserError(f"{gone.name} đã giải thể từ ngày {gone.dissolved_on:%d/%m/%Y}.")
+                raise UserError(f"Không có chi bộ «{typed}» trong {committee.name}. Các chi bộ: "
+                                + "; ".join(cell.name for cell in cells) + ".")
+            cell = await org.unit(session, found.cell_id)
+            if args.change == "rename":
+                plan = await keeping.plan_rename(session, cell, args.new)
+            else:
+                on = parse_date(args.date, today, Direction.PAST) if args.date else today
+                plan = await keeping.plan_dissolve(session, cell, on, today)
+            if not _confirmed(plan.details, args.yes):
+                raise _Cancelled
+            print(await keeping.carry_out(session, plan, today=today, now=now, by=None))
+    except UserError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    except _Cancelled:
+        print("Đã hủy: không ghi thay đổi nào.")
+        return 1
     return 0
 
 

@@ -45,7 +45,7 @@ TOLD = (Position.SECRETARY,)  # who is told of a change to their cell
 MAX_CHOICES = 10
 TEXT_MAX = 200  # a unit outside the committee, a reason (the event table keeps 200 and 500)
 REASON_MAX = 500
-OPERATOR = "quản trị viên (dòng lệnh)"
+OPERATOR = "quản trị viên hệ thống"
 
 TRANSFER_HELP = (
     "Gõ /chuyen <số|tên> <tên chi bộ> [dd/mm/yyyy] để chuyển sang chi bộ khác trong đảng bộ, "
