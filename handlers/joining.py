@@ -1,18 +1,32 @@
-"""Joining: /start and /thamgia with a code, /duyet for the secretary, /moi and /doima, /taochibo."""
+"""Joining: /start and /thamgia with a code, /duyet for the secretary, /moi and /doima, /taochibo.
+
+Approving a request keeps one person one person (issue 10): the name is looked up on the cell's
+list, and the answer says whether it matched someone there (whose record the account is linked
+to) or a new member was added. A matched member who already has an account on the same messenger
+is either on a new account or being impersonated: the secretary is warned and must choose.
+"""
 
 from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
 
 from domain.messages import Choice, Reply
 from domain.text import fold, whole_number
 from domain.vocabulary import LEADER_ROLES, Position, UnitKind
 from handlers.context import Audience, Ctx
+from handlers.profile import PLATFORM_WORDS
 from handlers.registry import Command
 from storage import accounts, org
-from storage.tables import Member
+from storage.tables import ChatAccount, JoinRequest, Member
 from storage.types import id_of
 
 APPROVE_WORDS = {"dong y", "dongy", "duyet", "co", "ok", "chap nhan", "y"}
 REFUSE_WORDS = {"tu choi", "tuchoi", "khong", "khong dong y", "bac", "huy"}
+# Approve although the member on the list already has an account on this messenger.
+LINK_WORDS = {"lien ket", "lienket", "van lien ket", "vanlienket"}
+_YEAR = re.compile(r"^(.*?)\s*\b(\d{4})$")  # "đồng ý 1968": which of two members of one name
+SEEN_BEFORE = datetime(2001, 1, 1, tzinfo=UTC)  # accounts typed into a member list have never written
 FLOW = "join"
 
 
@@ -87,12 +101,13 @@ async def _become_secretary(ctx: Ctx, code: org.JoinCode, unit: org.OrgUnit, ful
         if unit.kind == UnitKind.CELL and member.cell_id not in (None, unit.id):
             raise org.OrgError("Đồng chí đang sinh hoạt ở một chi bộ khác, không nhận mã bí thư của chi bộ này.")
         if unit.kind == UnitKind.CELL and member.cell_id is None:
-            member.cell_id = unit.id
-            session.add(member)
+            await org.enter_cell(session, member, id_of(unit), today=ctx.local_now.date(), by=id_of(member),
+                                 now=ctx.now)
     else:
         cell_id = unit.id if unit.kind == UnitKind.CELL else None
         member = await org.member_by_name(session, id_of(unit), full_name) if cell_id else None
-        member = member or await org.add_member(session, cell_id, full_name)
+        member = member or await org.add_member(session, cell_id, full_name, today=ctx.local_now.date(),
+                                                now=ctx.now)
         await accounts.link(session, ctx.account.id, id_of(member))
     await org.grant_role(session, id_of(member), id_of(unit), Position.SECRETARY)
     code.used_at = ctx.now
@@ -163,36 +178,124 @@ async def approve(ctx: Ctx, args: str) -> None:
         verdict = "đồng ý" if request.status == "approved" else "từ chối"
         ctx.reply(f"Yêu cầu số {request.number} ({request.full_name}) đã được {verdict} trước đó.")
         return
-    decision = fold(word)
+    decision, year = _decision(word)
     if not decision:
         ctx.reply(f"Yêu cầu số {request.number}: {request.full_name}. Đồng chí đồng ý hay từ chối?",
                   _decision_choices(request.number))
         return
-    if decision not in APPROVE_WORDS | REFUSE_WORDS:
+    if decision not in APPROVE_WORDS | REFUSE_WORDS | LINK_WORDS:
         ctx.reply(f"Chưa rõ «{word[:20]}» là đồng ý hay từ chối. Gõ /duyet {request.number} đồng ý "
                   f"hoặc /duyet {request.number} từ chối, hoặc chọn:", _decision_choices(request.number))
         return
     unit = await org.unit(ctx.session, request.unit_id)
-    request.decided_by = ctx.member_id
-    request.decided_at = ctx.now
     if decision in REFUSE_WORDS:
-        request.status = "refused"
-        ctx.session.add(request)
-        ctx.reply(f"Đã từ chối yêu cầu số {request.number} của {request.full_name}.")
-        await ctx.notify_account(request.account_id, Reply(
-            f"Bí thư {unit.name} chưa đồng ý yêu cầu tham gia của đồng chí. "
-            "Nếu có nhầm lẫn, vui lòng liên hệ trực tiếp bí thư chi bộ."))
+        await _refuse(ctx, request, unit)
         return
-    member = await org.member_by_name(ctx.session, id_of(unit), request.full_name)
-    member = member or await org.add_member(ctx.session, unit.id, request.full_name)
+    named = await org.members_named(ctx.session, id_of(unit), request.full_name)
+    if year is not None:
+        named = [member for member in named if member.birth_year == year]
+        if not named:
+            ctx.reply(f"Danh sách {unit.name} không có đồng chí {request.full_name} sinh năm {year}. "
+                      f"Gõ /duyet {request.number} để xem lại.")
+            return
+    if len(named) > 1:
+        _ask_which(ctx, request, unit, named)
+        return
+    member = named[0] if named else None
+    requester = await ctx.session.get(ChatAccount, request.account_id)
+    if requester is not None and requester.member_id is not None and (
+            member is None or requester.member_id != member.id):
+        owner = await ctx.session.get(Member, requester.member_id)
+        ctx.reply(f"Tài khoản xin tham gia (yêu cầu số {request.number}) đã liên kết với đồng chí "
+                  f"{owner.full_name if owner else 'khác'}, nên không duyệt được. Gõ /duyet {request.number} "
+                  "từ chối để đóng yêu cầu.")
+        return
+    others: list[ChatAccount] = []
+    if member is not None and requester is not None:
+        others = await org.same_platform_accounts(ctx.session, id_of(member), requester.platform, id_of(requester))
+    if others and decision not in LINK_WORDS:
+        assert member is not None and requester is not None
+        _warn(ctx, request, unit, member, requester.platform, others[0])
+        return
+    if member is None:
+        member = await org.add_member(ctx.session, unit.id, request.full_name, today=ctx.local_now.date(),
+                                      by=ctx.member_id, now=ctx.now)
+        note = "tên chưa có trong danh sách chi bộ: đã thêm vào danh sách"
+        answer = f"Đã duyệt: {member.full_name} là đảng viên của {unit.name} ({note})."
+    else:
+        kept = (f" (tài khoản {PLATFORM_WORDS.get(requester.platform, requester.platform)} cũ vẫn giữ)"
+                if others and requester is not None else "")
+        who = _named(member) if request.full_name == member.full_name \
+            else f"{request.full_name} là đồng chí {_named(member)}"
+        answer = f"Đã duyệt: {who} có trong danh sách {unit.name}; đã liên kết tài khoản{kept}."
     await accounts.link(ctx.session, request.account_id, id_of(member))
     request.status = "approved"
     request.member_id = member.id
+    request.decided_by = ctx.member_id
+    request.decided_at = ctx.now
     ctx.session.add(request)
-    ctx.reply(f"Đã duyệt: {member.full_name} là đảng viên của {unit.name}.")
+    ctx.reply(answer)
     await ctx.notify_account(request.account_id, Reply(
         f"Chào mừng đồng chí {member.full_name}! Bí thư đã duyệt, đồng chí đã tham gia {unit.name}.\n"
         "Gõ /trogiup để xem các lệnh."))
+
+
+def _decision(word: str) -> tuple[str, int | None]:
+    """The folded decision and the birth year typed after it, if any ("đồng ý 1968")."""
+    decision = fold(word)
+    match = _YEAR.match(decision)
+    if match is None:
+        return decision, None
+    return match.group(1), int(match.group(2))
+
+
+def _named(member: Member) -> str:
+    return f"{member.full_name} (sinh {member.birth_year})" if member.birth_year else member.full_name
+
+
+async def _refuse(ctx: Ctx, request: JoinRequest, unit: org.OrgUnit) -> None:
+    request.status = "refused"
+    request.decided_by = ctx.member_id
+    request.decided_at = ctx.now
+    ctx.session.add(request)
+    ctx.reply(f"Đã từ chối yêu cầu số {request.number} của {request.full_name}.")
+    await ctx.notify_account(request.account_id, Reply(
+        f"Bí thư {unit.name} chưa đồng ý yêu cầu tham gia của đồng chí. "
+        "Nếu có nhầm lẫn, vui lòng liên hệ trực tiếp bí thư chi bộ."))
+
+
+def _ask_which(ctx: Ctx, request: JoinRequest, unit: org.OrgUnit, named: list[Member]) -> None:
+    """Several members of the name: the secretary says which by birth year (or refuses)."""
+    years = [member.birth_year for member in named]
+    who = ", ".join(_named(member) for member in named)
+    if None in years or len(set(years)) < len(years):
+        ctx.reply(f"Danh sách {unit.name} có {len(named)} đồng chí tên {request.full_name} ({who}) mà năm sinh "
+                  "không phân biệt được ai với ai. Vui lòng nhập lại danh sách có năm sinh của từng người rồi "
+                  f"duyệt lại, hoặc gõ /duyet {request.number} từ chối.")
+        return
+    ctx.reply(f"Danh sách {unit.name} có {len(named)} đồng chí tên {request.full_name}: {who}. Người xin là ai? "
+              f"Chọn, hoặc gõ /duyet {request.number} đồng ý <năm sinh>, ví dụ: /duyet {request.number} đồng ý "
+              f"{years[0]}.",
+              [Choice(_named(member), f"/duyet {request.number} dongy {member.birth_year}") for member in named]
+              + [Choice("Từ chối", f"/duyet {request.number} tuchoi")])
+
+
+def _warn(ctx: Ctx, request: JoinRequest, unit: org.OrgUnit, member: Member, platform: str,
+          other: ChatAccount) -> None:
+    """The impersonation guard: the member on the list already has an account on this messenger."""
+    messenger = PLATFORM_WORDS.get(platform, platform)
+    if other.last_seen_at < SEEN_BEFORE:
+        used = "chưa nhắn cho bot lần nào"
+    else:
+        used = f"nhắn cho bot lần cuối ngày {other.last_seen_at.astimezone(ctx.settings.tz):%d/%m/%Y}"
+    shown = f"tên hiển thị «{other.display_name}», " if other.display_name else ""
+    year = f" {member.birth_year}" if member.birth_year else ""
+    ctx.reply(f"Cảnh báo: yêu cầu số {request.number} ({request.full_name}) khớp với đồng chí {_named(member)} "
+              f"trong danh sách {unit.name}, nhưng đồng chí này đã có tài khoản {messenger} khác ({shown}{used}). "
+              f"Có thể có người mạo danh: nên hỏi trực tiếp đồng chí {member.full_name} trước khi duyệt.\n"
+              f"Vẫn liên kết tài khoản xin tham gia với đồng chí {member.full_name}? Chọn Không để từ chối yêu cầu.",
+              [Choice("Có", f"/duyet {request.number} lienket{year}"),
+               Choice("Không", f"/duyet {request.number} tuchoi")])
 
 
 async def _list(ctx: Ctx, cells: list[int]) -> None:

@@ -9,10 +9,11 @@ from sqlalchemy import func
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.history import Event, EventKind
 from domain.text import clean_name, fold, has_control
 from domain.vocabulary import Status, UnitKind
 from storage import membership
-from storage.tables import CodeAttempt, JoinCode, JoinRequest, Member, OrgUnit, Role
+from storage.tables import ChatAccount, CodeAttempt, JoinCode, JoinRequest, Member, OrgUnit, Role
 from storage.types import id_of, utcnow
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on phones
@@ -163,16 +164,36 @@ async def member_by_name(session: AsyncSession, cell_id: int, name: str) -> Memb
     )).first()
 
 
+async def members_named(session: AsyncSession, cell_id: int, name: str) -> list[Member]:
+    """The cell's active members of this name (diacritics and case ignored), by birth year: the
+    people a join request in that name may be (two of one name are told apart by the year)."""
+    return list((await session.exec(
+        select(Member).where(Member.cell_id == cell_id, Member.name_key == fold(name), col(Member.active))
+        .order_by(col(Member.birth_year), col(Member.id))
+    )).all())
+
+
 async def add_member(session: AsyncSession, cell_id: int | None, name: str, status: str = Status.OFFICIAL,
-                     *, today: date | None = None) -> Member:
+                     *, today: date | None = None, by: int | None = None, now: datetime | None = None) -> Member:
     """A new member; one of a cell is entered on its roll (membership history). The admission date
     is not known here, so they count in the cell's past periods too, as before history existed."""
     member = Member(cell_id=cell_id, full_name=name, name_key=fold(name), status=status)
     session.add(member)
     await session.flush()
     if cell_id is not None:
-        await membership.join_roll(session, member, cell_id, today=today or utcnow().date())
+        await membership.join_roll(session, member, cell_id, today=today or utcnow().date(), by=by, now=now)
     return member
+
+
+async def enter_cell(session: AsyncSession, member: Member, cell_id: int, *, today: date, by: int | None = None,
+                     now: datetime | None = None) -> None:
+    """Put a member with no cell (committee staff taking a cell's secretary code) into `cell_id`:
+    entered on its roll from today when they have no membership history, else transferred in."""
+    if await membership.has_events(session, id_of(member)):
+        await membership.record(session, id_of(member), Event(EventKind.TRANSFERRED, today, cell_id=cell_id),
+                                today=today, by=by, now=now)
+    else:
+        await membership.join_roll(session, member, cell_id, today=today, on=today, by=by, now=now)
 
 
 async def grant_role(session: AsyncSession, member_id: int, unit_id: int, role: str) -> None:
@@ -228,6 +249,18 @@ async def pending_requests(session: AsyncSession, unit_ids: list[int]) -> list[J
     return list((await session.exec(
         select(JoinRequest).where(col(JoinRequest.unit_id).in_(unit_ids), JoinRequest.status == "pending")
         .order_by(col(JoinRequest.unit_id), col(JoinRequest.number))
+    )).all())
+
+
+async def same_platform_accounts(session: AsyncSession, member_id: int, platform: str,
+                                 except_account: int) -> list[ChatAccount]:
+    """The member's accounts on `platform` other than `except_account`: a join request matched to a
+    member who already has one is someone else asking in their name, or the member on a new
+    account; only the secretary can tell (the impersonation guard of /duyet)."""
+    return list((await session.exec(
+        select(ChatAccount).where(ChatAccount.member_id == member_id, ChatAccount.platform == platform,
+                                  ChatAccount.id != except_account)
+        .order_by(col(ChatAccount.last_seen_at).desc(), col(ChatAccount.id))
     )).all())
 
 

@@ -311,7 +311,8 @@ async def test_join_requests_are_numbered_per_cell_and_keep_their_number(
     assert labels == ["Trần Thị Vy (số 1)", "Lý Văn Xuân (số 2)"]
     # Deciding the first while the list is shown renumbers nothing: 2 is still Xuân.
     assert await say(app, memory, "an", "/duyet 1 đồng ý") == [
-        "Đã duyệt: Trần Thị Vy là đảng viên của Chi bộ khu phố 1."]
+        "Đã duyệt: Trần Thị Vy là đảng viên của Chi bộ khu phố 1 "
+        "(tên chưa có trong danh sách chi bộ: đã thêm vào danh sách)."]
     assert await say(app, memory, "an", "/duyet 2 tu choi") == ["Đã từ chối yêu cầu số 2 của Lý Văn Xuân."]
     # A new request takes the next number; an old notice's "1" still means Vy, already decided.
     await say(app, memory, "zung", f"/thamgia {code1} Mai Văn Dũng")

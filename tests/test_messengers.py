@@ -95,7 +95,9 @@ async def test_one_notice_on_the_messenger_used_last(
     assert zalo.texts_to("binh") == []
     # The choices were offered on Telegram: "1" typed there approves request 2.
     await app.handle(tg("binh", "1"))
-    assert telegram.texts_to("binh")[-1] == "Đã duyệt: Phạm Thị Dung là đảng viên của Chi bộ khu phố 1."
+    assert telegram.texts_to("binh")[-1] == (
+        "Đã duyệt: Phạm Thị Dung là đảng viên của Chi bộ khu phố 1 "
+        "(tên chưa có trong danh sách chi bộ: đã thêm vào danh sách).")
 
 
 async def test_kenh_fixes_the_messenger_until_automatic_again(

@@ -58,7 +58,9 @@ async def test_choices_answer_by_number_or_word_and_expire(app: Chibo, memory: M
     await app.handle(Incoming("memory", "binh", "/duyet"))
     await app.handle(Incoming("memory", "binh", "1"))
     await app.handle(Incoming("memory", "binh", "1"))
-    assert memory.texts_to("binh")[-1] == "Đã duyệt: Lê Văn Cường là đảng viên của Chi bộ khu phố 1."
+    assert memory.texts_to("binh")[-1] == (
+        "Đã duyệt: Lê Văn Cường là đảng viên của Chi bộ khu phố 1 "
+        "(tên chưa có trong danh sách chi bộ: đã thêm vào danh sách).")
 
 
 async def test_personal_commands_in_a_group_point_to_a_private_chat(app: Chibo, memory: MemoryChannel) -> None:

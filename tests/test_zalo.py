@@ -71,7 +71,9 @@ async def test_join_and_approve_by_typed_number(app: Chibo, zalo: FakeZalo) -> N
 
     zalo.push_message(SECRETARY, "1", name="Bình")
     sent = await zalo.wait_sent(4)
-    assert sent[2].chat_id == SECRETARY and sent[2].text == "Đã duyệt: Lê Văn Cường là đảng viên của Chi bộ khu phố 1."
+    assert sent[2].chat_id == SECRETARY and sent[2].text == (
+        "Đã duyệt: Lê Văn Cường là đảng viên của Chi bộ khu phố 1 "
+        "(tên chưa có trong danh sách chi bộ: đã thêm vào danh sách).")
     assert sent[3].chat_id == NEWCOMER and "Chào mừng đồng chí Lê Văn Cường" in sent[3].text
     async with app.db.session() as session:
         account = (await session.execute(
