@@ -169,7 +169,7 @@ async def members_named(session: AsyncSession, cell_id: int, name: str) -> list[
     people a join request in that name may be (two of one name are told apart by the year)."""
     return list((await session.exec(
         select(Member).where(Member.cell_id == cell_id, Member.name_key == fold(name), col(Member.active))
-        .order_by(col(Member.birth_year), col(Member.id))
+        .order_by(col(Member.birth_year).nulls_last(), col(Member.id))
     )).all())
 
 
