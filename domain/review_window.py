@@ -14,10 +14,10 @@ So every rating command works on a `ReviewPeriod` and asks this module whether i
 - A committee may set a period's window by hand (reopen a closed one until a day, open one early,
   close one early): that window replaces the usual one for that period only.
 
-Without a period typed, a command works on the open review; when a quarter and the year are
-both open the year wins unless "quý" is typed. When none is open it works on the last one that
-opened (March 2027: the 2026 review, closed), so lists still show the latest results and a
-recording is refused with the dates the review was open.
+Without a period typed, a command works on the year's review, or with "quý" typed on a quarter's:
+the one open, else the nearest (March 2027: the 2026 review, just closed; November 2026: the
+2026 review, about to open), so lists show the review people are thinking of and a recording
+is refused with the dates the review is open.
 """
 
 from __future__ import annotations
@@ -142,22 +142,27 @@ class ReviewCalendar:
             return kinds[-1]
         return ReviewPeriod(today.year - 1, 4 if quarter else 0)
 
-    def next_opening(self, today: date) -> ReviewPeriod:
-        """The next yearly review to open after today."""
+    def next_opening(self, today: date, *, quarter: bool = False) -> ReviewPeriod:
+        """The next review of that kind to open after today."""
+        if quarter:
+            ahead = [ReviewPeriod(year, q) for year in (today.year, today.year + 1) for q in (1, 2, 3, 4)]
+            return next(p for p in ahead if self.window(p).first > today)
         review = ReviewPeriod(today.year)
         return review if self.window(review).first > today else ReviewPeriod(today.year + 1)
 
     def default(self, today: date, *, quarter: bool = False) -> ReviewPeriod:
-        """The review a command works on when no period is typed (`quarter`: "quý" was typed)."""
-        opened = self.open_periods(today)
-        if quarter:
-            return next((p for p in opened if p.quarter), None) or self.latest_opened(today, quarter=True)
-        years = [p for p in opened if not p.quarter]
-        if years:
-            return years[0]
+        """The review a command works on when no period is typed: the year's, or with `quarter`
+        ("quý" typed) a quarter's. The one open; else the nearest, the last one closed or the next
+        to open, whichever is closer (in March the 2026 review just closed; in November the 2026
+        review about to open)."""
+        opened = [p for p in self.open_periods(today) if bool(p.quarter) == quarter]
         if opened:
             return opened[0]
-        return self.latest_opened(today, quarter=False)
+        last = self.latest_opened(today, quarter=quarter)
+        upcoming = self.next_opening(today, quarter=quarter)
+        ahead = (self.window(upcoming).first - today).days
+        behind = (today - self.window(last).last).days
+        return upcoming if ahead < behind else last
 
     def check_open(self, review: ReviewPeriod, today: date) -> None:
         """Raise `ReviewClosed` saying when the review is open, and who may reopen it."""

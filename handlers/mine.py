@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from domain.periods import QUARTER, YEAR, Period, ReviewPeriod, period_label
-from domain.review_window import ReviewCalendar
+from domain.review_window import ReviewCalendar, typed_key
 from domain.vocabulary import STAGES, Presence, Stage
 from handlers import review_periods, texts
 from handlers.context import Audience, Ctx
@@ -114,7 +114,7 @@ async def _one_period(ctx: Ctx, member_id: int, review: ReviewPeriod, calendar: 
     stages = await assessments.stages_of(ctx.session, member_id, review.key)
     lines.extend(_stage_lines(stages))
     if Stage.SELF not in stages and calendar.is_open(review, today):
-        lines.append(f"Gõ /danhgia {review_periods.typed_ascii(review)} để tự đánh giá.")
+        lines.append(f"Gõ /danhgia {typed_key(review)} để tự đánh giá.")
     attended = await _attendance_line(ctx, member_id, span, review.label)
     if attended:
         lines.append(attended)

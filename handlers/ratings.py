@@ -165,7 +165,7 @@ async def _chosen_level(
             ctx.reply("\n".join([*lines, note]))
             return None
         lines.append(f"Chọn mức {stage_words}, hoặc gõ {prefix} {entry.number} <mức>:")
-        ctx.reply("\n".join(lines), level_choices(f"{prefix} {entry.number}"))
+        ctx.reply("\n".join(lines), level_choices(fold(f"{prefix} {entry.number}")))
         return None
     await review_periods.check_open(ctx, chosen, unit_id)
     level, score = _level_or_reply(typed_level, f"{prefix} {entry.number} tot")
@@ -280,7 +280,7 @@ async def propose(ctx: Ctx, args: str) -> None:
     names = {cell_id: (await org.unit(ctx.session, cell_id)).name for cell_id in cells}
     where = " / ".join(names.values())
     if not args:
-        await _propose_list(ctx, cells, members, names, chosen, command)
+        await _propose_list(ctx, cells, members, names, chosen)
         return
     picked = await _chosen_level(ctx, members, args, where, command, chosen, "chi bộ đề xuất", cells[0])
     if picked is None:
@@ -315,8 +315,10 @@ async def propose(ctx: Ctx, args: str) -> None:
     ctx.reply(text)
 
 
-async def _propose_list(ctx: Ctx, cells: list[int], members: list[Entry], names: dict[int, str], chosen: Chosen,
-                        command: str) -> None:
+async def _propose_list(ctx: Ctx, cells: list[int], members: list[Entry], names: dict[int, str],
+                        chosen: Chosen) -> None:
+    command = chosen.command("/xeploai")
+    choice = fold(command)  # a choice's value is what a Zalo user types back: without diacritics
     period = chosen.review.key
     ratings = await assessments.of_cells(ctx.session, cells, period)
     review = chosen.review
@@ -330,7 +332,7 @@ async def _propose_list(ctx: Ctx, cells: list[int], members: list[Entry], names:
             stages = ratings.get(entry.member_id, {})
             lines.append(f"{entry.number}. {entry.full_name}: {_status(stages)}")
             if Stage.CELL_PROPOSED not in stages and len(choices) < MAX_CHOICES:
-                choices.append(Choice(f"{entry.number}. {entry.full_name}", f"{command} {entry.number}"))
+                choices.append(Choice(f"{entry.number}. {entry.full_name}", f"{choice} {entry.number}"))
         if apart:
             lines.append(_apart_line(apart))
         share = await _share(ctx, cell_id)
@@ -440,7 +442,7 @@ async def _cell_list(ctx: Ctx, cells: list[CellRef], chosen: Chosen, command: st
         lines.append(note)
     lines.append(f"Gõ {command} <số chi bộ> để xem từng đảng viên, {command} <số chi bộ> tatca "
                  "để quyết định theo đề xuất của chi bộ. Hoặc chọn một chi bộ:")
-    ctx.reply("\n".join(lines), [Choice(c.name, f"{command} {c.number}") for c in cells[:MAX_CHOICES]])
+    ctx.reply("\n".join(lines), [Choice(c.name, fold(f"{command} {c.number}")) for c in cells[:MAX_CHOICES]])
 
 
 async def _cell_detail(ctx: Ctx, cell: CellRef, members: list[Entry], chosen: Chosen, prefix: str) -> None:
@@ -463,7 +465,7 @@ async def _cell_detail(ctx: Ctx, cell: CellRef, members: list[Entry], chosen: Ch
         ctx.reply("\n".join(lines))
         return
     lines.append(f"Gõ {prefix} tatca để quyết định tất cả theo đề xuất, hoặc {prefix} <số> <mức> cho từng người.")
-    ctx.reply("\n".join(lines), [Choice("Quyết định theo đề xuất", f"{prefix} tatca")])
+    ctx.reply("\n".join(lines), [Choice("Quyết định theo đề xuất", fold(f"{prefix} tatca"))])
 
 
 async def _confirm_all(ctx: Ctx, cell: CellRef, members: list[Entry], chosen: Chosen) -> None:
@@ -535,7 +537,7 @@ async def history(ctx: Ctx, args: str) -> None:
     for change in changes:
         at = change.at.astimezone(ctx.settings.tz)
         old = code(change.old_level) if change.old_level else "chưa có"
-        lines.append(f"{at:%d/%m/%Y %H:%M} · {STAGE_NAMES[change.stage]}: "
+        lines.append(f"{at:%d/%m/%Y %H:%M} · {period_label(change.period)}, {STAGE_NAMES[change.stage]}: "
                      f"{old} → {code(change.new_level)} · {change.changed_by or 'không rõ'}")
     if others:
         shown = ", ".join(period_label(key) for key in others[:5])

@@ -22,7 +22,7 @@ from handlers.context import Ctx
 from storage import org, unit_settings
 
 REOPEN_DAYS = 14  # a period reopened without an end date stays open this many days, today included
-SHOWN = 8  # periods listed by /kydanhgia
+SHOWN = 6  # periods listed by /kydanhgia: the next to open, those open, the latest closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +33,12 @@ class Chosen:
     calendar: ReviewCalendar  # of `unit_id`
     unit_id: int
     rest: str
-    typed: str  # "" (the default), "quy" or "nam 2026" / "quy 4/2026": repeated in the choices offered
+    typed: str  # "" (the default), "quý" or "năm 2026" / "quý 4/2026": repeated in the hints given
 
     def command(self, word: str) -> str:
-        """ "/xeploai", "/xeploai quy" or "/xeploai nam 2026": what to type for the same period."""
+        """ "/xeploai", "/xeploai quý" or "/xeploai năm 2026": what to type for the same period
+        (a choice's value is its `fold`: "/xeploai nam 2026", as a Zalo user types it back)."""
         return f"{word} {self.typed}" if self.typed else word
-
-
-def typed_ascii(review: ReviewPeriod) -> str:
-    """The period as a Zalo user can type it back (a choice's value is sent as typed text)."""
-    return f"quy {review.quarter}/{review.year}" if review.quarter else f"nam {review.year}"
 
 
 async def choose(ctx: Ctx, args: str, unit_id: int, command: str) -> Chosen:
@@ -55,9 +51,9 @@ async def choose(ctx: Ctx, args: str, unit_id: int, command: str) -> Chosen:
                         f"hoặc {command} quý 4/{today.year}.") from None
     calendar = await unit_settings.review_calendar(ctx.session, unit_id)
     if typed.period is not None:
-        return Chosen(typed.period, calendar, unit_id, typed.rest, typed_ascii(typed.period))
+        return Chosen(typed.period, calendar, unit_id, typed.rest, typed_key(typed.period))
     review = calendar.default(today, quarter=typed.quarter)
-    return Chosen(review, calendar, unit_id, typed.rest, "quy" if typed.quarter else "")
+    return Chosen(review, calendar, unit_id, typed.rest, "quý" if typed.quarter else "")
 
 
 def refuse_trailing_period(rest: str, command: str) -> None:
@@ -110,10 +106,11 @@ OFF_WORDS = frozenset({"tat", "khong", "off"})
 def _yearly_text(calendar: ReviewCalendar) -> str:
     opens = f"{calendar.opens[0]:02d}/{calendar.opens[1]:02d}"
     day, month = calendar.closes
-    closes = "cuối tháng 2" if (month, day) in ((2, 28), (2, 29)) else f"{day:02d}/{month:02d}"
+    closes = "tháng 2" if (month, day) in ((2, 28), (2, 29)) else f"ngày {day:02d}/{month:02d}"
+    following = " năm sau" if (month, day) < (calendar.opens[1], calendar.opens[0]) else ""
     quarterly = ("có (mỗi quý mở từ ngày 1 tháng cuối quý đến hết tháng sau đó)" if calendar.quarterly
                  else "không")
-    return f"Kỳ năm: mở từ ngày {opens}, khóa sau ngày {closes} (năm sau nếu trước ngày mở). Theo quý: {quarterly}."
+    return f"Kỳ năm: mở từ ngày {opens} đến hết {closes}{following}. Theo quý: {quarterly}."
 
 
 async def manage(ctx: Ctx, args: str) -> None:
@@ -150,10 +147,10 @@ async def manage(ctx: Ctx, args: str) -> None:
 def _list(ctx: Ctx, name: str, calendar: ReviewCalendar, today: date) -> None:
     shown = [p for p in calendar.candidates(today, quarters=calendar.quarterly)
              if calendar.state(p, today) is not State.NOT_YET and calendar.takes(p)]
-    upcoming = calendar.next_opening(today)
-    if upcoming not in shown:
-        shown.append(upcoming)
-    shown.sort(key=lambda p: (calendar.window(p).first, p.quarter), reverse=True)
+    for upcoming in {calendar.next_opening(today, quarter=quarter) for quarter in (False, calendar.quarterly)}:
+        if upcoming not in shown:
+            shown.append(upcoming)
+    shown.sort(key=lambda p: (calendar.window(p).first, -p.quarter), reverse=True)  # a year before its quarter
     lines = [f"Kỳ đánh giá, xếp loại của {name}:", _yearly_text(calendar)]
     for review in shown[:SHOWN]:
         state = calendar.state(review, today)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -22,8 +22,10 @@ from storage.meetings import Attendance, Meeting
 from storage.reports import Report
 from storage.tables import ChatAccount, Member
 from storage.types import id_of
+from tests.conftest import TZ
 
 PRIVATE_ONLY = "chỉ dùng trong tin nhắn riêng"
+IN_REVIEW = datetime(2026, 12, 2, 9, 0, tzinfo=TZ)  # the 2026 review (and quarter 4's) is open: 01/12 to February
 
 
 @dataclass
@@ -34,10 +36,14 @@ class World:
     members: dict[str, int]
 
 
-async def _world(db: Database) -> World:
-    """One committee with two cells; an leads cell 1 (cuong is deputy), khanh leads cell 2."""
+async def _world(db: Database, review: ManualClock | None = None, *, quarterly: bool = False) -> World:
+    """One committee with two cells; an leads cell 1 (cuong is deputy), khanh leads cell 2. With
+    `review`, that clock is moved into the 2026 review (2 December); `quarterly` turns quarters on."""
+    if review is not None:
+        review.set(IN_REVIEW)
     async with db.session() as session:
         committee, _ = await org.create_committee(session, "Đảng bộ phường Bến Thành")
+        await unit_settings.put(session, id_of(committee), "quarterly_reviews", quarterly)
         cell, _, _ = await org.create_cell(session, committee, "Chi bộ khu phố 1")
         other, _, _ = await org.create_cell(session, committee, "Chi bộ khu phố 2")
         people = {"an": (cell.id, "Nguyễn Văn An"), "binh": (cell.id, "Trần Thị Bình"),
@@ -231,8 +237,10 @@ async def test_attendance_is_shown_only_when_recorded(
 
 # -- self-assessment ------------------------------------------------------------------------------------
 
-async def test_bad_scores_and_reviews_save_nothing(app: Chibo, memory: MemoryChannel, db: Database) -> None:
-    await _world(db)
+async def test_bad_scores_and_reviews_save_nothing(
+    app: Chibo, memory: MemoryChannel, db: Database, clock: ManualClock
+) -> None:
+    await _world(db, clock)
     for typed, shown in (("31 62 Tốt", "«31»"), ("-1 62 Tốt", "«-1»"), ("abc", "«abc»"), ("27 71 Tốt", "«71»"),
                          ("27 62 " + "ư" * 3000, "3.000 ký tự")):
         [answer] = await say(app, memory, "binh", f"/danhgia {typed}")
@@ -259,8 +267,10 @@ async def test_bad_scores_and_reviews_save_nothing(app: Chibo, memory: MemoryCha
         == (Stage.SELF, "good", 27, 62, False, 2000)
 
 
-async def test_a_violation_makes_it_incomplete(app: Chibo, memory: MemoryChannel, db: Database) -> None:
-    await _world(db)
+async def test_a_violation_makes_it_incomplete(
+    app: Chibo, memory: MemoryChannel, db: Database, clock: ManualClock
+) -> None:
+    await _world(db, clock, quarterly=True)
     for typed in ("/danhgia quy", "30", "70", "có", "Ưu điểm: nhiều. Khuyết điểm: vi phạm quy định."):
         [answer] = await say(app, memory, "binh", typed)
     assert "30 + 70 = 100 điểm, có vi phạm kỷ luật → Không hoàn thành nhiệm vụ (KHTNV)" in answer
@@ -271,9 +281,9 @@ async def test_a_violation_makes_it_incomplete(app: Chibo, memory: MemoryChannel
 
 
 async def test_a_proposal_made_while_the_member_types_locks_the_self_assessment(
-    app: Chibo, memory: MemoryChannel, db: Database
+    app: Chibo, memory: MemoryChannel, db: Database, clock: ManualClock
 ) -> None:
-    await _world(db)
+    await _world(db, clock)
     await say(app, memory, "binh", "/danhgia 20 40 Lần đầu.")
     for typed in ("/danhgia", "29", "69", "không", "Làm lại cho cao hơn."):
         await say(app, memory, "binh", typed)
@@ -300,9 +310,9 @@ async def test_personal_commands_are_refused_in_groups(app: Chibo, memory: Memor
 
 
 async def test_deputies_and_cell_committee_propose_members_do_not(
-    app: Chibo, memory: MemoryChannel, db: Database
+    app: Chibo, memory: MemoryChannel, db: Database, clock: ManualClock
 ) -> None:
-    await _world(db)
+    await _world(db, clock)
     [answer] = await say(app, memory, "cuong", "/xeploai 2 tot")
     assert answer.startswith("Chi bộ đề xuất năm 2026: 2. Trần Thị Bình — Hoàn thành tốt nhiệm vụ (HTTNV).")
     [answer] = await say(app, memory, "dung", "/xeploai Bình HTT")
@@ -315,10 +325,12 @@ async def test_deputies_and_cell_committee_propose_members_do_not(
     assert [(c.stage, c.old_level, c.new_level) for c in changes] == [(Stage.CELL_PROPOSED, None, "good")]
 
 
-async def test_the_quota_is_a_setting_and_only_warns(app: Chibo, memory: MemoryChannel, db: Database) -> None:
+async def test_the_quota_is_a_setting_and_only_warns(
+    app: Chibo, memory: MemoryChannel, db: Database, clock: ManualClock
+) -> None:
     """The quota (≤ 20% of those rated "tốt") is stated once the cell's proposals are complete, not after
     every partial entry; the committee's, once its decisions over all its cells are complete."""
-    world = await _world(db)
+    world = await _world(db, clock)
     for number in (1, 2):
         [answer] = await say(app, memory, "an", f"/xeploai {number} tot")
         assert answer.endswith(f"Chi bộ khu phố 1 đã đề xuất {number}/4 đảng viên thuộc diện xếp loại.")
@@ -355,10 +367,10 @@ async def test_the_quota_is_a_setting_and_only_warns(app: Chibo, memory: MemoryC
 
 
 async def test_members_not_reviewed_are_refused_and_listed_apart(
-    app: Chibo, memory: MemoryChannel, db: Database
+    app: Chibo, memory: MemoryChannel, db: Database, clock: ManualClock
 ) -> None:
     """The exempt and those admitted less than 6 months before the review are not rated (domain.md)."""
-    world = await _world(db)
+    world = await _world(db, clock)
     async with db.session() as session:
         cuong = await session.get(Member, world.members["cuong"])
         dung = await session.get(Member, world.members["dung"])
@@ -383,8 +395,10 @@ async def test_members_not_reviewed_are_refused_and_listed_apart(
         assert (await session.exec(select(Assessment))).all() == []
 
 
-async def test_committee_decides_one_member_and_reads_history(app: Chibo, memory: MemoryChannel, db: Database) -> None:
-    await _world(db)
+async def test_committee_decides_one_member_and_reads_history(
+    app: Chibo, memory: MemoryChannel, db: Database, clock: ManualClock
+) -> None:
+    await _world(db, clock)
     await say(app, memory, "an", "/xeploai 2 tot")
     [answer] = await say(app, memory, "phuc", "/quyetdinh Chi bộ khu phố 1 Trần Thị Bình xuất sắc")
     assert answer.startswith("Cấp ủy quyết định năm 2026: Trần Thị Bình (Chi bộ khu phố 1) — "
@@ -393,8 +407,8 @@ async def test_committee_decides_one_member_and_reads_history(app: Chibo, memory
     assert "giữ nguyên: 2. Trần Thị Bình (HTXSNV, đề xuất HTTNV)" in answer
     [answer] = await say(app, memory, "phuc", "/lichsu 1 2")
     assert answer.splitlines()[1:] == [
-        "20/11/2026 09:00 · năm 2026, chi bộ đề xuất: chưa có → HTTNV · Nguyễn Văn An",
-        "20/11/2026 09:00 · năm 2026, cấp ủy quyết định: chưa có → HTXSNV · Trần Văn Phúc",
+        "02/12/2026 09:00 · năm 2026, chi bộ đề xuất: chưa có → HTTNV · Nguyễn Văn An",
+        "02/12/2026 09:00 · năm 2026, cấp ủy quyết định: chưa có → HTXSNV · Trần Văn Phúc",
     ]
     assert await say(app, memory, "phuc", "/lichsu Bình") == [answer]
     [answer] = await say(app, memory, "khanh", "/lichsu Trần Thị Bình")
@@ -415,8 +429,10 @@ async def test_a_photo_sent_with_a_bare_command_stays_through_the_guided_steps(
     assert [r.photo for r in await _reports(db)] == ["second-photo"]  # the last photo sent wins
 
 
-async def test_quarterly_and_yearly_reviews_are_separate(app: Chibo, memory: MemoryChannel, db: Database) -> None:
-    await _world(db)
+async def test_quarterly_and_yearly_reviews_are_separate(
+    app: Chibo, memory: MemoryChannel, db: Database, clock: ManualClock
+) -> None:
+    await _world(db, clock, quarterly=True)
     await say(app, memory, "binh", "/danhgia quý 20 45 Quý này: tích cực.")
     [detail] = await say(app, memory, "an", "/xeploai quy 2")
     assert detail.startswith("2. Trần Thị Bình — quý 4 năm 2026\nTự đánh giá: 20 + 45 = 65 điểm")

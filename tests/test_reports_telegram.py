@@ -3,13 +3,16 @@ members, the secretary and the committee tap the inline buttons the bot offers."
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlmodel import col, select
 
 from bot.app import Chibo
+from domain.periods import ReviewPeriod
+from domain.review_window import Window
 from domain.vocabulary import Position, Stage
-from storage import org
+from storage import org, unit_settings
 from storage.assessments import Assessment
 from storage.reports import Report
 from storage.tables import ChatAccount
@@ -29,6 +32,9 @@ async def _organisation(app: Chibo) -> None:
         committee, _ = await org.create_committee(session, "Đảng bộ phường Bến Thành")
         cell, _, _ = await org.create_cell(session, committee, "Chi bộ khu phố 1")
         other, _, _ = await org.create_cell(session, committee, "Chi bộ khu phố 2")
+        # The Đảng ủy opened the 2026 review early, on 20/11 (/kydanhgia mo năm 2026): it usually opens on 01/12.
+        await unit_settings.set_review_window(session, id_of(committee), ReviewPeriod(2026),
+                                              Window(date(2026, 11, 20), date(2027, 2, 28)))
         for user_id, name in NAMES.items():
             cell_id = cell.id if user_id in MEMBER_IDS else other.id if user_id == OTHER_CELL_MEMBER else None
             member = await org.add_member(session, cell_id, name)
