@@ -775,9 +775,10 @@ class _History:
         self.today = today
         self.errors = errors
 
-    async def check(self, row_number: int, member: Member) -> bool:
-        """False (with a row error) when the member's history forbids changing them on `on`:
-        they died, were removed or expelled, or something happened to them after that date."""
+    async def check(self, row_number: int | None, member: Member) -> bool:
+        """False (with an error on the row, or on the list for a member not in it) when the member's
+        history forbids changing them on `on`: they died, were removed or expelled, or something
+        happened to them after that date."""
         events = await membership.events_of(self.session, id_of(member))
         if not events:
             return True
@@ -872,7 +873,7 @@ async def _apply(session: AsyncSession, rows: list[Row], errors: _RowErrors, tod
         # Staff without a cell have no membership history; a suspension is no word of the file's.
         wanted = Status(row.status) if row.status is not None else status
         restates = wanted != status and status != Status.SUSPENDED and (active or moves) and (
-            cell_id or old_cell) is not None
+            cell_id is not None or old_cell is not None)
         if (moves or restates) and not await history.check(row.number, member):
             continue
         if moves:
@@ -974,7 +975,7 @@ async def _missing(session: AsyncSession, units: _Org, listed: set[int], in_file
         if not sync:
             result.missing_names.append(name)
             continue
-        if not await history.check(0, member):
+        if not await history.check(None, member):
             continue
         await history.record(member, Event(EventKind.TRANSFERRED, history.on, cell_id=None), reason=LEFT_REASON)
         committee_id = stored_id(units.by_id[cell_id].parent_id)

@@ -635,6 +635,10 @@ async def test_a_list_dated_in_the_future_or_before_a_later_change_is_refused(db
                             options=ImportOptions(on=date(2026, 11, 15)))
     assert ("Dòng 4: Lê Văn Cường đã có thay đổi ngày 22/11/2026, sau ngày 15/11/2026 của danh sách: "
             "nhập với --ngay từ 22/11/2026") in str(failure)
+    # Nor may it mark him as having left khu phố 2 before he came: the list as a whole is refused.
+    failure = await refused(db, write_csv(tmp_path, [DUNG]), options=ImportOptions(sync=True, on=date(2026, 11, 15)))
+    assert str(failure) == ("Không nhập được tệp list.csv, chưa có dữ liệu nào được lưu: Lê Văn Cường đã có thay "
+                            "đổi ngày 22/11/2026, sau ngày 15/11/2026 của danh sách: nhập với --ngay từ 22/11/2026.")
 
 
 async def test_missing_members_are_reported_and_marked_left_only_when_asked(db: Database, tmp_path: Path) -> None:
