@@ -14,7 +14,7 @@ the operator's command line (`chibo member …`, `chibo cell …`) makes the sam
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -244,12 +244,26 @@ async def carry_out(session: AsyncSession, plan: Plan, *, today: date, now: date
 
 @dataclass(frozen=True, slots=True)
 class Reach:
-    """What one person may change: the cells they keep as secretary or deputy (a number names a
-    member of these), every cell whose members they may change, and the committees above them."""
+    """What one person may change: the cells they keep as secretary or deputy (`numbered`, their
+    members numbered as in the cell's list), every cell whose members they may change (`members`,
+    for names) and the committees above them (whose cells are destinations). Loaded once per
+    message: a name is tried at several lengths against the same lists."""
 
     kept: list[int]
     cells: list[int]
     committees: list[int]
+    numbered: list[Entry]
+    members: list[Entry]
+
+    def lookup(self, text: str) -> list[Entry]:
+        """The active members a typed number (in the list of the cell kept) or name means."""
+        number = whole_number(text)
+        if number is None:
+            return roster.find(self.members, text)
+        if not self.kept:
+            raise UserError("Số thứ tự là số trong danh sách của một chi bộ; cấp ủy viên vui lòng gõ họ tên đảng "
+                            "viên, ví dụ: Trần Thị Bình.")
+        return [entry for entry in self.numbered if entry.number == number]
 
 
 async def _reach(ctx: Ctx) -> Reach:
@@ -260,22 +274,14 @@ async def _reach(ctx: Ctx) -> Reach:
     if not cells:
         raise UserError(NOT_A_KEEPER)
     above = {r.parent_id for r in roles if r.unit_id in kept and r.parent_id is not None}
-    return Reach(kept, sorted(cells), sorted(above | set(sits)))
-
-
-async def _lookup(ctx: Ctx, reach: Reach, text: str) -> list[Entry]:
-    """The active members a typed number (in the list of the cell the person keeps) or name means."""
-    number = whole_number(text)
-    if number is not None:
-        if not reach.kept:
-            raise UserError("Số thứ tự là số trong danh sách của một chi bộ; cấp ủy viên vui lòng gõ họ tên đảng "
-                            "viên, ví dụ: Trần Thị Bình.")
-        return [entry for entry in await roster.cell_roster(ctx.session, reach.kept) if entry.number == number]
-    return roster.find(await roster.cell_roster(ctx.session, reach.cells), text)
+    numbered = await roster.cell_roster(ctx.session, kept) if kept else []
+    members = await roster.cell_roster(ctx.session, sorted(cells))
+    return Reach(kept, sorted(cells), sorted(above | set(sits)), numbered, members)
 
 
 async def _explain_missing(ctx: Ctx, reach: Reach, words: list[str]) -> UserError:
-    """Why nobody answers to the first of `words`: they left (and how), or no such member here."""
+    """Why nobody answers to the words typed for a member: they left (and how), or there is no
+    such member in the cells this person keeps."""
     former = [Entry(0, f.member_id, f.cell_id, f.full_name, f.name_key, "")
               for f in await changes.former_members(ctx.session, reach.cells)]
     if whole_number(words[0]) is None:
@@ -361,19 +367,17 @@ def _free_text(text: str, what: str, limit: int) -> str:
 
 
 async def _member_then(ctx: Ctx, reach: Reach, words: list[str],
-                       rest_ok: Callable[[list[str]], Awaitable[Any]]) -> tuple[list[Entry], Any]:
+                       rest_ok: Callable[[list[str]], Any]) -> tuple[list[Entry], Any, list[str]]:
     """Split the words into who (the first ones) and the rest, longest name first: the first
-    split where the name matches someone and `rest_ok` accepts the rest (not None) wins."""
+    split where the name matches someone and `rest_ok` accepts the rest (not None) wins. When a
+    name matches but no rest is accepted: no one, None and that rest (for the caller to explain)."""
     for size in range(len(words) - 1, 0, -1):
-        parsed = await rest_ok(words[size:])
-        if parsed is None:
-            continue
-        found = await _lookup(ctx, reach, " ".join(words[:size]))
-        if found:
-            return found, parsed
-    for size in range(len(words) - 1, 0, -1):  # nobody fits: say why for the likeliest name
-        if await _lookup(ctx, reach, " ".join(words[:size])):
-            return [], None
+        parsed = rest_ok(words[size:])
+        if parsed is not None and (found := reach.lookup(" ".join(words[:size]))):
+            return found, parsed, words[size:]
+    for size in range(len(words) - 1, 0, -1):
+        if reach.lookup(" ".join(words[:size])):
+            return [], None, words[size:]
     raise await _explain_missing(ctx, reach, words[:1] if whole_number(words[0]) is not None else words)
 
 
@@ -397,7 +401,7 @@ async def transfer(ctx: Ctx, args: str) -> None:
         raise UserError("Thiếu nơi chuyển đến. " + TRANSFER_HELP)
     destinations = await roster.cells_of(ctx.session, reach.committees)
 
-    async def destination(rest: list[str]) -> tuple[CellRef | None, str | None] | None:
+    def destination(rest: list[str]) -> tuple[CellRef | None, str | None] | None:
         if fold(rest[0]) == "di":
             if len(rest) == 1:
                 raise UserError("Thiếu nơi chuyển đến sau «di». " + TRANSFER_HELP)
@@ -405,10 +409,10 @@ async def transfer(ctx: Ctx, args: str) -> None:
         cell, left = roster.split_cell(destinations, " ".join(rest))
         return (cell, None) if cell is not None and not left else None
 
-    found, target = await _member_then(ctx, reach, words, destination)
+    found, target, rest = await _member_then(ctx, reach, words, destination)
     if not found:
         known = "; ".join(cell.name for cell in destinations[:20])
-        raise UserError(f"Không tìm thấy nơi chuyển đến trong «{' '.join(words[1:])[:60]}». Gõ tên một chi bộ của "
+        raise UserError(f"Không tìm thấy nơi chuyển đến trong «{' '.join(rest)[:60]}». Gõ tên một chi bộ của "
                         f"đảng bộ ({known}), hoặc «di <nơi đến>» khi chuyển ra khỏi đảng bộ.")
     cell, other_unit = target
     event = Event(EventKind.TRANSFERRED, on or today, cell_id=cell.cell_id if cell else None, until=until,
@@ -424,25 +428,24 @@ async def exempt(ctx: Ctx, args: str) -> None:
         await _show_list(ctx, reach, EXEMPT_HELP, exempt=True)
         return
     today = _today(ctx)
-    ending = next((i for i, word in enumerate(words) if i and fold(word) == "het"), None)
+    # «het» right after the member's name ends their exemption (a reason may say «hết» later on).
+    ending = next((i for i, word in enumerate(words)
+                   if i and fold(word) == "het" and reach.lookup(" ".join(words[:i]))), None)
     if ending is not None:
         after = words[ending + 1:]
         if len(after) > 1 or (after and not dates.looks_like_date(after[0])):
             raise UserError("Sau «het» chỉ gõ ngày kết thúc (nếu có). " + EXEMPT_HELP)
         on = dates.parse_date(after[0], today, dates.Direction.PAST) if after else today
-        found = await _lookup(ctx, reach, " ".join(words[:ending]))
-        if not found:
-            raise await _explain_missing(ctx, reach, words[:ending])
-        await _propose(ctx, found, Change(0, Event(EventKind.EXEMPTION_ENDED, on)))
+        await _propose(ctx, reach.lookup(" ".join(words[:ending])), Change(0, Event(EventKind.EXEMPTION_ENDED, on)))
         return
     marks = [i for i, word in enumerate(words) if i and (dates.looks_like_date(word) or (
         fold(word) in ("tu", "den") and i + 1 < len(words) and dates.looks_like_date(words[i + 1])))]
     if marks:
         mark = marks[0]
-        if word_is_name(words[mark]) and await _lookup(ctx, reach, " ".join(words[:mark + 1])):
+        if word_is_name(words[mark]) and reach.lookup(" ".join(words[:mark + 1])):
             mark += 1  # "Nguyễn Văn Tú 01/02/2027": Tú is the name, not «từ»
         who, rest = words[:mark], words[mark:]
-        found = await _lookup(ctx, reach, " ".join(who))
+        found = reach.lookup(" ".join(who))
         if not found:
             raise await _explain_missing(ctx, reach, who)
         rest, until = _take_date(rest, "den", today, dates.Direction.FUTURE, start=0)
@@ -451,15 +454,12 @@ async def exempt(ctx: Ctx, args: str) -> None:
             start, rest = dates.parse_date(rest[0], today, dates.Direction.PAST), rest[1:]
         reason = " ".join(rest)
     elif len(words) == 1:
-        found = await _lookup(ctx, reach, words[0])
+        found = reach.lookup(words[0])
         if not found:
             raise await _explain_missing(ctx, reach, words)
         reason, start, until = "", None, None
     else:
-        async def any_reason(rest: list[str]) -> str:
-            return " ".join(rest)
-
-        found, reason = await _member_then(ctx, reach, words, any_reason)
+        found, reason, _rest = await _member_then(ctx, reach, words, " ".join)
         start, until = None, None
     if not reason:
         raise UserError("Ghi kèm lý do miễn công tác và sinh hoạt đảng. " + EXEMPT_HELP)
@@ -495,7 +495,7 @@ async def leave(ctx: Ctx, args: str) -> None:
     if rest and dates.looks_like_date(rest[0]):
         on, rest = dates.parse_date(rest[0], today, dates.Direction.PAST), rest[1:]
     reason = _free_text(" ".join(rest), "Lý do", REASON_MAX) or None
-    found = await _lookup(ctx, reach, who)
+    found = reach.lookup(who)
     if not found:
         raise await _explain_missing(ctx, reach, words[:index])
     await _propose(ctx, found, Change(0, Event(kind, on), reason=reason))
