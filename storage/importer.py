@@ -908,7 +908,8 @@ async def _apply(session: AsyncSession, rows: list[Row], errors: _RowErrors, tod
 async def _roles(session: AsyncSession, units: _Org, members: list[tuple[Row, Member, list[str]]],
                  result: ImportResult) -> None:
     """The roles in the file replace the member's roles in this committee and its cells (roles
-    held elsewhere are not the file's business). A file without a Chức vụ column changes none."""
+    held elsewhere are not the file's business; a row without a cell leaves cell roles alone).
+    A file without a Chức vụ column changes none."""
     held = await _existing_roles(session, [id_of(m) for _row, m, _c in members])
     for row, member, changes in members:
         committee_id = id_of(units.committee(row))
@@ -916,7 +917,8 @@ async def _roles(session: AsyncSession, units: _Org, members: list[tuple[Row, Me
         wanted = {(cell_id, role) for role in row.cell_roles} if cell_id else set()
         wanted |= {(committee_id, role) for role in row.committee_roles}
         mine = held.get(id_of(member), set())
-        here = set(units.cells_of(committee_id)) | {committee_id}
+        # A row without a cell cannot name cell roles (a row error): it replaces committee roles only.
+        here = (set(units.cells_of(committee_id)) if cell_id else set()) | {committee_id}
         for unit_id, role in sorted(wanted - mine):
             session.add(Role(member_id=id_of(member), unit_id=unit_id, role=role))
             result.roles_added += 1

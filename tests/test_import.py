@@ -20,7 +20,7 @@ from storage.db import Database
 from storage.importer import ImportFailed, ImportOptions, ImportResult, import_file
 from storage.membership import MembershipEvent, MembershipSpan
 from storage.tables import ChatAccount, Member, OrgUnit, Role
-from storage.types import id_of
+from storage.types import id_of, stored_id
 
 DATA = Path(__file__).parent / "data"
 TODAY = date(2026, 11, 22)
@@ -799,11 +799,17 @@ async def test_a_row_that_could_be_two_members_asks_for_the_year(db: Database, t
     assert ("Dòng 2: Có 2 đảng viên tên Nguyễn Văn An (Chi bộ khu phố 1, sinh 1968; Chi bộ khu phố 2, sinh 1990): "
             "ghi năm sinh hoặc tài khoản để biết dòng này là ai") in str(failure)
 
-    # With the year it is the younger one, who keeps his cell (a row without a cell moves no one).
+    # With the year it is the younger one, who keeps his cell and its role (a row without a cell
+    # moves no one, and replaces committee roles only).
+    async with db.session() as session:
+        younger = (await session.exec(select(Member).where(Member.birth_year == 1990))).one()
+        await org.grant_role(session, id_of(younger), stored_id(younger.cell_id), Position.SECRETARY)
+        await session.commit()
     staff[4] = "1990"
     result = await import_file(db, write_csv(tmp_path, [staff]), today=TODAY)
-    assert (result.created, result.moved, result.updated) == (0, 0, 1)
-    assert await roles(db) == {("Nguyễn Văn An", "Đảng bộ phường Bến Thành", Position.COMMITTEE_MEMBER)}
+    assert (result.created, result.moved, result.updated, result.roles_removed) == (0, 0, 1, 0)
+    assert await roles(db) == {("Nguyễn Văn An", "Đảng bộ phường Bến Thành", Position.COMMITTEE_MEMBER),
+                               ("Nguyễn Văn An", KP2, Position.SECRETARY)}
     async with db.session() as session:
         younger = (await session.exec(select(Member).where(Member.birth_year == 1990))).one()
     assert younger.cell_id == (await units(db))[KP2].id
