@@ -845,6 +845,13 @@ async def test_a_status_change_is_an_event(db: Database, tmp_path: Path) -> None
     assert (await history(db, "Nguyễn Văn An"))[-1] == ("exemption_ended", TODAY, None, None)
     assert (await members(db))["Nguyễn Văn An"].status == Status.OFFICIAL
 
+    # No event makes an official member probationary: the list's word is a correction, listed anew.
+    again = person("Trần Thị Bình", KP1, "1975", status="Dự bị", admitted="10/01/2026", gender="Nữ")
+    corrected = await import_file(db, write_csv(tmp_path, [AN, again]), today=TODAY)
+    assert corrected.changed_names == ["Trần Thị Bình (tình trạng: chính thức → dự bị)"]
+    assert (await history(db, "Trần Thị Bình"))[-1] == ("listed", TODAY, KP1, None)
+    assert (await members(db))["Trần Thị Bình"].status == Status.PROBATIONARY
+
 
 async def test_someone_recorded_as_dead_is_not_listed_again(db: Database, tmp_path: Path) -> None:
     await base(db, tmp_path)
