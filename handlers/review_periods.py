@@ -170,7 +170,7 @@ def _period_and_date(text: str, today: date, usage: str) -> tuple[ReviewPeriod, 
 
 async def _open(ctx: Ctx, committee_id: int, calendar: ReviewCalendar, text: str, today: date) -> None:
     review, rest = _period_and_date(text, today, "/kydanhgia mo <kỳ> [đến dd/mm/yyyy]")
-    usual = calendar.window(review)
+    usual = calendar.usual(review)
     words = rest.split()
     if words and fold(words[0]) in ("den", "toi", "toi ngay", "den ngay"):
         words = words[1:]
@@ -180,7 +180,7 @@ async def _open(ctx: Ctx, committee_id: int, calendar: ReviewCalendar, text: str
             raise UserError(f"Ngày {last:%d/%m/%Y} đã qua: gõ một ngày từ hôm nay ({today:%d/%m/%Y}) trở đi.")
     else:
         last = usual.last if usual.last >= today else today + timedelta(days=REOPEN_DAYS - 1)
-    window = Window(min(usual.first, today), last)
+    window = Window(min(usual.first, calendar.window(review).first, today), last)
     await unit_settings.set_review_window(ctx.session, committee_id, review, window)
     ctx.reply(f"Đã mở kỳ đánh giá {review.label} {window.text}: đảng viên tự đánh giá, chi bộ đề xuất và cấp ủy "
               f"quyết định được đến hết ngày {last:%d/%m/%Y}.")

@@ -18,6 +18,7 @@ from domain.figures import thousands
 from domain.messages import Choice
 from domain.periods import ReviewPeriod, period_label
 from domain.review import GENERAL_MAX, TASK_MAX, NotReviewed, not_reviewed_reason, parse_score
+from domain.review_window import ReviewClosed
 from domain.text import fold
 from domain.vocabulary import Stage
 from handlers import review_periods
@@ -158,6 +159,9 @@ async def _flow(ctx: Ctx, text: str) -> None:
                 raise UserError("Chọn «Lưu» để lưu, hoặc gõ /huy để bỏ.")
             ctx.finish()
             await _save(ctx, data, one_line=False)
+    except (NotReviewed, ReviewClosed) as error:  # closed, or not rated any more, while typing: the flow ends
+        ctx.finish()
+        ctx.reply(str(error))
     except UserError as error:
         ask = {"general": _ask_general, "task": _ask_task, "violation": _ask_violation,
                "review": _ask_review, "confirm": _ask_confirm}[step or "general"]
