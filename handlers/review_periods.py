@@ -48,7 +48,7 @@ async def choose(ctx: Ctx, args: str, unit_id: int, command: str) -> Chosen:
         typed = periods.split_review(args, today)
     except UserError as error:
         raise UserError(f"{error} Kỳ gõ ngay sau lệnh, ví dụ: {command} năm {today.year} "
-                        f"hoặc {command} quý 4/{today.year}.") from None
+                        f"hoặc {command} quý 1/{today.year}.") from None
     calendar = await unit_settings.review_calendar(ctx.session, unit_id)
     if typed.period is not None:
         return Chosen(typed.period, calendar, unit_id, typed.rest, typed_key(typed.period))
@@ -88,8 +88,9 @@ def closed_note(chosen: Chosen, today: date) -> str | None:
     if state is State.OPEN:
         return None
     window = chosen.calendar.window(chosen.review)
+    again = "mở sớm" if state is State.NOT_YET else "mở lại"
     return (f"Kỳ đánh giá {chosen.review.label} {STATE_WORDS[state]} ({window.text}): chỉ xem, không ghi được. "
-            f"Cấp ủy mở lại bằng /kydanhgia mo {typed_key(chosen.review)}.")
+            f"Cấp ủy {again} bằng /kydanhgia mo {typed_key(chosen.review)}.")
 
 
 # -- /kydanhgia ----------------------------------------------------------------------------------
@@ -97,7 +98,7 @@ def closed_note(chosen: Chosen, today: date) -> str | None:
 HELP = ("Gõ /kydanhgia mo <kỳ> [đến dd/mm/yyyy] để mở (lại) một kỳ; /kydanhgia dong <kỳ> để khóa sớm; "
         "/kydanhgia quy bat (hoặc tat) để đánh giá cả theo quý; /kydanhgia lich <ngày mở> <ngày khóa> để đổi "
         "ngày mở, khóa kỳ năm (ví dụ /kydanhgia lich 01/12 28/02). Kỳ là năm 2026 hoặc quý 4/2026.")
-OPEN_WORDS = frozenset({"mo", "molai", "mo lai"})
+OPEN_WORDS = frozenset({"mo", "molai"})
 CLOSE_WORDS = frozenset({"dong", "khoa"})
 ON_WORDS = frozenset({"bat", "co", "on"})
 OFF_WORDS = frozenset({"tat", "khong", "off"})
@@ -121,6 +122,8 @@ async def manage(ctx: Ctx, args: str) -> None:
     calendar = await unit_settings.review_calendar(ctx.session, committee_id)
     words = args.split()
     action = fold(words[0]) if words else ""
+    if action == "mo" and len(words) > 1 and fold(words[1]) == "lai":  # "mở lại năm 2026"
+        words = words[1:]
     rest = " ".join(words[1:])
     if not action:
         _list(ctx, committee.name, calendar, today)
@@ -164,7 +167,7 @@ def _period_and_date(text: str, today: date, usage: str) -> tuple[ReviewPeriod, 
     """The period (required) and what follows it."""
     typed = periods.split_review(text, today)
     if typed.period is None:
-        raise UserError(f"Gõ kỳ: {usage}, ví dụ năm {today.year} hoặc quý 4/{today.year}.")
+        raise UserError(f"Gõ kỳ: {usage}, ví dụ năm {today.year} hoặc quý 1/{today.year}.")
     return typed.period, typed.rest
 
 
@@ -172,7 +175,7 @@ async def _open(ctx: Ctx, committee_id: int, calendar: ReviewCalendar, text: str
     review, rest = _period_and_date(text, today, "/kydanhgia mo <kỳ> [đến dd/mm/yyyy]")
     usual = calendar.usual(review)
     words = rest.split()
-    if words and fold(words[0]) in ("den", "toi", "toi ngay", "den ngay"):
+    while words and fold(words[0]) in ("den", "toi", "ngay", "het"):  # "đến hết ngày 15/03/2027"
         words = words[1:]
     if words:
         last = parse_date(" ".join(words), today, Direction.FUTURE)
