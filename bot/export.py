@@ -61,7 +61,7 @@ async def run_export(settings: Settings, committee_name: str, cell_name: str | N
             if committee is None:
                 print(f"Không có đảng bộ tên «{committee_name}».", file=sys.stderr)
                 return 1
-            cells = await org.cells_of(session, id_of(committee))
+            cells = await org.cells_of(session, id_of(committee), since=period.start)
             scope = Scope(committee, cells, committee)
             if cell_name:
                 found = match_cells(cells, cell_name)

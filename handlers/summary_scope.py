@@ -51,7 +51,7 @@ async def resolve(ctx: Ctx, name: str, command: str, period: Period) -> list[Sco
     leader_ids = await ctx.leader_cells()
     if not name.strip():
         if committee_ids:
-            return [await _committee_scope(ctx, unit_id) for unit_id in committee_ids]
+            return [await _committee_scope(ctx, unit_id, period) for unit_id in committee_ids]
         return [await _cell_scope(ctx, await org.unit(ctx.session, cell_id)) for cell_id in leader_ids]
     conditions = []
     if committee_ids:
@@ -95,9 +95,10 @@ def match_cells(cells: list[OrgUnit], typed: str) -> list[OrgUnit]:
     return []
 
 
-async def _committee_scope(ctx: Ctx, unit_id: int) -> Scope:
+async def _committee_scope(ctx: Ctx, unit_id: int, period: Period) -> Scope:
+    """The committee with the cells that existed in the period (one dissolved before it is left out)."""
     committee = await org.unit(ctx.session, unit_id)
-    return Scope(committee, await org.cells_of(ctx.session, unit_id), committee)
+    return Scope(committee, await org.cells_of(ctx.session, unit_id, since=period.start), committee)
 
 
 async def _cell_scope(ctx: Ctx, cell: OrgUnit) -> Scope:

@@ -250,7 +250,10 @@ async def _members(session: AsyncSession, found: dict[int, Tally], ids: list[int
     span, member = _SPAN.c, _MEMBER.c
     year_start = date(period.year, 1, 1)
     reviewed = reviewed_clause(span.status, member.admitted_on, period.review)
-    reported = exists().where(_REPORT.c.member_id == member.id, _between(_REPORT.c.done_on, period.start, period.end))
+    # A report counts for the cell it was made in: one who reported and then moved is not a
+    # reporter of the new cell (the report itself stays with the old one).
+    reported = exists().where(_REPORT.c.member_id == member.id, _REPORT.c.cell_id == span.cell_id,
+                              _between(_REPORT.c.done_on, period.start, period.end))
     then = (
         select(
             span.cell_id, span.status, func.count().label("n"),

@@ -64,7 +64,8 @@ async def cell_names(session: AsyncSession, tally: Tally, period: Period, today:
     cell_id, stage = tally.cell_id, tally.latest_stage
     span, member = _SPAN.c, _MEMBER.c
     review = period.review
-    reported = exists().where(_REPORT.c.member_id == member.id, _REPORT.c.done_on >= period.start,
+    reported = exists().where(_REPORT.c.member_id == member.id, _REPORT.c.cell_id == span.cell_id,
+                              _REPORT.c.done_on >= period.start,
                               _REPORT.c.done_on < period.end)
     rated = exists().where(_ASSESSMENT.c.member_id == member.id, _ASSESSMENT.c.period == review.key,
                            _ASSESSMENT.c.stage == (stage or ""))
