@@ -369,7 +369,10 @@ COMMANDS = [
             usage="/duyet [<số> đồng ý|từ chối]",
             details="Không kèm gì: các yêu cầu đang chờ, mỗi yêu cầu có số riêng trong chi bộ (1, 2, 3…; "
                     "số không đổi khi yêu cầu khác được duyệt). Kèm số và «đồng ý» hoặc «từ chối» "
-                    "(có dấu hay không dấu đều được) để quyết định; người xin được báo ngay.\n"
+                    "(có dấu hay không dấu đều được) để quyết định; người xin được báo ngay. Tên có trong danh "
+                    "sách chi bộ thì tài khoản được gắn với đảng viên đó (hai người cùng tên: thêm năm sinh, ví dụ "
+                    "/duyet 1 đồng ý 1968); đảng viên đó đã có tài khoản khác trên cùng ứng dụng thì bot cảnh báo "
+                    "và hỏi đồng chí có vẫn liên kết không.\n"
                     "Ví dụ: /duyet 1 đồng ý"),
     Command("moi", "Lấy mã mời và liên kết mời đảng viên", invite, Audience.LEADER, private=True,
             details="Gửi mã này cho đảng viên của chi bộ; họ gõ /thamgia <mã> <Họ và tên>, rồi đồng chí duyệt "
