@@ -58,6 +58,7 @@ class Job:
     to: Address
     account_id: int
     reply: Reply
+    as_of: datetime | None = None  # the pass's time when it delivers what was due earlier (a catch-up)
 
 
 @dataclass(slots=True)
@@ -117,7 +118,7 @@ class Dispatcher:
                 if not rows:
                     break
                 after = (rows[-1].due_at, rows[-1].id)
-                jobs = await self._prepare(rows, now, stats)
+                jobs = await self._prepare(rows, now, stats, catch_up=as_of is not None)
                 if width == 1:
                     for job in jobs:
                         if not await self._may_claim(stats):
@@ -173,7 +174,7 @@ class Dispatcher:
             outstanding[0] -= left
             room.set()
 
-    async def _prepare(self, rows: list[Any], now: datetime, stats: Stats) -> list[Job]:
+    async def _prepare(self, rows: list[Any], now: datetime, stats: Stats, *, catch_up: bool = False) -> list[Job]:
         """Compose each row; record those not to send; resolve where each message goes.
 
         In small transactions: on SQLite a long one would hold the single writer's lock and stall
@@ -198,7 +199,7 @@ class Dispatcher:
                         nowhere.append(row.id)
                         continue
                     jobs.append(Job(row.id, row.kind, row.attempts, Address(target.platform, target.chat_id),
-                                    target.id, composed))
+                                    target.id, composed, now if catch_up else None))
                 await outbox.mark_unreachable(session, nowhere, "no chat account on a running messenger")
                 await session.commit()
             stats.unreachable += len(nowhere)
@@ -261,7 +262,7 @@ class Dispatcher:
 
     async def _finish(self, job: Job, status: str, error: str | None) -> None:
         async with self.db.session() as session:
-            now = self.clock()
+            now = job.as_of or self.clock()  # a pass catching up records the time it stands for
             await outbox.finish(session, job.row_id, status, now, error)
             if status == outbox.SENT and job.reply.choices:
                 # The member may answer "1" or "2" (Zalo, console): remember what was offered.
