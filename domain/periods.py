@@ -19,6 +19,7 @@ from domain.text import fold
 MONTH = "month"
 QUARTER = "quarter"
 YEAR = "year"
+REVIEW_SPILLS_INTO_MONTH = 2  # the yearly review of Y closes by default at the end of February of Y+1
 FIRST_YEAR = 2000  # nothing this bot holds is older; a typo like "nam 206" is caught
 EXAMPLES = "tháng 11/2026, quý 4/2026 hoặc năm 2026"  # as typed in a chat
 
@@ -84,9 +85,15 @@ class Period:
 
     @property
     def review(self) -> ReviewPeriod:
-        """The review this summary shows: the quarter's for a quarter, else the year's (a month
-        has no review of its own)."""
-        return ReviewPeriod(self.year, self.number if self.kind == QUARTER else 0)
+        """The review this summary shows: the quarter's for a quarter, the year's for a year. A
+        month has no review of its own: it shows the yearly review that runs or ran in it — in
+        January and February that is still the previous year's (the review of Y runs from
+        December of Y to February of Y+1), from March on the year's own."""
+        if self.kind == QUARTER:
+            return ReviewPeriod(self.year, self.number)
+        if self.kind == MONTH and self.number <= REVIEW_SPILLS_INTO_MONTH:
+            return ReviewPeriod(self.year - 1)
+        return ReviewPeriod(self.year)
 
     @property
     def review_period(self) -> str:
@@ -94,7 +101,8 @@ class Period:
 
     @property
     def review_label(self) -> str:
-        return f"quý {self.number}/{self.year}" if self.kind == QUARTER else f"năm {self.year}"
+        review = self.review
+        return f"quý {review.quarter}/{review.year}" if review.quarter else f"năm {review.year}"
 
     def instants(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
         """The period as aware UTC instants, from local midnight to local midnight."""

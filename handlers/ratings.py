@@ -36,7 +36,7 @@ from domain.review import (
 )
 from domain.review_window import typed_key
 from domain.text import fold, whole_number
-from domain.vocabulary import STAGES, Level, Stage
+from domain.vocabulary import STAGES, Level, Stage, executive_name
 from handlers import review_periods
 from handlers.context import Audience, Ctx
 from handlers.rating_text import (
@@ -196,7 +196,7 @@ def _proposal_notice(cell_name: str, review: ReviewPeriod, level: str, old: str 
 
 
 def _decision_notice(committee_name: str, review: ReviewPeriod, level: str, old: str | None) -> str:
-    text = (f"Cấp ủy {committee_name} quyết định xếp loại chất lượng đảng viên {review.label} của đồng chí: "
+    text = (f"{executive_name(committee_name)} quyết định xếp loại chất lượng đảng viên {review.label} của đồng chí: "
             f"{level_text(level)}.")
     if old is not None:
         text += f" (Quyết định trước: {code(old)}.)"

@@ -112,3 +112,15 @@ def test_percent_display() -> None:
     assert percent(0, 5) == "0%"
     assert fraction(3, 0) == "chưa có dữ liệu"
     assert share_text(Fraction(1, 8)) == "12,5%"  # one decimal comma everywhere, never "12.5%"
+
+
+def test_a_month_shows_the_yearly_review_that_runs_in_it() -> None:
+    from domain.periods import MONTH, QUARTER, YEAR, Period
+
+    assert Period(MONTH, 2027, 1).review == ReviewPeriod(2026)  # the 2026 review runs into February
+    assert Period(MONTH, 2027, 2).review == ReviewPeriod(2026)
+    assert Period(MONTH, 2027, 3).review == ReviewPeriod(2027)
+    assert Period(MONTH, 2026, 12).review == ReviewPeriod(2026)
+    assert Period(YEAR, 2026).review == ReviewPeriod(2026)
+    assert Period(QUARTER, 2026, 4).review == ReviewPeriod(2026, 4)
+    assert Period(MONTH, 2027, 1).review_label == "năm 2026"

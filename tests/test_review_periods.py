@@ -221,9 +221,9 @@ async def test_the_member_is_told_once_per_change_and_never_of_their_own_proposa
     await say(app, memory, "phuc", "/quyetdinh 1 tatca")
     decisions = [(member, text) for key, member, text in await _notices(db) if ":final:" in key]
     assert decisions == [
-        (world.members["an"], "Cấp ủy Đảng bộ phường Bến Thành quyết định xếp loại chất lượng đảng viên năm 2026 "
+        (world.members["an"], "Đảng ủy phường Bến Thành quyết định xếp loại chất lượng đảng viên năm 2026 "
                               "của đồng chí: Hoàn thành xuất sắc nhiệm vụ (HTXSNV)."),
-        (binh, "Cấp ủy Đảng bộ phường Bến Thành quyết định xếp loại chất lượng đảng viên năm 2026 "
+        (binh, "Đảng ủy phường Bến Thành quyết định xếp loại chất lượng đảng viên năm 2026 "
                "của đồng chí: Hoàn thành tốt nhiệm vụ (HTTNV)."),
     ]
     # Delivered privately at the next pass, once.
@@ -231,7 +231,7 @@ async def test_the_member_is_told_once_per_change_and_never_of_their_own_proposa
     await app.tick()
     await app.tick()
     told = memory.texts_to("binh")
-    assert told.count("Cấp ủy Đảng bộ phường Bến Thành quyết định xếp loại chất lượng đảng viên năm 2026 "
+    assert told.count("Đảng ủy phường Bến Thành quyết định xếp loại chất lượng đảng viên năm 2026 "
                       "của đồng chí: Hoàn thành tốt nhiệm vụ (HTTNV).") == 1
     assert len(told) == 4  # three proposals (good, complete, good) and the decision
 
