@@ -96,7 +96,7 @@ def _png(data: ChartData) -> bytes:
                       fontsize=7, xytext=(0, 2), textcoords="offset points")
     left.axhline(GOOD_LINE, color="#555555", linestyle="--", linewidth=0.8)
     _attendance_legend(left, above, [expected for _l, _p, expected in data.months])
-    left.set_xticks(range(len(labels)), labels, fontsize=7)
+    left.set_xticks(range(len(labels)), labels, fontsize=7, rotation=45, ha="right")  # "T12/2025" side by side overlap
     left.set_ylim(0, 110)
     left.set_ylabel("%")
     left.set_title("Tỷ lệ dự họp theo tháng (– : không họp)", fontsize=9)
@@ -117,7 +117,7 @@ def _png(data: ChartData) -> bytes:
         right.text(0.5, 0.5, NO_DATA, ha="center", va="center", transform=right.transAxes)
         right.set_xticks([])
         right.set_yticks([])
-    figure.subplots_adjust(left=0.06, right=0.98, bottom=0.1, top=0.84, wspace=0.15)
+    figure.subplots_adjust(left=0.06, right=0.98, bottom=0.17, top=0.84, wspace=0.15)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
