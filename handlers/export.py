@@ -54,5 +54,7 @@ def _too_big(name: str, committee: str, cell: str | None, period_key: str, rows:
 
 COMMANDS = [
     Command("xuat", "Xuất tổng hợp ra tệp Excel", export, Audience.LEADER_OR_COMMITTEE, private=True,
-            usage="/xuat [tên chi bộ] [tháng 11/2026 | quý 4/2026 | năm 2026]"),
+            usage="/xuat [tên chi bộ] [tháng 11/2026 | quý 4/2026 | năm 2026]",
+            details="Các số liệu của /tonghop trong một tệp Excel (tổng hợp, đảng viên, báo cáo, điểm danh, xếp loại). "
+                    "Ví dụ: /xuat năm 2026."),
 ]

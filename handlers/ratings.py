@@ -580,11 +580,19 @@ async def _member_for_history(ctx: Ctx, args: str) -> Entry | None:
 
 COMMANDS = [
     Command("xeploai", "Chi bộ đề xuất mức xếp loại đảng viên", propose, Audience.LEADER, private=True,
-            usage="/xeploai [<kỳ>] [<số|tên> <mức|điểm>]"),
+            usage="/xeploai [<kỳ>] [<số|tên> <mức|điểm>]",
+            details="/xeploai: danh sách đảng viên thuộc diện xếp loại với bản tự đánh giá. /xeploai 3 tot ghi chi bộ "
+                    "đề xuất mức cho đảng viên số 3 (mức: xuất sắc, tốt, hoàn thành, không hoàn thành, hoặc điểm). "
+                    "Khi đã đề xuất đủ, bot nói định mức xuất sắc (không quá 20% số hoàn thành tốt)."),
     Command("quyetdinh", "Cấp ủy quyết định xếp loại đảng viên", decide, Audience.COMMITTEE, private=True,
-            usage="/quyetdinh [<kỳ>] <chi bộ> <số|tên> <mức> | /quyetdinh [<kỳ>] <chi bộ> tatca"),
+            usage="/quyetdinh [<kỳ>] <chi bộ> <số|tên> <mức> | /quyetdinh [<kỳ>] <chi bộ> tatca",
+            details="/quyetdinh: các chi bộ và tiến độ. /quyetdinh 1: từng đảng viên của chi bộ số 1. "
+                    "/quyetdinh 1 tatca: quyết định theo đề xuất của chi bộ. /quyetdinh 1 3 tot: quyết định một người. "
+                    "Tháng 1, 2 vẫn là kỳ năm trước: /quyetdinh năm 2026 1 tatca."),
     Command("lichsu", "Lịch sử xếp loại của một đảng viên", history, Audience.LEADER_OR_COMMITTEE, private=True,
-            usage="/lichsu [<kỳ>] [<chi bộ>] <số|tên>"),
+            usage="/lichsu [<kỳ>] [<chi bộ>] <số|tên>",
+            details="Mọi lần đổi mức xếp loại của một đảng viên: ai ghi, lúc nào, từ mức nào sang mức nào. "
+                    "Ví dụ: /lichsu 3 (bí thư, trong chi bộ của mình) hoặc /lichsu 1 3 (cấp ủy viên: chi bộ số 1)."),
     Command("kydanhgia", "Kỳ đánh giá, xếp loại: xem, mở lại, khóa, bật theo quý", review_periods.manage,
             Audience.COMMITTEE,
             usage="/kydanhgia [mo <kỳ> [đến dd/mm/yyyy] | dong <kỳ> | quy bat|tat | lich <mở> <khóa>]",

@@ -192,7 +192,11 @@ async def _save(ctx: Ctx, data: dict[str, Any], *, one_line: bool) -> None:
 
 COMMANDS = [
     Command("danhgia", "Tự đánh giá, xếp loại (năm; «quý» cho quý này)", assess, Audience.MEMBER, private=True,
-            usage="/danhgia [quý | <kỳ>] [<điểm chung> <điểm nhiệm vụ> <tự nhận xét>]"),
+            usage="/danhgia [quý | <kỳ>] [<điểm chung> <điểm nhiệm vụ> <tự nhận xét>]",
+            details="Gõ /danhgia để làm từng bước: điểm tiêu chí chung (0–30), điểm kết quả thực hiện nhiệm vụ "
+                    "(0–70), có vi phạm kỷ luật không, rồi bản tự nhận xét. Hoặc một dòng: /danhgia 27 62 Ưu điểm: …; "
+                    "Khuyết điểm: …; Hướng khắc phục: …. Tổng từ 90 là xuất sắc, từ 70 là tốt, từ 50 là hoàn thành. "
+                    "Làm lại được cho đến khi chi bộ đề xuất mức. Kỳ khác: /danhgia năm 2026 hoặc /danhgia quý."),
 ]
 FLOWS = {FLOW: _flow}
 FLOW_TITLES = {FLOW: "tự đánh giá, xếp loại"}

@@ -144,5 +144,9 @@ async def show(ctx: Ctx, args: str) -> None:
 
 COMMANDS = [
     Command("tonghop", "Tổng hợp số liệu chi bộ, đảng bộ theo tháng, quý, năm", show, Audience.LEADER_OR_COMMITTEE,
-            private=True, usage=USAGE),
+            private=True, usage=USAGE,
+            details="Số liệu tháng này; kỳ khác: /tonghop tháng 11/2026, /tonghop quý 4/2026, /tonghop năm 2026 "
+                    "(có dấu hay không đều được). Cấp ủy viên thêm tên chi bộ: /tonghop khu phố 1 năm 2026. "
+                    "Buổi họp chưa điểm danh không tính vào tỷ lệ; xếp loại tính trên số đảng viên "
+                    "thuộc diện xếp loại."),
 ]
