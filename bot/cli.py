@@ -205,12 +205,13 @@ async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import datetime
+    from zoneinfo import ZoneInfo
 
     from bot.wiring import open_database
     from domain.dates import DateError, Direction, parse_date
-    from storage.importer import TZ, ImportFailed, ImportOptions, import_file
+    from storage.importer import ImportFailed, ImportOptions, import_file
 
-    today = datetime.now(TZ).date()
+    today = datetime.now(ZoneInfo(settings.timezone)).date()  # the deployment's date, as every command
     try:
         on = parse_date(args.on, today, Direction.PAST) if args.on else None
     except DateError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.dates import DEFAULT_TIMEZONE
 from handlers.context import HandlerSettings
 
 
@@ -13,7 +14,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./data/chibo.db"
     # The console demo's own database, used when database_url holds another organisation (bot/demo.py).
     demo_database_url: str = "sqlite+aiosqlite:///./data/demo.db"
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = DEFAULT_TIMEZONE
     telegram_bot_token: str = ""
     telegram_base_url: str = ""  # another Bot API server, e.g. http://127.0.0.1:8081/bot
     log_level: str = "WARNING"

@@ -17,6 +17,7 @@ from domain.text import fold
 
 _DATE = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}|\d{2}))?$")
 _TIME = re.compile(r"^(\d{1,2})(?:\s*[:h]\s*(\d{2})?)?$")
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"  # Vietnam has no daylight saving; deployments may set another
 TODAY_WORDS = frozenset({"hom nay", "homnay", "nay"})
 YESTERDAY_WORDS = frozenset({"hom qua", "homqua", "qua"})
 PAST_SLACK = timedelta(days=183)  # a past date typed without its year is never this far ahead

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.dates import DEFAULT_TIMEZONE
 from domain.messages import Address, Choice, Incoming, Outgoing, PlatformCaps, Reply
 from domain.vocabulary import LEADER_ROLES, Position, Status, UnitKind
 from storage import accounts
@@ -33,7 +34,7 @@ class Audience(enum.IntEnum):
 class HandlerSettings:
     """The settings handlers read (the rest of the runtime's settings stay in `bot`)."""
 
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = DEFAULT_TIMEZONE
     files_dir: str = "./data/files"  # charts and workbooks made for people
 
     @property

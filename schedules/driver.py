@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from domain.dates import DEFAULT_TIMEZONE
 from schedules.compose import Composer
 from schedules.dispatcher import Channel, DispatchConfig, Dispatcher, Stats
 from schedules.lease import DispatchLock
@@ -40,7 +41,7 @@ NEXT_JOB = "chibo-outbox-next"
 
 @dataclass(frozen=True, slots=True)
 class SchedulerConfig:
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = DEFAULT_TIMEZONE
     lease_seconds: float = 30.0
     poll_seconds: float = 10.0
     in_flight: int = 8

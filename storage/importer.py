@@ -32,6 +32,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.dates import DEFAULT_TIMEZONE
 from domain.history import LEAVING, Event, EventKind, Standing
 from domain.text import fold
 from domain.vocabulary import Position, Status, UnitKind
@@ -41,7 +42,7 @@ from storage.org import OrgError, validate_name
 from storage.tables import ChatAccount, Member, OrgUnit, Role
 from storage.types import id_of, stored_id
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # "in the future" is judged by the date in Vietnam
+TZ = ZoneInfo(DEFAULT_TIMEZONE)  # without a `today`, "in the future" is judged by the date in Vietnam
 HEADER_SEARCH_ROWS = 10  # a title line or two above the header is common in exported sheets
 MAX_LISTED_ERRORS = 50
 CHUNK = 500  # ids per IN (...) query: far below every database's parameter limit
