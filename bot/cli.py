@@ -9,7 +9,7 @@ import logging
 import re
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -307,6 +307,28 @@ class _Cancelled(Exception):
     """The operator answered no: nothing is committed."""
 
 
+def _ask(details: list[str], yes: bool) -> None:
+    """Show what will change and ask; raises `_Cancelled` (the unit of work rolls back) on no."""
+    if not _confirmed(details, yes):
+        raise _Cancelled
+
+
+async def _recorded_or_refused(change: Callable[[], Awaitable[str]]) -> int:
+    """Run one roster change and turn its outcome into what the operator sees and an exit code:
+    0 recorded, 1 refused (the rule's Vietnamese reason) or cancelled."""
+    from domain.errors import UserError
+
+    try:
+        print(await change())
+    except UserError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    except _Cancelled:
+        print("Đã hủy: không ghi thay đổi nào.")
+        return 1
+    return 0
+
+
 def _confirmed(details: list[str], yes: bool) -> bool:
     """Print what will change; ask unless --yes (no answer, or end of input, is no)."""
     from domain.text import yes_or_no
@@ -331,24 +353,17 @@ def _roster_today(settings: Settings) -> tuple[date, datetime]:
 async def _member_change(settings: Settings, args: argparse.Namespace) -> int:
     """One member's transfer, exemption, its end, or leaving, checked and worded as in the chat
     (handlers.roster), recorded with no member as its author (by=None)."""
-    from domain.errors import UserError
     from handlers import roster
 
     today, now = _roster_today(settings)
-    try:
+
+    async def change() -> str:
         async with _unit_of_work(settings) as session:
-            change = await _change_from(session, args, today)
-            plan = await roster.plan_change(session, change, today)
-            if not _confirmed(plan.details, args.yes):
-                raise _Cancelled
-            print(await roster.carry_out(session, plan, today=today, now=now, by=None))
-    except UserError as error:
-        print(str(error), file=sys.stderr)
-        return 1
-    except _Cancelled:
-        print("Đã hủy: không ghi thay đổi nào.")
-        return 1
-    return 0
+            plan = await roster.plan_change(session, await _change_from(session, args, today), today)
+            _ask(plan.details, args.yes)
+            return await roster.carry_out(session, plan, today=today, now=now, by=None)
+
+    return await _recorded_or_refused(change)
 
 
 async def _change_from(session: AsyncSession, args: argparse.Namespace, today: date) -> Change:
@@ -442,7 +457,8 @@ async def _cell_change(settings: Settings, args: argparse.Namespace) -> int:
     from storage import org, roster
 
     today, now = _roster_today(settings)
-    try:
+
+    async def change() -> str:
         async with _unit_of_work(settings) as session:
             committee, cells = await _committee_cells(session, args.committee)
             typed = args.old if args.change == "rename" else args.name
@@ -459,16 +475,10 @@ async def _cell_change(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 on = parse_date(args.date, today, Direction.PAST) if args.date else today
                 plan = await keeping.plan_dissolve(session, cell, on, today)
-            if not _confirmed(plan.details, args.yes):
-                raise _Cancelled
-            print(await keeping.carry_out(session, plan, today=today, now=now, by=None))
-    except UserError as error:
-        print(str(error), file=sys.stderr)
-        return 1
-    except _Cancelled:
-        print("Đã hủy: không ghi thay đổi nào.")
-        return 1
-    return 0
+            _ask(plan.details, args.yes)
+            return await keeping.carry_out(session, plan, today=today, now=now, by=None)
+
+    return await _recorded_or_refused(change)
 
 
 if __name__ == "__main__":
