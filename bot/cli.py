@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import re
 import sys
 import tempfile
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import log_redaction
 from bot.demo import DEMO_FILE as DEMO_FILE  # re-exported: tests import the demo list from here
 from bot.demo import DEMO_USER
 from bot.settings import Settings
@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_redaction.configure(settings)  # level, format, and no token or secret in any record
     if not hasattr(args, "func"):
         parser.print_help()
         return 2

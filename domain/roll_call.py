@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from domain.errors import UserError
+from domain.spreadsheet import STARTS_LIKE_FORMULA, starts_like_formula
 from domain.text import clean_name, fold, has_control
 from domain.vocabulary import Presence
 
@@ -141,6 +142,9 @@ def _entry(item: str, section: str) -> Entry:
         raise UserError(f"Thiếu tên trước «{item[:40]}». " + SYNTAX)
     if reason is not None and (has_control(reason) or len(reason) > REASON_MAX):
         raise UserError(f"Lý do của «{ref[:40]}» phải là chữ thường, không quá {REASON_MAX} ký tự.")
+    if reason is not None and starts_like_formula(reason):  # a spreadsheet would run it (domain.spreadsheet)
+        raise UserError(f"Lý do của «{ref[:40]}» {STARTS_LIKE_FORMULA}. Vui lòng gõ lại lý do bắt đầu bằng chữ, "
+                        "ví dụ: ốm.")
     mixed = Presence.EXCUSED if reason else Presence.ABSENT
     status = mixed if section == MIXED else Presence(section)
     if status == Presence.ABSENT and reason:

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from domain import meeting_rules as rules
 from domain import roll_call as paper
 from domain.errors import UserError
+from domain.spreadsheet import STARTS_LIKE_FORMULA, starts_like_formula
 from domain.text import clean_name, fold, has_control
 from domain.vocabulary import Answer, MeetingStatus, Presence
 from handlers.context import Audience, Ctx
@@ -154,6 +155,10 @@ async def _save_excuse(ctx: Ctx, meeting: Meeting, raw: str) -> None:
     if has_control(reason) or len(reason) > REASON_MAX:
         ctx.ask(f"Lý do phải là chữ thường, không quá {REASON_MAX} ký tự. Vui lòng gõ lại lý do:", FLOW, "reason",
                 {"meeting": meeting.id})
+        return
+    if starts_like_formula(reason):  # a spreadsheet would run it (domain.spreadsheet)
+        ctx.ask(f"Lý do {STARTS_LIKE_FORMULA}. Vui lòng gõ lại lý do bắt đầu bằng chữ, ví dụ: Đi công tác tỉnh.",
+                FLOW, "reason", {"meeting": meeting.id})
         return
     await answer(ctx.session, id_of(meeting), ctx.joined_member_id, Presence.EXCUSED, reason, ctx.now)
     ctx.reply(f"Đã ghi nhận đồng chí xin vắng {_when(ctx, meeting)}. Lý do: {reason}.\n"

@@ -26,6 +26,7 @@ from domain.errors import UserError
 from domain.history import Event, EventKind, standing_at
 from domain.messages import Choice
 from domain.roster_changes import LEAVE_NAMES, Change, check, exemption_text, gone_text, leave_kind
+from domain.spreadsheet import STARTS_LIKE_FORMULA, starts_like_formula
 from domain.text import clean_name, fold, has_control, whole_number, yes_or_no
 from domain.vocabulary import Position, Status, UnitKind
 from handlers.context import Audience, Ctx
@@ -363,6 +364,8 @@ def _free_text(text: str, what: str, limit: int) -> str:
         raise UserError(f"{what} có ký tự không hợp lệ. Vui lòng gõ lại.")
     if len(cleaned) > limit:
         raise UserError(f"{what} dài quá {limit} ký tự. Vui lòng gõ ngắn gọn hơn.")
+    if starts_like_formula(cleaned):  # a spreadsheet would run it (domain.spreadsheet)
+        raise UserError(f"{what} {STARTS_LIKE_FORMULA}. Vui lòng gõ lại bắt đầu bằng chữ.")
     return cleaned
 
 

@@ -4,7 +4,8 @@ Sheets: "Tổng hợp" (the very `Figure`s the message shows, with their numbers
 "Các chi bộ" (a committee's export: one row per cell), "Đảng viên", "Báo cáo", "Điểm danh",
 "Xếp loại". Headers are Vietnamese; dates are real dates shown dd/mm/yyyy. openpyxl's write-only
 mode streams rows to disk, so a committee's year (hundreds of thousands of rows) never sits in
-memory.
+memory. Every text cell passes through `domain.spreadsheet.neutral_cell`: names, reasons and reports
+are typed by members, and openpyxl writes a string starting with "=" as a live formula.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import review
+from domain.spreadsheet import neutral_cell
 from domain.vocabulary import Presence, Stage, Status
 from handlers.summary import Built
 from handlers.summary_text import MEETING_KINDS, STAGE_NAMES, STATUS_NAMES, weakest_first
@@ -61,7 +63,7 @@ def sheet_names(*, committee: bool) -> list[str]:
 
 
 class _Sheet:
-    """A write-only sheet with a bold header row, column widths and typed cells."""
+    """A write-only sheet with a bold header row, column widths and typed cells; text is never a formula."""
 
     def __init__(self, book: Workbook, title: str, headers: Sequence[str]) -> None:
         self.sheet = book.create_sheet(title)
@@ -74,6 +76,8 @@ class _Sheet:
     def append(self, values: Sequence[Any], *, bold: bool = False, percent_at: Sequence[int] = ()) -> None:
         cells = []
         for index, value in enumerate(values):
+            if isinstance(value, str):
+                value = neutral_cell(value)  # every string, not just the typed ones: one rule, no list to forget
             if isinstance(value, date) or bold or index in percent_at:
                 cell = WriteOnlyCell(self.sheet, value)
                 if isinstance(value, date):

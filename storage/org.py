@@ -10,6 +10,7 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.history import Event, EventKind
+from domain.spreadsheet import STARTS_LIKE_FORMULA, starts_like_formula
 from domain.text import clean_name, fold, has_control
 from domain.vocabulary import Status, UnitKind
 from storage import membership
@@ -48,6 +49,8 @@ def validate_name(raw: str, what: str = "Họ và tên") -> str:
         raise OrgError(f"{what} dài quá {NAME_MAX} ký tự. Vui lòng gõ ngắn gọn hơn.")
     if not any(ch.isalpha() for ch in name) or name.startswith("/"):
         raise OrgError(f"{what} phải có chữ cái. Ví dụ: Nguyễn Văn An.")
+    if starts_like_formula(name):  # a spreadsheet would run it (domain.spreadsheet)
+        raise OrgError(f"{what} {STARTS_LIKE_FORMULA}. Vui lòng gõ lại bắt đầu bằng chữ, ví dụ: Nguyễn Văn An.")
     return name
 
 
