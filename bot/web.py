@@ -21,6 +21,7 @@ import asyncio
 import hmac
 import json
 import logging
+import math
 import zlib
 from typing import Any
 from urllib.parse import quote
@@ -31,11 +32,12 @@ from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
 from bot.app import Chibo
+from bot.channels import telegram as telegram_api
 from bot.channels import zalo as zalo_api
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.files import FileShelf
-from domain.messages import Incoming
+from domain.messages import Address, Incoming, Outgoing, Reply
 from storage import inbox
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ ZALO_LANES = 4  # Zalo updates handled at once; one person's messages always sha
 HANDLED_GROUP = 1000  # a PTB handler group after every other: runs once an update is handled
 SHUTDOWN_TIMEOUT = 30.0  # seconds requests in flight get to finish when stopping
 MAX_BODY = 1024 * 1024
+MAX_DEPTH = 32  # JSON nesting kept; real updates nest under 10 deep (a reply quotes one message)
 
 _Lane = asyncio.Queue[tuple[str, Incoming] | None]
 
@@ -64,6 +67,7 @@ class WebServer:
         self._workers: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
         self._accepting = False
+        self._told: set[asyncio.Task[bool]] = set()
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self, host: str, port: int) -> None:
@@ -110,6 +114,7 @@ class WebServer:
             lane.put_nowait(None)
         await asyncio.gather(*self._workers)
         self._workers = []
+        await asyncio.gather(*self._told, return_exceptions=True)  # answers to unreadable updates
         if self.telegram is not None and self.telegram.application.running:
             await self.telegram.application.stop()  # handles what it was already fed; can still send
 
@@ -164,6 +169,14 @@ class WebServer:
             Update.de_json(body, self.telegram.application.bot)
         except Exception as error:
             return _malformed(request, "telegram", repr(error))
+        if telegram_api.unreadable(body):  # a person's text that is not text: bad input, not our fault
+            log.warning("telegram update %s from %s: text cannot be read", update_id, request.remote)
+            chat = telegram_api.private_sender(body)
+            if chat is not None:
+                self._tell(Outgoing(Address(telegram_api.PLATFORM, chat), Reply(telegram_api.UNREADABLE)))
+            return _ok()
+        if not _storable(body):
+            return _malformed(request, "telegram", "not storable")
         if await inbox.store(self.app.db, "telegram", str(update_id), body, self.app.clock.now()) is not None:
             await self.telegram.feed(body)
         return _ok()
@@ -179,6 +192,8 @@ class WebServer:
             return _malformed(request, "zalo", str(error))
         if incoming is None:  # not a person writing: nothing to keep
             return _ok()
+        if not _storable(update):
+            return _malformed(request, "zalo", "not storable")
         key = zalo_api.update_key(update)
         if await inbox.store(self.app.db, "zalo", key, update, self.app.clock.now()) is not None:
             self._queue(key, incoming)
@@ -234,16 +249,69 @@ class WebServer:
             except Exception:
                 log.exception("could not clear Zalo update %s from the inbox (it will be seen again)", key)
 
+    def _tell(self, out: Outgoing) -> None:
+        """Send an answer that needs no handler, after the webhook's answer (drain waits for it)."""
+        task = asyncio.create_task(self.app.deliver(out))
+        self._told.add(task)
+        task.add_done_callback(self._told.discard)
+
     async def _telegram_handled(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await inbox.done(self.app.db, "telegram", str(update.update_id))
 
 
 async def _json(request: web.Request) -> Any:
-    """The parsed body; ValueError when it does not parse."""
+    """The parsed body; ValueError when it does not parse, nests too deep or holds NaN or Infinity.
+
+    `json.loads` raises RecursionError, not ValueError, past about 1,000 levels, and a body just
+    under that would overflow the stack later (in PTB or when stored): both are refused here.
+    NaN and Infinity are not JSON, and PostgreSQL refuses them in the inbox after we answered.
+    """
     try:
-        return json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError) as error:
+        body = json.loads(await request.read(), parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise ValueError("not JSON") from error
+    if _too_deep(body):
+        raise ValueError("nested too deep")
+    return body
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _too_deep(body: Any) -> bool:
+    """Whether containers nest deeper than MAX_DEPTH (walked without recursion)."""
+    level: list[Any] = [body]
+    for _ in range(MAX_DEPTH + 1):
+        level = [item for node in level if isinstance(node, dict | list)
+                 for item in (node.values() if isinstance(node, dict) else node)]
+        if not level:
+            return False
+    return True
+
+
+def _storable(body: Any) -> bool:
+    """Whether the inbox can keep a body on every database: PostgreSQL's json refuses a NUL
+    character, and no driver encodes a lone surrogate ("\\ud800") as UTF-8. Refusing it before
+    the answer is what keeps a platform from retrying a 500 for ever."""
+    pending: list[Any] = [body]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            pending.extend(node.keys())
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, str):
+            if "\x00" in node:
+                return False
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(node, float) and not math.isfinite(node):
+            return False
+    return True
 
 
 def _malformed(request: web.Request, platform: str, reason: str) -> web.Response:

@@ -37,6 +37,10 @@ MAX_CALLBACK_BYTES = 64
 SHORT_LABEL = 14  # labels this short share a row of buttons
 
 
+# Said when a person's update carries text that is not text (a number, a list, a broken character).
+UNREADABLE = "Xin lỗi, tôi không đọc được tin nhắn này. Đồng chí vui lòng gõ lại bằng chữ thường."
+
+
 class TelegramChannel:
     def __init__(
         self, token: str, *, base_url: str | None = None, catalog: Catalog | None = None, polling: bool = True
@@ -157,6 +161,48 @@ class TelegramChannel:
             await _call(partial(bot.send_message, to.chat_id, part, reply_markup=markup if last else None),
                         first=first)
             first = False
+
+
+def unreadable(body: dict[str, Any]) -> bool:
+    """Whether a webhook update's text, caption or button value is not text a person could type.
+
+    PTB builds an Update around whatever it is given, so a number or a list would reach the
+    handlers and fail there (a "system error" reply), and a lone surrogate or a NUL cannot be
+    stored in PostgreSQL: such an update is answered as bad input instead, before the inbox.
+    """
+    fields: list[Any] = []
+    message = body.get("message")
+    if isinstance(message, dict):
+        fields += [message.get("text"), message.get("caption")]
+    query = body.get("callback_query")
+    if isinstance(query, dict):
+        fields.append(query.get("data"))
+    return any(value is not None and not _readable(value) for value in fields)
+
+
+def private_sender(body: dict[str, Any]) -> str | None:
+    """The private chat of the person who sent a message update, to tell them it was not read;
+    None for a group (where free text is none of our business), a bot or a malformed sender."""
+    message = body.get("message")
+    if not isinstance(message, dict):
+        return None
+    chat, sender = message.get("chat"), message.get("from")
+    if not isinstance(chat, dict) or not isinstance(sender, dict) or sender.get("is_bot") is not False:
+        return None
+    chat_id = chat.get("id")
+    if chat.get("type") != "private" or isinstance(chat_id, bool) or not isinstance(chat_id, int):
+        return None
+    return str(chat_id)
+
+
+def _readable(value: Any) -> bool:
+    if not isinstance(value, str) or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800"): neither sendable nor storable
+        return False
+    return True
 
 
 def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
@@ -32,6 +33,7 @@ SECRET_HEADER = "X-Bot-Api-Secret-Token"
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for an update
 CALL_TIMEOUT = 20  # seconds for any other call
 NO_UPDATE = 408
+MAX_ID = 64  # longer ids than the platform's (24 hex digits) are refused at the webhook
 UNREACHABLE_HINTS = ("not found", "not exist", "blocked", "không tồn tại", "chặn")
 NO_FILE_LINK = "(Tệp đính kèm chưa gửi được qua Zalo vì máy chủ chưa có địa chỉ công khai; vui lòng xem trên Telegram.)"
 
@@ -143,7 +145,23 @@ def unwrap(body: Any) -> dict[str, Any]:
         raise ValueError("message without sender or chat")
     if not sender.get("id") or not chat.get("id") or not message.get("message_id"):
         raise ValueError("message without ids")
+    for what, value in (("sender id", sender["id"]), ("chat id", chat["id"]), ("message id", message["message_id"])):
+        _check_id(what, value)
+    date = message.get("date")
+    if date is not None and (isinstance(date, bool) or not isinstance(date, int | float) or not math.isfinite(date)):
+        raise ValueError("date is not a number of milliseconds")
     return update
+
+
+def _check_id(what: str, value: Any) -> None:
+    """Ids become keys and columns (the inbox key, accounts, de-duplication marks): anything but a
+    short printable string or integer is hostile, and PostgreSQL would refuse a NUL at the commit,
+    after the platform was owed an answer."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{what} is not a string")
+    text = str(value)
+    if len(text) > MAX_ID or not text.isprintable():
+        raise ValueError(f"{what} is too long or not printable")
 
 
 def update_key(update: dict[str, Any]) -> str:
