@@ -75,6 +75,15 @@ def install(secrets: Iterable[str], logger: logging.Logger | None = None) -> Red
     return redactor
 
 
+def also_redact(*secrets: str) -> None:
+    """A secret made after logging was set up (the random webhook secret of a start without
+    WEBHOOK_SECRET) joins every redactor already installed on the root handlers."""
+    for handler in logging.getLogger().handlers:
+        for found in handler.filters:
+            if isinstance(found, Redactor):
+                found.add(*secrets)
+
+
 def configure(settings: Settings) -> Redactor:
     """The runtime's logging: level from LOG_LEVEL, one line per record, secrets redacted."""
     logging.basicConfig(level=settings.log_level.upper(), format=FORMAT)

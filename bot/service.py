@@ -23,6 +23,7 @@ from bot.app import Chibo
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloApiError, ZaloChannel
 from bot.files import FileShelf
+from bot.log_redaction import also_redact
 from bot.settings import Settings
 from bot.web import WebServer
 
@@ -38,7 +39,9 @@ class ConfigError(ValueError):
 def webhook_secret(settings: Settings) -> str:
     """The configured secret, or a fresh random one (webhooks are registered again at each start)."""
     if not settings.webhook_secret:
-        return secrets.token_urlsafe(32)
+        made = secrets.token_urlsafe(32)
+        also_redact(made)  # it goes into setWebhook's parameters, which PTB logs at DEBUG
+        return made
     if not SECRET.fullmatch(settings.webhook_secret):
         raise ConfigError("WEBHOOK_SECRET phải gồm 8–256 ký tự A–Z, a–z, 0–9, «_» hoặc «-».")
     return settings.webhook_secret
