@@ -135,11 +135,6 @@ class Quota:
     share: Fraction
 
     @property
-    def allowed(self) -> Fraction:
-        """How many "xuất sắc" the share allows: 20% of those rated "tốt" (may be a fraction: 1,8)."""
-        return self.share * self.good
-
-    @property
     def within(self) -> bool:
         return quota_within(self.excellent, self.good, self.share)
 

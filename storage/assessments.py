@@ -5,12 +5,11 @@ Ratings are written a few times a year per member: the ORM is used here, not Cor
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint, and_, func, or_
+from sqlalchemy import Index, UniqueConstraint, and_, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -143,33 +142,6 @@ async def of_cells(session: AsyncSession, cell_ids: list[int], period: str) -> d
     )).all()
     for row in rows:
         found.setdefault(row.member_id, {})[row.stage] = row
-    return found
-
-
-async def level_counts(session: AsyncSession, cell_ids: list[int], period: str, stage: str) -> Counter[str]:
-    """How many ratings of each level these cells have at one stage (for the quota)."""
-    if not cell_ids:
-        return Counter()
-    rows = (await session.exec(
-        select(Assessment.level).where(
-            col(Assessment.cell_id).in_(cell_ids), Assessment.period == period, Assessment.stage == stage
-        )
-    )).all()
-    return Counter(rows)
-
-
-async def stage_counts(session: AsyncSession, cell_ids: list[int], period: str) -> dict[int, Counter[str]]:
-    """How many ratings each cell has at each stage for one period: cell id -> stage -> count."""
-    found: dict[int, Counter[str]] = {}
-    if not cell_ids:
-        return found
-    rows = (await session.exec(
-        select(Assessment.cell_id, Assessment.stage, func.count())
-        .where(col(Assessment.cell_id).in_(cell_ids), Assessment.period == period)
-        .group_by(col(Assessment.cell_id), col(Assessment.stage))
-    )).all()
-    for cell_id, stage, count in rows:
-        found.setdefault(cell_id, Counter())[stage] = int(count)
     return found
 
 

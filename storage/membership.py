@@ -125,10 +125,10 @@ async def refresh(session: AsyncSession, today: date) -> int:
     its date, a temporary transfer that came back): members whose span of today disagrees with
     their row. Returns how many were refreshed."""
     span, member = _SPAN.c, _MEMBER.c
-    current = and_(span.start <= today, or_(span.end.is_(None), span.end > today))
     stale = await session.execute(
         select(span.member_id).select_from(_SPAN.join(_MEMBER, member.id == span.member_id))
-        .where(current, or_(member.status != span.status, member.cell_id != span.cell_id, ~member.active))
+        .where(counted_on(span, today),
+               or_(member.status != span.status, member.cell_id != span.cell_id, ~member.active))
     )
     ids = sorted({row.member_id for row in stale})
     for member_id in ids:
