@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint, delete, insert, select
+from sqlalchemy import JSON, Index, UniqueConstraint, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
@@ -25,13 +25,17 @@ class InboxUpdate(SQLModel, table=True):
     """One platform update received by webhook and not yet handled."""
 
     __tablename__ = "inbox"
-    __table_args__ = (UniqueConstraint("platform", "update_key"),)
+    __table_args__ = (UniqueConstraint("platform", "update_key"), Index("ix_inbox_chat", "chat_key", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     update_key: str = Field(max_length=96)
     body: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    chat_key: str = Field(default="", max_length=160)  # platform and chat: one chat's updates in order
+    claimed_by: str | None = Field(default=None, max_length=64)  # the worker handling it
+    claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime)  # then another may take it
+    attempts: int = 0  # transient faults met so far
 
 
 _INBOX = table_of(InboxUpdate)

@@ -142,6 +142,7 @@ class Conversation(SQLModel, table=True):
     step: str | None = Field(default=None, max_length=32)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     choices: list[list[str]] = Field(default_factory=list, sa_type=JSON)  # [[label, value], ...]
+    chat_id: str | None = Field(default=None, max_length=64)  # where it started: it continues only there
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
