@@ -14,15 +14,22 @@ import mimetypes
 import re
 import secrets
 import shutil
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.clock import Clock
-from storage import file_links
+from storage import file_links, pruning
 from storage.db import Database
 
 LINK_LIFETIME = timedelta(days=1)
+LINKS_FOLDER = "links"  # inside files_dir: nothing else is ever written there
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
+
+
+def links_directory(files_dir: str | Path) -> Path:
+    """Where the copies behind links live, inside the folder of files made for people."""
+    return Path(files_dir) / LINKS_FOLDER
 
 
 class FileShelf:
@@ -59,10 +66,23 @@ class FileShelf:
     async def sweep(self) -> int:
         """Forget expired links and delete their copies; returns how many went."""
         names = await file_links.take_expired(self.db, self.clock.now())
+        await asyncio.to_thread(self._unlink, names)
+        return len(names)
+
+    async def prune(self, now: datetime) -> pruning.Pruned:
+        """The scheduler's pruning (storage/pruning.py), with the copies of the expired links:
+        storage forgets the rows and names the files, only the shelf knows where they are."""
+        pruned = await pruning.prune(self.db, now)
+        await asyncio.to_thread(self._unlink, pruned.file_links)
+        return pruned
+
+    def _unlink(self, names: Sequence[str]) -> None:
+        """Delete copies; one already gone (a sweep in another process, a cleaned folder) is fine."""
         for name in names:
+            if Path(name).name != name:
+                continue  # we only ever store plain names; anything else is not ours to delete
             with contextlib.suppress(OSError):
                 (self.directory / name).unlink()
-        return len(names)
 
     def _copy(self, source: Path, stored: str) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

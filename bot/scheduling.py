@@ -2,11 +2,14 @@
 
 `attach_scheduler(app, settings)` registers the tick hook (transcripts and tests move a manual
 clock and call `app.tick()`), and with `live=True` also starts APScheduler for real time.
+Its passes prune through a `FileShelf` on the app's files folder, so that the copies of expired
+file links go with their rows.
 """
 
 from __future__ import annotations
 
 from bot.app import Chibo
+from bot.files import FileShelf, links_directory
 from bot.settings import Settings
 from schedules.dispatcher import DispatchConfig
 from schedules.driver import Scheduler, SchedulerConfig
@@ -51,7 +54,9 @@ class Limiters:
 def attach_scheduler(app: Chibo, settings: Settings | None = None, *, live: bool = False) -> Scheduler:
     """Register the scheduler's tick hook on `app`; with `live`, also run it in real time."""
     settings = settings or Settings.model_construct()
-    scheduler = Scheduler(app.db, app.channels, app.clock.now, scheduler_config(settings), Limiters(settings))
+    shelf = FileShelf(app.db, links_directory(app.settings.files_dir), settings.public_url, app.clock)
+    scheduler = Scheduler(app.db, app.channels, app.clock.now, scheduler_config(settings), Limiters(settings),
+                          prune=shelf.prune)
     app.tick_hooks.append(scheduler.advance)
     if live:
         scheduler.start()

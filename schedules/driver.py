@@ -11,6 +11,10 @@ Two ways to drive it:
 
 The truth stays in the database (meetings, plans, the outbox); APScheduler holds no state worth
 keeping, so it uses its in-memory job store and a restart loses nothing.
+
+A pass also prunes the tables that only grow (storage/pruning.py), at most once an hour and
+first in the first pass after a start; `prune` replaces the default (which leaves file links
+alone: their files are the bot's, bot/scheduling.py passes `FileShelf.prune`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -31,12 +35,14 @@ from schedules.dispatcher import Channel, DispatchConfig, Dispatcher, Stats
 from schedules.lease import DispatchLock
 from schedules.planner import Planner
 from schedules.ratelimit import RateLimiter
-from storage import outbox
+from storage import outbox, pruning
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 POLL_JOB = "chibo-outbox-poll"
 NEXT_JOB = "chibo-outbox-next"
+PRUNE_EVERY = timedelta(hours=1)
+Prune = Callable[[datetime], Awaitable[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +68,11 @@ class Scheduler:
         config: SchedulerConfig | None = None,
         limiter_for: Callable[[str], RateLimiter | None] = lambda platform: None,
         owner: str | None = None,
+        prune: Prune | None = None,
     ) -> None:
         self.db = db
+        self.prune: Prune = prune or (lambda now: pruning.prune(db, now, links=False))
+        self._pruned_at: datetime | None = None  # in memory: a start prunes in its first pass
         self.clock = clock
         self.config = config or SchedulerConfig()
         tz = self.config.tz
@@ -87,6 +96,7 @@ class Scheduler:
             if not await self.lock.acquire():
                 return False
             now = as_of or self.clock()
+            await self._prune(now)
             await self.planner.plan(now)
             await self.planner.end_meetings(now)
             in_flight = in_flight or self.config.in_flight
@@ -94,6 +104,17 @@ class Scheduler:
             if await self.planner.report_unreachable(as_of or self.clock()):
                 await self.dispatcher.run(as_of, in_flight=in_flight)
             return True
+
+    async def _prune(self, now: datetime) -> None:
+        """Prune when the last pruning is an hour old (or none yet); first in the pass, so that
+        after a long stop the stale de-duplication marks are gone before updates pour in."""
+        if self._pruned_at is not None and now < self._pruned_at + PRUNE_EVERY:
+            return
+        self._pruned_at = now  # a failure waits for the next hour rather than every poll
+        try:
+            await self.prune(now)
+        except Exception:
+            log.exception("pruning failed; the next hour tries again")
 
     async def next_moment(self, after: datetime) -> datetime | None:
         """The next moment after `after` at which a pass has something to do."""
