@@ -32,7 +32,7 @@ class Redactor(logging.Filter):
         self.add(*secrets)
 
     def add(self, *secrets: str) -> None:
-        """Protect more secrets, e.g. a webhook secret generated after logging was configured."""
+        """Protect more secrets than those of the settings it was made with."""
         for secret in secrets:
             for form in (secret, quote(secret, safe="")):
                 if form.strip() and form not in self._secrets:
@@ -73,15 +73,6 @@ def install(secrets: Iterable[str], logger: logging.Logger | None = None) -> Red
     for handler in (logger or logging.getLogger()).handlers:
         handler.addFilter(redactor)
     return redactor
-
-
-def also_redact(*secrets: str) -> None:
-    """A secret made after logging was set up (the random webhook secret of a start without
-    WEBHOOK_SECRET) joins every redactor already installed on the root handlers."""
-    for handler in logging.getLogger().handlers:
-        for found in handler.filters:
-            if isinstance(found, Redactor):
-                found.add(*secrets)
 
 
 def configure(settings: Settings) -> Redactor:

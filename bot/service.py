@@ -1,9 +1,12 @@
 """Running the messengers until SIGTERM: long polling (development) or webhooks (production).
 
-Stopping is orderly in both modes. With webhooks: the web server stops taking updates
-(new requests get 503, which the platforms retry), the updates in hand are finished with
-the replies they send, and what was acknowledged but not yet handled stays in the inbox
-for the next start. With polling, each channel finishes the update it is handling.
+Both modes store each update in the inbox before acknowledging it, and the intake's workers
+(bot/intake.py) handle it from there, concurrently, one chat's messages in order. Several
+processes may serve one database: they share the inbox, and a dead one's updates are taken over.
+
+Stopping is orderly in both modes: no more updates are taken (with webhooks, new requests get
+503, which the platforms retry), the updates in hand are finished within a bound with the
+replies they send, and what was acknowledged but not yet handled stays in the inbox.
 """
 
 from __future__ import annotations
@@ -16,16 +19,20 @@ import secrets
 import signal
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from telegram.error import InvalidToken
 
 from bot.app import Chibo
+from bot.channels import telegram as telegram_api
+from bot.channels import zalo as zalo_api
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloApiError, ZaloChannel
 from bot.files import FileShelf
-from bot.log_redaction import also_redact
+from bot.intake import Intake, IntakeConfig, LegacyReader
 from bot.settings import Settings
-from bot.web import WebServer
+from bot.web import WebLimits, WebServer
+from domain.messages import Incoming
 
 log = logging.getLogger(__name__)
 StopHook = Callable[[], Awaitable[None]]
@@ -37,11 +44,14 @@ class ConfigError(ValueError):
 
 
 def webhook_secret(settings: Settings) -> str:
-    """The configured secret, or a fresh random one (webhooks are registered again at each start)."""
+    """The configured secret. It is required: every process behind one address registers the
+    webhook with it, so a secret of its own would lock the others out (they would answer 403)."""
     if not settings.webhook_secret:
-        made = secrets.token_urlsafe(32)
-        also_redact(made)  # it goes into setWebhook's parameters, which PTB logs at DEBUG
-        return made
+        raise ConfigError(
+            "Chế độ webhook cần WEBHOOK_SECRET, dùng chung cho mọi tiến trình của bot. Tạo một lần, ví dụ:\n"
+            f"  WEBHOOK_SECRET={secrets.token_urlsafe(32)}\n"
+            "rồi đặt vào .env hoặc biến môi trường của dịch vụ."
+        )
     if not SECRET.fullmatch(settings.webhook_secret):
         raise ConfigError("WEBHOOK_SECRET phải gồm 8–256 ký tự A–Z, a–z, 0–9, «_» hoặc «-».")
     return settings.webhook_secret
@@ -112,7 +122,8 @@ async def _serve_webhooks(
         raise ConfigError("Chế độ webhook cần PUBLIC_URL: địa chỉ https mà các nền tảng gửi cập nhật tới.")
     secret = webhook_secret(settings)
     telegram, zalo = messengers(app, settings, files, polling=False)
-    server = WebServer(app, secret=secret, telegram=telegram, zalo=zalo, files=files)
+    server = WebServer(app, secret=secret, intake=intake_of(app, settings), telegram=telegram, zalo=zalo,
+                       files=files, limits=web_limits(settings))
     try:
         await server.start(settings.web_host, settings.web_port)
         await server.register_webhooks(settings.public_url)
@@ -131,11 +142,15 @@ async def _serve_webhooks(
 async def _serve_polling(
     app: Chibo, settings: Settings, files: FileShelf | None, stop: asyncio.Event, on_stop: Sequence[StopHook]
 ) -> None:
-    server = WebServer(app, secret=webhook_secret(settings), files=files) if files is not None else None
-    if server is not None:  # serves /files and /healthz only
+    server = None
+    if files is not None:  # serves /files and /healthz only
+        server = WebServer(app, secret=settings.webhook_secret or secrets.token_urlsafe(32), files=files,
+                           limits=web_limits(settings))
         await server.start(settings.web_host, settings.web_port)
+    intake = intake_of(app, settings)
     running = [channel for channel in messengers(app, settings, files, polling=True) if channel is not None]
-    tasks = [asyncio.create_task(channel.run(app.handle)) for channel in running]
+    await intake.start()
+    tasks = [asyncio.create_task(channel.run(intake.accept_patiently)) for channel in running]
     stopping = asyncio.create_task(stop.wait())
     try:
         done, _ = await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -144,12 +159,33 @@ async def _serve_polling(
             if error is not None:
                 raise error  # a channel gave up (a refused token): stop everything, say why
     finally:
-        await _run_hooks(on_stop)  # the channels are still open: messages being sent finish
+        await intake.drain()  # the channels are still open: the updates in hand are answered
+        await _run_hooks(on_stop)  # and the messages being sent finish
         for task in [*tasks, stopping]:
             task.cancel()
         await asyncio.gather(*tasks, stopping, return_exceptions=True)
         if server is not None:
             await server.stop()
+
+
+def intake_of(app: Chibo, settings: Settings) -> Intake:
+    """The workers that handle stored updates."""
+    return Intake(app, IntakeConfig(workers=settings.workers, lease=settings.inbox_lease_seconds), legacy=LEGACY)
+
+
+def _zalo_legacy(body: dict[str, Any]) -> Incoming | None:
+    return zalo_api.to_incoming(zalo_api.unwrap(body))
+
+
+# Inbox rows written before 0008 hold the platform's own update: each channel reads its own.
+LEGACY: dict[str, LegacyReader] = {
+    telegram_api.PLATFORM: telegram_api.incoming_of_body,
+    zalo_api.PLATFORM: _zalo_legacy,
+}
+
+
+def web_limits(settings: Settings) -> WebLimits:
+    return WebLimits(per_client=settings.web_client_connections)
 
 
 @contextlib.contextmanager

@@ -32,9 +32,13 @@ class Settings(BaseSettings):
     zalo_base_url: str = "https://bot-api.zaloplatforms.com"
     zalo_rate_limit: float = 10.0  # messages/s to Zalo (no published limit: a safe guess)
     public_url: str = ""  # https address the reverse proxy forwards to web_host:web_port
-    webhook_secret: str = ""  # 8–256 of [A-Za-z0-9_-]; empty: a new random one at each start
+    webhook_secret: str = ""  # 8–256 of [A-Za-z0-9_-]; required with webhooks, the same in every process
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    web_client_connections: int = 64  # connections at once from one address; raise it behind a proxy
+    # The intake (bot/intake.py): how many updates are handled at once, and how long a claim holds.
+    workers: int = 16
+    inbox_lease_seconds: float = 60.0  # a dead process's updates are taken over after this
 
     def handler_settings(self) -> HandlerSettings:
         return HandlerSettings(timezone=self.timezone, files_dir=self.files_dir)

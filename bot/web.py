@@ -1,18 +1,18 @@
 """The one web server of production: both messengers' webhooks, a health check, file links.
 
-    POST /telegram       Telegram updates, fed to python-telegram-bot's update queue
-    POST /zalo           Zalo updates, handled by our own workers
-    GET  /healthz        200 while the server takes updates and the database answers
+    POST /telegram       Telegram updates
+    POST /zalo           Zalo updates
+    GET  /healthz        a write to the database (rolled back) and the age of the oldest waiting update
     GET  /files/<token>  a published file (bot/files.py) until its link expires
 
-A webhook answered 200 is never delivered again, so 200 must mean "kept": each update is
-written to the inbox table (storage/inbox.py) before the answer, and handled after it;
-its row is removed once handled. A request without the right secret header gets 403 and
-a malformed body 400: neither reaches a handler. On stop the server refuses new requests
-(503, which the platforms retry), finishes the updates in hand with the replies they send,
-and leaves the rest in the inbox: the next start handles them first. A crash at any
-point loses nothing acknowledged; at worst an update is handled again, and the router's
-de-duplication (processed_update) ignores it.
+A webhook answered 200 is never delivered again, so 200 must mean "kept": each update is read
+into the core's `Incoming`, stored in the inbox (bot/intake.py, storage/inbox.py), and only then
+answered; the intake's workers handle it after. When the database cannot store it the answer is
+503, which the platforms deliver again. A request without the right secret header gets 403 and a
+malformed body 400: neither reaches a handler. A client that is slow to send its headers or its
+body, or opens too many connections, is cut (bot/web_guard.py). On stop the server refuses new
+requests (503), and the intake finishes the updates in hand within a bound and leaves the rest in
+the inbox, for another process or the next start.
 """
 
 from __future__ import annotations
@@ -22,14 +22,12 @@ import hmac
 import json
 import logging
 import math
-import zlib
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
-from sqlalchemy import text
 from telegram import Update
-from telegram.ext import ContextTypes, TypeHandler
 
 from bot.app import Chibo
 from bot.channels import telegram as telegram_api
@@ -37,53 +35,63 @@ from bot.channels import zalo as zalo_api
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.files import FileShelf
+from bot.intake import Intake
+from bot.web_guard import GuardedSite
 from domain.messages import Address, Incoming, Outgoing, Reply
 from storage import inbox
 
 log = logging.getLogger(__name__)
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ZALO_SECRET_HEADER = zalo_api.SECRET_HEADER
-ZALO_LANES = 4  # Zalo updates handled at once; one person's messages always share a lane, in order
-HANDLED_GROUP = 1000  # a PTB handler group after every other: runs once an update is handled
-SHUTDOWN_TIMEOUT = 30.0  # seconds requests in flight get to finish when stopping
+SHUTDOWN_TIMEOUT = 10.0  # seconds requests in flight get to finish when stopping (each is one insert)
 MAX_BODY = 1024 * 1024
 MAX_DEPTH = 32  # JSON nesting kept; real updates nest under 10 deep (a reply quotes one message)
+INBOX_BEHIND = 300.0  # seconds: an update waiting longer makes /healthz fail (workers stuck or too few)
 
-_Lane = asyncio.Queue[tuple[str, Incoming] | None]
+
+@dataclass(frozen=True, slots=True)
+class WebLimits:
+    """What one client may hold of the server (bot/web_guard.py)."""
+
+    per_client: int = 64  # connections at once from one address (Telegram uses up to 40)
+    header_timeout: float = 5.0  # seconds to send a request's headers
+    body_timeout: float = 10.0  # seconds to send its body
+    keepalive: float = 15.0  # seconds an idle connection stays open
 
 
 class WebServer:
     def __init__(
-        self, app: Chibo, *, secret: str, telegram: TelegramChannel | None = None, zalo: ZaloChannel | None = None,
-        files: FileShelf | None = None, lanes: int = ZALO_LANES,
+        self, app: Chibo, *, secret: str, intake: Intake | None = None, telegram: TelegramChannel | None = None,
+        zalo: ZaloChannel | None = None, files: FileShelf | None = None, limits: WebLimits | None = None,
     ) -> None:
         self.app = app
         self.secret = secret
+        self.intake = intake
         self.telegram = telegram
         self.zalo = zalo
         self.files = files
+        self.limits = limits or WebLimits()
         self.port = 0
-        self._lanes: list[_Lane] = [asyncio.Queue() for _ in range(lanes)]
-        self._workers: list[asyncio.Task[None]] = []
+        self.site: GuardedSite | None = None
         self._runner: web.AppRunner | None = None
         self._accepting = False
-        self._told: set[asyncio.Task[bool]] = set()
+        self._told: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self, host: str, port: int) -> None:
-        """Start the channels, queue what the last run left in the inbox, then listen."""
+        """Start the channels and the intake (what an earlier run left comes first), then listen."""
         if self.telegram is not None:
-            self.telegram.application.add_handler(TypeHandler(Update, self._telegram_handled), group=HANDLED_GROUP)
             await self.telegram.start(self.app.handle)
         if self.zalo is not None:
             await self.zalo.start()
-            self._workers = [asyncio.create_task(self._zalo_worker(lane)) for lane in self._lanes]
-        await self._resume()
+        if self.intake is not None:
+            await self.intake.start()
         self._runner = web.AppRunner(self.web_app(), access_log=None, handle_signals=False,
-                                     shutdown_timeout=SHUTDOWN_TIMEOUT)
+                                     shutdown_timeout=SHUTDOWN_TIMEOUT, keepalive_timeout=self.limits.keepalive)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
+        self.site = GuardedSite(self._runner, host, port, per_client=self.limits.per_client,
+                                header_timeout=self.limits.header_timeout)
+        await self.site.start()
         self.port = int(self._runner.addresses[0][1])
         self._accepting = True
 
@@ -92,7 +100,8 @@ class WebServer:
         base = public_url.rstrip("/")
         if self.telegram is not None:
             await self.telegram.application.bot.set_webhook(
-                f"{base}/telegram", secret_token=self.secret, allowed_updates=["message", "callback_query"]
+                f"{base}/telegram", secret_token=self.secret, allowed_updates=["message", "callback_query"],
+                max_connections=min(40, self.limits.per_client),
             )
         if self.zalo is not None:
             await self.zalo.client.set_webhook(f"{base}/zalo", self.secret)
@@ -108,15 +117,9 @@ class WebServer:
         if self._runner is not None:
             await self._runner.cleanup()  # closes the port; requests in flight finish (and are stored)
             self._runner = None
-        for lane in self._lanes:
-            while not lane.empty():
-                lane.get_nowait()  # still in the inbox: the next start handles it
-            lane.put_nowait(None)
-        await asyncio.gather(*self._workers)
-        self._workers = []
-        await asyncio.gather(*self._told, return_exceptions=True)  # answers to unreadable updates
-        if self.telegram is not None and self.telegram.application.running:
-            await self.telegram.application.stop()  # handles what it was already fed; can still send
+        if self.intake is not None:
+            await self.intake.drain()
+        await asyncio.gather(*self._told, return_exceptions=True)  # answers that need no handler
 
     async def close(self) -> None:
         """Stop the channels: after this nothing more can be sent."""
@@ -124,23 +127,6 @@ class WebServer:
             await self.telegram.stop()
         if self.zalo is not None:
             await self.zalo.stop()
-
-    async def _resume(self) -> None:
-        """Updates acknowledged before a crash or a stop, oldest first, before any new one."""
-        if self.telegram is not None:
-            for row in await inbox.waiting(self.app.db, "telegram"):
-                await self.telegram.feed(row.body)
-        if self.zalo is not None:
-            for row in await inbox.waiting(self.app.db, "zalo"):
-                try:
-                    incoming = zalo_api.to_incoming(zalo_api.unwrap(row.body))
-                except (ValueError, KeyError):
-                    log.exception("Zalo update %s in the inbox cannot be read: dropped", row.update_key)
-                    incoming = None
-                if incoming is None:
-                    await inbox.done(self.app.db, "zalo", row.update_key)
-                else:
-                    self._queue(row.update_key, incoming)
 
     # -- routes -----------------------------------------------------------------------------
     def web_app(self) -> web.Application:
@@ -158,7 +144,9 @@ class WebServer:
         if refused is not None:
             return refused
         try:
-            body = await _json(request)
+            body = await _json(request, self.limits.body_timeout)
+        except TimeoutError:
+            return _too_slow(request, "telegram")
         except ValueError:
             return _malformed(request, "telegram", "not JSON")
         update_id = body.get("update_id") if isinstance(body, dict) else None
@@ -166,49 +154,79 @@ class WebServer:
             return _malformed(request, "telegram", "no update_id")
         assert self.telegram is not None
         try:
-            Update.de_json(body, self.telegram.application.bot)
+            update = Update.de_json(body, self.telegram.application.bot)
         except Exception as error:
             return _malformed(request, "telegram", repr(error))
         if telegram_api.unreadable(body):  # a person's text that is not text: bad input, not our fault
             log.warning("telegram update %s from %s: text cannot be read", update_id, request.remote)
             chat = telegram_api.private_sender(body)
             if chat is not None:
-                self._tell(Outgoing(Address(telegram_api.PLATFORM, chat), Reply(telegram_api.UNREADABLE)))
+                self._tell(self.app.deliver(Outgoing(Address(telegram_api.PLATFORM, chat),
+                                                     Reply(telegram_api.UNREADABLE))))
             return _ok()
-        if not _storable(body):
-            return _malformed(request, "telegram", "not storable")
-        if await inbox.store(self.app.db, "telegram", str(update_id), body, self.app.clock.now()) is not None:
-            await self.telegram.feed(body)
-        return _ok()
+        try:
+            incoming = telegram_api.incoming_of(update)
+        except Exception as error:
+            return _malformed(request, "telegram", repr(error))
+        if incoming is None:  # not a person writing: nothing to keep
+            return _ok()
+        answer = await self._keep(request, incoming)
+        if answer.status == 200 and update.callback_query is not None:
+            self._tell(self.telegram.answer_callback(update))
+        return answer
 
     async def _zalo_update(self, request: web.Request) -> web.Response:
         refused = self._refuse(request, ZALO_SECRET_HEADER)
         if refused is not None:
             return refused
         try:
-            update = zalo_api.unwrap(await _json(request))
+            update = zalo_api.unwrap(await _json(request, self.limits.body_timeout))
             incoming = zalo_api.to_incoming(update)
+        except TimeoutError:
+            return _too_slow(request, "zalo")
         except (ValueError, KeyError) as error:
             return _malformed(request, "zalo", str(error))
         if incoming is None:  # not a person writing: nothing to keep
             return _ok()
-        if not _storable(update):
-            return _malformed(request, "zalo", "not storable")
-        key = zalo_api.update_key(update)
-        if await inbox.store(self.app.db, "zalo", key, update, self.app.clock.now()) is not None:
-            self._queue(key, incoming)
+        return await self._keep(request, incoming)
+
+    async def _keep(self, request: web.Request, incoming: Incoming) -> web.Response:
+        """Store the update before answering 200; 503 (deliver again) when it cannot be stored."""
+        if not _storable(incoming):
+            return _malformed(request, incoming.platform, "not storable")
+        if self.intake is None:
+            return web.json_response({"ok": False, "description": "not taking updates"}, status=503)
+        try:
+            await self.intake.accept(incoming)
+        except Exception as error:
+            log.warning("%s update %s not stored (%r): answered 503, the platform will deliver it again",
+                        incoming.platform, incoming.update_key, error)
+            return web.json_response({"ok": False, "description": "try again later"}, status=503)
         return _ok()
 
     async def _health(self, request: web.Request) -> web.Response:
+        """A write (rolled back) and the age of the oldest waiting update, both reported."""
+        report: dict[str, Any] = {"channels": sorted(self.app.channels)}
+        healthy = self._accepting
         try:
-            async with self.app.db.session() as session:
-                await session.execute(text("SELECT 1"))
-        except Exception:
-            log.exception("health check: database unavailable")
-            return web.json_response({"status": "database unavailable"}, status=503)
-        if not self._accepting:
-            return web.json_response({"status": "stopping"}, status=503)
-        return web.json_response({"status": "ok", "channels": sorted(self.app.channels)})
+            await inbox.try_write(self.app.db, self.app.clock.now())
+            report["write"] = "ok"
+        except Exception as error:
+            log.warning("health check: the database refuses a write: %r", error)
+            report["write"] = "failed"
+            healthy = False
+        try:
+            oldest = await inbox.oldest(self.app.db)
+            waited = (self.app.clock.now() - oldest).total_seconds() if oldest is not None else 0.0
+            report["inbox_oldest_seconds"] = round(max(waited, 0.0), 1)
+            if waited > INBOX_BEHIND:
+                healthy = False
+        except Exception as error:
+            log.warning("health check: the inbox cannot be read: %r", error)
+            report["inbox_oldest_seconds"] = None
+            healthy = False
+        status = "ok" if healthy else ("stopping" if not self._accepting else "unhealthy")
+        return web.json_response({"status": status, **report}, status=200 if healthy else 503)
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         found = await self.files.find(request.match_info["token"]) if self.files is not None else None
@@ -232,42 +250,25 @@ class WebServer:
             return web.json_response({"ok": False, "description": "forbidden"}, status=403)
         return None
 
-    # -- handling ---------------------------------------------------------------------------
-    def _queue(self, key: str, incoming: Incoming) -> None:
-        lane = zlib.crc32(incoming.user_id.encode()) % len(self._lanes)
-        self._lanes[lane].put_nowait((key, incoming))
-
-    async def _zalo_worker(self, lane: _Lane) -> None:
-        while (item := await lane.get()) is not None:
-            key, incoming = item
-            try:
-                await self.app.handle(incoming)
-            except Exception:
-                log.exception("handling Zalo update %s failed", key)
-            try:
-                await inbox.done(self.app.db, "zalo", key)
-            except Exception:
-                log.exception("could not clear Zalo update %s from the inbox (it will be seen again)", key)
-
-    def _tell(self, out: Outgoing) -> None:
-        """Send an answer that needs no handler, after the webhook's answer (drain waits for it)."""
-        task = asyncio.create_task(self.app.deliver(out))
+    def _tell(self, sending: Any) -> None:
+        """Send what needs no handler, after the webhook's answer (drain waits for it)."""
+        task = asyncio.ensure_future(sending)
         self._told.add(task)
         task.add_done_callback(self._told.discard)
 
-    async def _telegram_handled(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        await inbox.done(self.app.db, "telegram", str(update.update_id))
 
-
-async def _json(request: web.Request) -> Any:
-    """The parsed body; ValueError when it does not parse, nests too deep or holds NaN or Infinity.
+async def _json(request: web.Request, within: float) -> Any:
+    """The parsed body; ValueError when it does not parse, nests too deep or holds NaN or Infinity,
+    TimeoutError when it does not arrive within `within` seconds.
 
     `json.loads` raises RecursionError, not ValueError, past about 1,000 levels, and a body just
     under that would overflow the stack later (in PTB or when stored): both are refused here.
     NaN and Infinity are not JSON, and PostgreSQL refuses them in the inbox after we answered.
     """
+    async with asyncio.timeout(within):
+        raw = await request.read()
     try:
-        body = json.loads(await request.read(), parse_constant=_no_constant)
+        body = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise ValueError("not JSON") from error
     if _too_deep(body):
@@ -290,11 +291,11 @@ def _too_deep(body: Any) -> bool:
     return True
 
 
-def _storable(body: Any) -> bool:
-    """Whether the inbox can keep a body on every database: PostgreSQL's json refuses a NUL
+def _storable(incoming: Incoming) -> bool:
+    """Whether the inbox can keep a message on every database: PostgreSQL's json refuses a NUL
     character, and no driver encodes a lone surrogate ("\\ud800") as UTF-8. Refusing it before
     the answer is what keeps a platform from retrying a 500 for ever."""
-    pending: list[Any] = [body]
+    pending: list[Any] = list(inbox.body_of(incoming)["incoming"].values())
     while pending:
         node = pending.pop()
         if isinstance(node, dict):
@@ -312,6 +313,11 @@ def _storable(body: Any) -> bool:
         elif isinstance(node, float) and not math.isfinite(node):
             return False
     return True
+
+
+def _too_slow(request: web.Request, platform: str) -> web.Response:
+    log.warning("%s webhook body from %s too slow: cut", platform, request.remote)
+    return web.json_response({"ok": False, "description": "request timeout"}, status=408)
 
 
 def _malformed(request: web.Request, platform: str, reason: str) -> web.Response:

@@ -71,6 +71,7 @@ class PlatformCaps:
     max_text: int = 4096
     buttons: bool = False
     deep_link_base: str | None = None  # e.g. "https://t.me/chibo_bot?start="
+    username: str | None = None  # the bot's own name: in a group, "/cmd@other_bot" is not for us
     files_as_paths: bool = False  # console: files are written to disk and their paths printed
 
 

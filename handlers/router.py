@@ -24,6 +24,7 @@ from handlers.context import ConversationState, Ctx, HandlerSettings
 from handlers.registry import Catalog, Command
 from storage import accounts
 from storage.db import Database
+from storage.faults import is_transient
 from storage.tables import ProcessedUpdate
 from storage.types import table_of
 
@@ -38,11 +39,19 @@ class Router:
         self.settings = settings
 
     async def handle(self, incoming: Incoming, caps: PlatformCaps, now: datetime) -> list[Outgoing]:
-        """Handle one message; returns what to send once it is committed."""
+        """Handle one message; returns what to send once it is committed.
+
+        A transient database fault (storage/faults.py) is raised, not answered: nothing was
+        kept, and the caller retries the same message later (bot/intake.py). Anything else is a
+        bug of ours: logged with the update, and answered so that the person is not left waiting.
+        """
         try:
             return await self._handle(incoming, caps, now)
-        except Exception:
-            log.exception("handling %s:%s failed", incoming.platform, incoming.user_id)
+        except Exception as error:
+            if is_transient(error):
+                raise
+            log.exception("handling %s update %s from %s failed; text: %.200r", incoming.platform,
+                          incoming.update_key, incoming.user_id, incoming.text)
             return [Outgoing(_address(incoming), texts.reply(texts.INTERNAL_ERROR))]
 
     async def _handle(self, incoming: Incoming, caps: PlatformCaps, now: datetime) -> list[Outgoing]:

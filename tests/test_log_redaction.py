@@ -70,16 +70,3 @@ def test_empty_settings_redact_nothing() -> None:
     redactor = log_redaction.Redactor(["", " "])
     record = logging.LogRecord("telegram.ext", logging.DEBUG, __file__, 1, "plain %s", ("text",), None)
     assert redactor.filter(record) and record.getMessage() == "plain text"
-
-
-def test_the_random_webhook_secret_of_a_start_is_redacted(
-    app_logging: tuple[log_redaction.Redactor, io.StringIO], monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Without WEBHOOK_SECRET a start makes one; it reaches the redactor already installed."""
-    from bot.service import webhook_secret
-
-    monkeypatch.setenv("WEBHOOK_SECRET", "")
-    made = webhook_secret(Settings(_env_file=None))
-    logging.getLogger("telegram.ext").debug("setWebhook secret_token=%s", made)
-    err = app_logging[1].getvalue()
-    assert made not in err and f"secret_token={log_redaction.MARK}" in err

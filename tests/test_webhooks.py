@@ -22,6 +22,7 @@ from bot.app import Chibo
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.clock import ManualClock
+from bot.intake import Intake, IntakeConfig
 from bot.settings import Settings
 from bot.web import TELEGRAM_SECRET_HEADER, ZALO_SECRET_HEADER, WebServer
 from domain.messages import Incoming, Outgoing
@@ -81,6 +82,14 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
+QUICK = IntakeConfig(poll=0.05, backoff=0.05)
+
+
+def _web(app: Chibo, config: IntakeConfig = QUICK, **channels: Any) -> WebServer:
+    """A web server with its intake, as bot/service.py builds it."""
+    return WebServer(app, secret=SECRET, intake=Intake(app, config, legacy=service.LEGACY), **channels)
+
+
 def _channels(app: Chibo, fakes: tuple[FakeTelegram, FakeZalo]) -> tuple[TelegramChannel, ZaloChannel]:
     telegram = TelegramChannel(fakes[0].token, base_url=fakes[0].base_url, catalog=app.catalog, polling=False)
     zalo = ZaloChannel(fakes[1].token, base_url=fakes[1].base_url)
@@ -93,7 +102,7 @@ def _channels(app: Chibo, fakes: tuple[FakeTelegram, FakeZalo]) -> tuple[Telegra
 async def server(app: Chibo, fakes: tuple[FakeTelegram, FakeZalo]) -> AsyncIterator[WebServer]:
     """Both channels in webhook mode behind one web server, webhooks registered."""
     telegram, zalo = _channels(app, fakes)
-    web = WebServer(app, secret=SECRET, telegram=telegram, zalo=zalo)
+    web = _web(app, telegram=telegram, zalo=zalo)
     await web.start("127.0.0.1", 0)
     await web.register_webhooks(f"http://127.0.0.1:{web.port}")
     yield web
@@ -113,7 +122,8 @@ async def test_both_webhooks_are_registered_with_the_secret(
     assert fake_zalo.webhook_url == _url(server, "/zalo") and fake_zalo.webhook_secret == SECRET
     async with http.get(_url(server, "/healthz")) as answer:
         assert answer.status == 200
-        assert await answer.json() == {"status": "ok", "channels": ["telegram", "zalo"]}
+        assert await answer.json() == {"status": "ok", "channels": ["telegram", "zalo"], "write": "ok",
+                                       "inbox_oldest_seconds": 0.0}
 
 
 async def test_valid_secrets_are_accepted_and_handled(
@@ -216,7 +226,7 @@ async def test_an_acknowledged_update_survives_a_crash(
         return await handle(incoming)
 
     monkeypatch.setattr(app, "handle", stuck)
-    first = WebServer(app, secret=SECRET, zalo=_channels(app, fakes)[1])
+    first = _web(app, IntakeConfig(poll=0.05, lease=0.3), zalo=_channels(app, fakes)[1])
     await first.start("127.0.0.1", 0)
     await first.register_webhooks(f"http://127.0.0.1:{first.port}")
     update = fake_zalo.update(ZALO_USER, "/start")
@@ -225,9 +235,13 @@ async def test_an_acknowledged_update_survives_a_crash(
     assert await inbox_keys(db, "zalo") == [update["message"]["message_id"]]  # kept, not yet handled
     assert fake_zalo.sent == []
 
-    # The first process is stuck (as good as dead); a new one starts on the same database.
+    # The first process dies (its intake stops renewing its claim); a new one starts on the same
+    # database and takes the update over once the claim expires.
+    assert first.intake is not None
+    for task in first.intake._tasks:
+        task.cancel()
     second_app = Chibo(db, HandlerSettings(), clock=clock)
-    second = WebServer(second_app, secret=SECRET, zalo=_channels(second_app, fakes)[1])
+    second = _web(second_app, zalo=_channels(second_app, fakes)[1])
     await second.start("127.0.0.1", 0)
     (reply,) = await fake_zalo.wait_sent(1)
     assert reply.chat_id == ZALO_USER and reply.text.startswith(GREETING)
@@ -242,10 +256,14 @@ async def test_an_acknowledged_update_survives_a_crash(
 async def test_telegram_updates_left_in_the_inbox_are_handled_at_start(
     app: Chibo, db: Database, clock: ManualClock, fakes: tuple[FakeTelegram, FakeZalo]
 ) -> None:
+    """A row stored by a version before 0008 holds Telegram's raw update: it is still handled."""
     update = telegram_update(100, "/start")
-    assert await inbox.store(db, "telegram", str(update["update_id"]), update, clock.now()) is not None
+    async with db.session() as session:
+        await session.execute(table_of(inbox.InboxUpdate).insert().values(
+            platform="telegram", update_key=str(update["update_id"]), body=update, received_at=clock.now()))
+        await session.commit()
     telegram, _ = _channels(app, fakes)
-    web = WebServer(app, secret=SECRET, telegram=telegram)
+    web = _web(app, telegram=telegram)
     await web.start("127.0.0.1", 0)
     try:
         (reply,) = await fakes[0].wait_sent(1)

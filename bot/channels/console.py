@@ -12,8 +12,10 @@ from collections.abc import Callable
 
 from bot.channels.base import Dispatch, numbered_choices
 from domain.messages import Address, Incoming, PlatformCaps, Reply
+from storage.faults import is_transient
 
 PLATFORM = "console"
+NOT_NOW = "Cơ sở dữ liệu tạm thời không trả lời: tin vừa gõ chưa được lưu. Đồng chí gõ lại sau ít phút."
 
 
 def render(chat_id: str, reply: Reply) -> list[str]:
@@ -53,8 +55,14 @@ class ConsoleChannel:
             if not line:
                 return
             text = line.rstrip("\n")
-            if text.strip():
+            if not text.strip():
+                continue
+            try:
                 await dispatch(self.incoming(self.user, text))
+            except Exception as error:  # the console has no inbox: say so, and keep the session
+                if not is_transient(error):
+                    raise
+                self.write(f"bot -> {self.user}: {NOT_NOW}")
 
     def write_prompt(self) -> None:
         sys.stdout.write(f"{self.user}> ")

@@ -2,8 +2,9 @@
 deep links, and the error mapping the dispatcher relies on.
 
 PTB owns only the HTTP side here. Updates are turned into `Incoming` and handed to the
-core; replies come back through `send`. Webhook mode feeds the same application through
-`feed()` (PTB's "custom webhook bot" pattern), so both modes share every line below.
+core (`incoming_of`); replies come back through `send`. In webhook mode PTB only sends: bot/web.py
+reads each update with `incoming_of` and stores it for the intake's workers, as polling does
+through the handlers below.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class TelegramChannel:
             builder = builder.updater(None)
         self.application: Application = builder.build()
         self.catalog = catalog
+        self.polling = polling
         self.caps = PlatformCaps(PLATFORM, max_text=MAX_TEXT, buttons=True)
         self._dispatch: Dispatch | None = None
         self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
@@ -63,9 +65,10 @@ class TelegramChannel:
         self._dispatch = dispatch
         await self.application.initialize()
         username = self.application.bot.username
-        self.caps = dataclasses.replace(self.caps, deep_link_base=f"https://t.me/{username}?start=")
+        self.caps = dataclasses.replace(self.caps, deep_link_base=f"https://t.me/{username}?start=", username=username)
         await self._publish_commands()
-        await self.application.start()
+        if self.polling:  # with webhooks, updates reach the intake without PTB's queue
+            await self.application.start()
 
     async def stop(self) -> None:
         if self.application.updater is not None and self.application.updater.running:
@@ -84,10 +87,6 @@ class TelegramChannel:
         finally:
             await self.stop()
 
-    async def feed(self, data: dict[str, Any]) -> None:
-        """Hand one webhook update to the application (it is handled from PTB's queue)."""
-        await self.application.update_queue.put(Update.de_json(data, self.application.bot))
-
     async def _publish_commands(self) -> None:
         if self.catalog is None:
             return
@@ -99,31 +98,25 @@ class TelegramChannel:
 
     # -- receiving ------------------------------------------------------------------------
     async def _on_message(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.message
-        if message is None or message.from_user is None or message.from_user.is_bot:
-            return
-        photo = message.photo[-1].file_id if message.photo else None
-        await self._handle(Incoming(
-            PLATFORM, str(message.from_user.id), message.text or message.caption or "",
-            chat_id=str(message.chat.id), is_private=message.chat.type == "private",
-            display_name=message.from_user.full_name, update_key=str(update.update_id), photo=photo,
-        ))
+        incoming = incoming_of(update)
+        if incoming is not None:
+            await self._handle(incoming)
 
     async def _on_callback(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        if query is None or not query.data:
+        incoming = incoming_of(update)
+        if incoming is None:
+            return
+        await self.answer_callback(update)
+        await self._handle(incoming)
+
+    async def answer_callback(self, update: Update) -> None:
+        """Stop the spinner on a tapped button; what the tap means is answered as a message."""
+        if update.callback_query is None:
             return
         try:
-            await query.answer()
+            await self.application.bot.answer_callback_query(update.callback_query.id)
         except TelegramError:
             log.info("callback answer failed", exc_info=True)
-        chat = query.message.chat if query.message is not None else None
-        await self._handle(Incoming(
-            PLATFORM, str(query.from_user.id), query.data,
-            chat_id=str(chat.id) if chat else str(query.from_user.id),
-            is_private=chat is None or chat.type == "private",
-            display_name=query.from_user.full_name, update_key=str(update.update_id),
-        ))
 
     async def _handle(self, incoming: Incoming) -> None:
         if self._dispatch is None:
@@ -161,6 +154,36 @@ class TelegramChannel:
             await _call(partial(bot.send_message, to.chat_id, part, reply_markup=markup if last else None),
                         first=first)
             first = False
+
+
+def incoming_of(update: Update) -> Incoming | None:
+    """The core's view of a message or a button tap; None for what no person wrote (a bot, a channel
+    post, an edit)."""
+    message = update.message
+    if message is not None:
+        if message.from_user is None or message.from_user.is_bot:
+            return None
+        photo = message.photo[-1].file_id if message.photo else None
+        return Incoming(
+            PLATFORM, str(message.from_user.id), message.text or message.caption or "",
+            chat_id=str(message.chat.id), is_private=message.chat.type == "private",
+            display_name=message.from_user.full_name, update_key=str(update.update_id), photo=photo,
+        )
+    query = update.callback_query
+    if query is None or not query.data or query.from_user.is_bot:
+        return None
+    chat = query.message.chat if query.message is not None else None
+    return Incoming(
+        PLATFORM, str(query.from_user.id), query.data,
+        chat_id=str(chat.id) if chat else str(query.from_user.id),
+        is_private=chat is None or chat.type == "private",
+        display_name=query.from_user.full_name, update_key=str(update.update_id),
+    )
+
+
+def incoming_of_body(body: dict[str, Any]) -> Incoming | None:
+    """An update as the Bot API sent it (the inbox's rows from before 0008)."""
+    return incoming_of(Update.de_json(body, None))
 
 
 def unreadable(body: dict[str, Any]) -> bool:
