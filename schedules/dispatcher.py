@@ -7,10 +7,19 @@ duplicate every message in flight at the moment of death (a 100 ms round trip at
 is about three per crash, every crash); not sending it loses only a message whose claim was
 committed but whose request had not yet left the process, a window of a few milliseconds. So
 such rows become `unknown` and are not sent again, as the issue asks ("a reminder goes to a
-member at most once"). Refusals that certainly did not deliver (429, 5xx, a platform that is
-not running) go back to `pending` and are retried; the next reminder of a plan still follows.
+member at most once"). Refusals that certainly did not deliver (429, 5xx) go back to `pending`
+and are retried; the next reminder of a plan still follows.
 Measured (bench/bench_fanout.py, SIGKILL halfway through 10,000): 3 rows `unknown`, all three
 had reached the server; no duplicate, no loss.
+
+Any running messenger the member has. A member may be on Telegram and Zalo while this process
+runs only one of them: a message goes to their accounts on the running messengers, in the order
+of `storage.delivery.reach`, and when one refuses (blocked, unknown chat: certainly not delivered)
+to the next, claimed anew. It is `unreachable` only when every running account refused, so a
+message is still sent at most once. A member whose accounts are all on messengers not running
+here is not unreachable: the row waits, due (`pending`), looked at again every `messenger_wait`
+and at once when the running messengers change or another process takes over; a member with no
+account at all is unreachable.
 
 Several sends are in flight at once (the round trip, not the rate, limits one-at-a-time
 sending to ~10–18/s), bounded by a semaphore and paced by a `RateLimiter` per platform.
@@ -32,6 +41,7 @@ from schedules.lease import DispatchLock
 from schedules.ratelimit import RateLimiter
 from storage import accounts, delivery, outbox
 from storage.db import Database
+from storage.delivery import Account
 
 log = logging.getLogger(__name__)
 PREPARE_CHUNK = 2  # rows composed per transaction: short ones, so that claims never wait long
@@ -48,6 +58,7 @@ class DispatchConfig:
     max_attempts: int = 8
     backoff: float = 2.0  # seconds before the first retry of a 5xx; doubles each attempt
     backoff_max: float = 300.0
+    messenger_wait: float = 900.0  # seconds before a message waiting for a messenger is looked at again
 
 
 @dataclass(slots=True)
@@ -55,10 +66,14 @@ class Job:
     row_id: int
     kind: str
     attempts: int
-    to: Address
-    account_id: int
+    targets: tuple[Account, ...]  # the member's accounts on running messengers, in the order to try
     reply: Reply
     as_of: datetime | None = None  # the pass's time when it delivers what was due earlier (a catch-up)
+
+    @property
+    def to(self) -> Address:
+        """Where it goes first (the chain it waits in)."""
+        return _address(self.targets[0])
 
 
 @dataclass(slots=True)
@@ -67,6 +82,7 @@ class Stats:
     dropped: int = 0
     retried: int = 0
     unreachable: int = 0
+    waiting: int = 0  # for a messenger not running here
     failed: int = 0
     lost_lease: bool = False
     reasons: dict[str, int] = field(default_factory=dict)
@@ -91,6 +107,8 @@ class Dispatcher:
         self.limiter_for = limiter_for
         self.config = config or DispatchConfig()
         self.stopping = False
+        self._running: frozenset[str] = frozenset()  # the messengers running when `_waiting` was noted
+        self._waiting: dict[int, datetime] = {}  # rows waiting for a messenger: when to look again
 
     async def run(self, as_of: datetime | None = None, *, in_flight: int | None = None) -> Stats:
         """Send everything due by `as_of` (None: by the clock's time, read again for each batch).
@@ -107,6 +125,7 @@ class Dispatcher:
         outstanding = [0]
         room = asyncio.Event()
         after: tuple[datetime, int] | None = None
+        self._forget_waiting(as_of or self.clock())
         try:
             while not self.stopping:
                 while outstanding[0] > self.config.batch // 2 and not self.stopping:  # look ahead a little
@@ -143,6 +162,15 @@ class Dispatcher:
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
         return stats
+
+    def _forget_waiting(self, now: datetime) -> None:
+        """Rows waiting for a messenger are composed again once their wait is over, or at once when
+        the running messengers changed (a channel was added): not at every pass."""
+        running = frozenset(self.channels)
+        if running != self._running:
+            self._waiting.clear()
+            self._running = running
+        self._waiting = {row_id: until for row_id, until in self._waiting.items() if until > now}
 
     async def _may_claim(self, stats: Stats) -> bool:
         """False once stopping, or when the lease is lost (another process dispatches now)."""
@@ -184,25 +212,31 @@ class Dispatcher:
         superseded = set(_superseded(rows))
         if superseded:
             await self._skip(sorted(superseded), "superseded: a later reminder went instead", now, stats)
-        todo = [row for row in rows if row.id not in superseded]
+        todo = [row for row in rows if row.id not in superseded and row.id not in self._waiting]
         for start in range(0, len(todo), PREPARE_CHUNK):
             skipped: dict[str, list[int]] = defaultdict(list)
             nowhere: list[int] = []
+            waiting = 0
             async with self.db.session() as session:
                 for row in todo[start:start + PREPARE_CHUNK]:
                     composed = await self.composer.compose(session, row, now)
                     if isinstance(composed, Skip):
                         skipped[composed.reason].append(row.id)
                         continue
-                    target = await accounts.preferred_account(session, row.member_id)
-                    if target is None or target.platform not in self.channels:
+                    reach = await delivery.reach(session, row.member_id, self.channels.keys())
+                    if reach.running:
+                        jobs.append(Job(row.id, row.kind, row.attempts, reach.running, composed,
+                                        now if catch_up else None))
+                    elif reach.elsewhere:
+                        await outbox.wait_for_messenger(session, [row.id], reach.elsewhere)
+                        self._waiting[row.id] = now + timedelta(seconds=self.config.messenger_wait)
+                        waiting += 1
+                    else:
                         nowhere.append(row.id)
-                        continue
-                    jobs.append(Job(row.id, row.kind, row.attempts, Address(target.platform, target.chat_id),
-                                    target.id, composed, now if catch_up else None))
-                await outbox.mark_unreachable(session, nowhere, "no chat account on a running messenger")
+                await outbox.mark_unreachable(session, nowhere, "no chat account")
                 await session.commit()
             stats.unreachable += len(nowhere)
+            stats.waiting += waiting
             for reason, ids in skipped.items():
                 await self._skip(ids, reason, now, stats)
         return jobs
@@ -216,58 +250,72 @@ class Dispatcher:
         log.info("%d messages not sent: %s", len(ids), reason)
 
     async def _deliver(self, job: Job, stats: Stats) -> None:
+        """Send to the member's first running account; to the next only when one refused."""
+        refusals: list[str] = []
         try:
-            limiter = self.limiter_for(job.to.platform)
-            if limiter is not None:
-                await limiter.wait(job.to.chat_id)
-                await limiter.depart()
-            async with self.db.session() as session:
-                claimed = await outbox.claim(session, job.row_id, self.lock.name, self.lock.owner, self.clock(),
-                                             job.to.platform, job.account_id)
-                await session.commit()
-            if not claimed:
-                return
-            # Nothing may stand between the claim's commit and the send: see the module docstring.
-            await self._send(job, limiter, stats)
+            for index, target in enumerate(job.targets):
+                if index and not await self._may_claim(stats):
+                    return  # released: the next dispatcher sends it, to an account that has not refused
+                limiter = self.limiter_for(target.platform)
+                if limiter is not None:
+                    await limiter.wait(target.chat_id)
+                    await limiter.depart()
+                async with self.db.session() as session:
+                    claimed = await outbox.claim(session, job.row_id, self.lock.name, self.lock.owner,
+                                                 self.clock(), target.platform, target.id)
+                    await session.commit()
+                if not claimed:
+                    return
+                # Nothing may stand between the claim's commit and the send: see the module docstring.
+                refusal = await self._send(job, target, limiter, stats)
+                if refusal is None:
+                    return
+                refusals.append(f"{target.platform}: {refusal}")
+                await delivery.mark_unreachable(self.db, target.platform, target.chat_id, self.clock())
+                if index + 1 < len(job.targets):
+                    async with self.db.session() as session:
+                        await outbox.release(session, job.row_id, "unreachable on " + "; ".join(refusals))
+                        await session.commit()
+            await self._finish(job, outbox.UNREACHABLE, "unreachable: " + "; ".join(refusals))
+            stats.unreachable += 1
         except Exception:
             log.exception("dispatching outbox %d failed", job.row_id)
 
-    async def _send(self, job: Job, limiter: RateLimiter | None, stats: Stats) -> None:
-        channel = self.channels[job.to.platform]
+    async def _send(self, job: Job, target: Account, limiter: RateLimiter | None, stats: Stats) -> str | None:
+        """Send to one account and record the outcome; returns the reason when the account refused
+        (certainly not delivered: the caller tries the member's next account)."""
+        channel = self.channels[target.platform]
         try:
-            await channel.send(job.to, job.reply)
+            await channel.send(_address(target), job.reply)
         except RetryLater as error:
             if limiter is not None:
                 limiter.pause(error.seconds)
             await self._retry(job, error.seconds, f"retry later ({error.seconds:.1f}s)", stats)
-            return
+            return None
         except Unreachable as error:
-            await self._finish(job, outbox.UNREACHABLE, f"unreachable: {error.reason}"[:300])
-            await delivery.mark_unreachable(self.db, job.to.platform, job.to.chat_id, self.clock())
-            stats.unreachable += 1
-            return
+            return error.reason or "refused"
         except SendError as error:
             # The outcome is unknown (a network error after the request may have arrived): not resent.
             log.warning("send of outbox %d failed: %r", job.row_id, error)
             await self._finish(job, outbox.FAILED, repr(error))
             stats.failed += 1
-            return
+            return None
         except Exception as error:
             log.exception("send of outbox %d failed", job.row_id)
             await self._finish(job, outbox.FAILED, repr(error))
             stats.failed += 1
-            return
-        await self._finish(job, outbox.SENT, None)
+            return None
+        await self._finish(job, outbox.SENT, None, target)
         stats.sent += 1
+        return None
 
-    async def _finish(self, job: Job, status: str, error: str | None) -> None:
+    async def _finish(self, job: Job, status: str, error: str | None, target: Account | None = None) -> None:
         async with self.db.session() as session:
             now = job.as_of or self.clock()  # a pass catching up records the time it stands for
             await outbox.finish(session, job.row_id, status, now, error)
-            if status == outbox.SENT and job.reply.choices:
+            if status == outbox.SENT and job.reply.choices and target is not None:
                 # The member may answer "1" or "2" (Zalo, console): remember what was offered.
-                await accounts.set_choices(session, job.account_id,
-                                           [[c.label, c.value] for c in job.reply.choices], now)
+                await accounts.set_choices(session, target.id, [[c.label, c.value] for c in job.reply.choices], now)
             await session.commit()
 
     async def _retry(self, job: Job, seconds: float, error: str, stats: Stats) -> None:
@@ -283,6 +331,10 @@ class Dispatcher:
             await outbox.retry_at(session, job.row_id, self.clock() + timedelta(seconds=delay), error)
             await session.commit()
         stats.retried += 1
+
+
+def _address(account: Account) -> Address:
+    return Address(account.platform, account.chat_id)
 
 
 def _superseded(rows: list[Any]) -> list[int]:

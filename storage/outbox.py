@@ -3,6 +3,9 @@
 A row's life: `pending` (due at `due_at`) → `sending` (claimed by the one dispatcher, just before
 the platform call) → `sent`, `unreachable`, `failed`, or back to `pending` to be retried. Rows
 the dispatcher decides not to send (too late, superseded, the member answered) become `dropped`.
+A row whose member has accounts only on messengers this process does not run stays `pending` and
+due, marked as waiting for a messenger (`WAITING` in `last_error`): it is not given up, and not in
+flight either. Its due time is kept (the planner reads a changed one as a moved meeting).
 A row found `sending` when a dispatcher takes over was claimed by a process that died between
 the platform call and recording its outcome: it becomes `unknown` and is never sent again
 (at most once; see schedules/dispatcher.py for why).
@@ -49,6 +52,9 @@ WARN_ABSENCE = "warn_absence"
 WARN_EXCUSED = "warn_excused"
 ROLL_CALL_MISSING = "roll_call_missing"  # the morning after a meeting that ended without a roll call
 NOTICE = "notice"  # a notice worded when it was recorded: payload {"text": …} (a transfer, a rating decided)
+
+# The start of `last_error` of a pending row waiting for a messenger that is not running.
+WAITING = "waiting for a messenger: "
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -202,7 +208,11 @@ async def overtaken(session: AsyncSession, row: Any, kinds: Sequence[str], as_of
 
 
 async def invitation_outcomes(session: AsyncSession, meeting_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
-    """For each meeting, its invitation rows (member, status, error): who could not be reached."""
+    """For each meeting, its invitation rows (member, status, error): who could not be reached.
+
+    Invitations waiting for a messenger that is not running are left out: they may wait until the
+    meeting, and the secretary's report of the others must not wait with them (nor name their
+    members, who may yet be reached)."""
     found: dict[int, list[Row[Any]]] = {}
     if not meeting_ids:
         return found
@@ -212,6 +222,8 @@ async def invitation_outcomes(session: AsyncSession, meeting_ids: Sequence[int])
         .order_by(_OUTBOX.c.member_id)
     )
     for row in rows:
+        if row.status == PENDING and (row.last_error or "").startswith(WAITING):
+            continue
         found.setdefault(row.meeting_id, []).append(row)
     return found
 
@@ -236,7 +248,12 @@ async def due(session: AsyncSession, as_of: datetime, limit: int, after: tuple[d
 
 
 async def next_due(session: AsyncSession, after: datetime | None = None) -> datetime | None:
-    query = select(func.min(_OUTBOX.c.due_at)).where(_OUTBOX.c.status == PENDING)
+    """When the earliest pending row falls due. Rows waiting for a messenger do not count: they stay
+    overdue, and waking for them would run a pass every moment; the regular passes look at them."""
+    query = select(func.min(_OUTBOX.c.due_at)).where(
+        _OUTBOX.c.status == PENDING,
+        or_(_OUTBOX.c.last_error.is_(None), ~_OUTBOX.c.last_error.startswith(WAITING, autoescape=True)),
+    )
     if after is not None:
         query = query.where(_OUTBOX.c.due_at > after)
     value = (await session.execute(query)).scalar()
@@ -273,6 +290,25 @@ async def retry_at(session: AsyncSession, row_id: int, due_at: datetime, error: 
         update(_OUTBOX).where(_OUTBOX.c.id == row_id, _OUTBOX.c.status == SENDING)
         .values(status=PENDING, due_at=due_at, last_error=error[:300])
     )
+
+
+async def release(session: AsyncSession, row_id: int, error: str) -> None:
+    """Put a claimed row back, as due as it was: its account refused it, so it certainly was not
+    delivered, and the dispatcher claims it again for the member's next account."""
+    await session.exec(
+        update(_OUTBOX).where(_OUTBOX.c.id == row_id, _OUTBOX.c.status == SENDING)
+        .values(status=PENDING, last_error=error[:300])
+    )
+
+
+async def wait_for_messenger(session: AsyncSession, row_ids: Sequence[int], platforms: Sequence[str]) -> None:
+    """Pending rows whose member is only on messengers not running here (`platforms`): they stay
+    due, marked as waiting, until a pass finds one of the member's messengers running."""
+    if row_ids:
+        await session.exec(
+            update(_OUTBOX).where(_OUTBOX.c.id.in_(list(row_ids)), _OUTBOX.c.status == PENDING)
+            .values(last_error=(WAITING + ", ".join(platforms))[:300])
+        )
 
 
 async def mark_unreachable(session: AsyncSession, row_ids: Sequence[int], error: str) -> None:
