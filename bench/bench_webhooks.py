@@ -23,6 +23,7 @@ from sqlalchemy import insert, select
 
 from bot.app import Chibo
 from bot.channels.zalo import ZaloChannel
+from bot.intake import Intake
 from bot.web import WebServer
 from domain.vocabulary import UnitKind
 from handlers.context import HandlerSettings
@@ -73,7 +74,7 @@ async def run(messages: int, members: int, senders: int, url: str) -> None:
     app = Chibo(db, HandlerSettings())
     channel = ZaloChannel(fake.token, base_url=fake.base_url)
     app.add_channel(channel)
-    server = WebServer(app, secret=SECRET, zalo=channel)
+    server = WebServer(app, secret=SECRET, zalo=channel, intake=Intake(app))
     await server.start("127.0.0.1", 0)
     await server.register_webhooks(f"http://127.0.0.1:{server.port}")
     updates = [fake.update(users[i % members], f"/baocao 2 Việc thứ {i} trong tháng") for i in range(messages)]

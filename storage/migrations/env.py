@@ -1,16 +1,23 @@
-"""Alembic environment: async engine, the whole SQLModel metadata, batch mode for SQLite."""
+"""Alembic environment: async engine, the whole SQLModel metadata, batch mode for SQLite.
+
+Several processes may start at once on one database: on PostgreSQL the migrations run under a
+transaction-level advisory lock, so the second waits for the first and then finds nothing to do
+(SQLite's starts are serialised by a file lock in storage/migrate.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.schema import metadata
 
 config = context.config
+MIGRATION_LOCK = 0x63686962  # "chib": the advisory lock key, the same in every process
 
 
 def _run(connection: Connection) -> None:
@@ -21,6 +28,8 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 
