@@ -224,7 +224,7 @@ class Fleet:
         for process in self.processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        codes = []
+        codes: list[int | None] = []
         for process in self.processes:
             try:
                 codes.append(process.wait(within))
