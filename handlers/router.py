@@ -66,9 +66,9 @@ class Router:
                     log.info("duplicate delivery %s:%s ignored", incoming.platform, incoming.update_key)
                     return []
             loaded = await accounts.load_or_create(
-                session, incoming.platform, incoming.user_id, incoming.reply_chat, incoming.display_name, now
+                session, incoming.platform, incoming.user_id, _private_chat(incoming), incoming.display_name, now
             )
-            state = ConversationState(**loaded.conversation) if loaded.conversation else ConversationState()
+            state = _conversation_here(loaded, incoming)
             ctx = Ctx(session, incoming, caps, now, self.settings, loaded.account, state, self.catalog)
             text = _choice_value(incoming.text.strip(), state)
             try:
@@ -94,14 +94,18 @@ class Router:
     async def _dispatch(self, ctx: Ctx, text: str) -> None:
         if text.startswith("/"):
             word, args = [*text[1:].split(maxsplit=1), "", ""][:2]  # a line break may follow the word
-            word = word.split("@", 1)[0]
+            word, _, addressee = word.partition("@")
+            if not ctx.incoming.is_private and not _addressed_to_us(addressee, ctx.caps):
+                return  # "/tonghop@otherbot" in a group is another bot's business: not even a refusal
             command = self.catalog.find(word)
             pending = ctx.conversation.flow
             ctx.finish()
             await self._command(ctx, command, word, args.strip())
-            if pending and ctx.incoming.is_private and (command is None or command.run is not help.cancel):
-                _tell_abandoned(ctx, self.catalog.flow_titles.get(pending))  # not in a group: it is private
+            if pending and (command is None or command.run is not help.cancel):  # pending: only ever private
+                _tell_abandoned(ctx, self.catalog.flow_titles.get(pending))
             return
+        if not ctx.incoming.is_private:
+            return  # In a group, free text and photos are none of our business: nothing continues there.
         flow = self.catalog.flows.get(ctx.conversation.flow or "")
         if flow is not None:
             await flow(ctx, text)
@@ -110,9 +114,8 @@ class Router:
                 await self.catalog.on_photo(ctx)
             else:
                 ctx.reply(texts.PHOTO_WITHOUT_CONTEXT)
-        elif ctx.incoming.is_private:
+        else:
             ctx.reply(texts.NOT_UNDERSTOOD)
-        # In a group, free text that is not addressed to us is none of our business.
 
     async def _command(self, ctx: Ctx, command: Command | None, word: str, args: str) -> None:
         if command is None:
@@ -127,22 +130,53 @@ class Router:
         await command.run(ctx, args)
 
     async def _remember(self, ctx: Ctx, *, existed: bool) -> None:
-        """Save the conversation and the choices last offered to each recipient account."""
+        """Save the conversation, as belonging to this chat, and the choices last offered to each
+        recipient account, as belonging to the chat they were offered in.
+
+        A group keeps no conversation of its own: nothing typed there continues one, so saving
+        would only overwrite the sender's private conversation with one that can never go on.
+        """
         own = ctx.account.id
-        offered: dict[int, list[list[str]]] = {}
+        offered: dict[int, tuple[str, list[list[str]]]] = {}
         for out in ctx.out:
             if out.account_id is not None:
-                offered[out.account_id] = [[c.label, c.value] for c in out.reply.choices]
+                offered[out.account_id] = (out.to.chat_id, [[c.label, c.value] for c in out.reply.choices])
         state = ctx.conversation
-        own_choices = offered.pop(own, [] if ctx.out else state.choices)
-        if state.dirty or own_choices != state.choices:
-            await accounts.save_conversation(
-                ctx.session, own, flow=state.flow, step=state.step, data=state.data,
-                choices=own_choices, now=ctx.now, existed=existed,
-            )
-        for account_id, choices in offered.items():
+        if ctx.incoming.is_private:
+            _chat, own_choices = offered.pop(own, ("", [] if ctx.out else state.choices))
+            if state.dirty or own_choices != state.choices:
+                await accounts.save_conversation(
+                    ctx.session, own, flow=state.flow, step=state.step, data=state.data,
+                    choices=own_choices, chat_id=ctx.incoming.reply_chat, now=ctx.now, existed=existed,
+                )
+        for account_id, (chat_id, choices) in offered.items():
             if choices:
-                await accounts.set_choices(ctx.session, account_id, choices, ctx.now)
+                await accounts.set_choices(ctx.session, account_id, choices, ctx.now, chat_id)
+
+
+def _private_chat(incoming: Incoming) -> str:
+    """Where to reach the sender on their own: this chat, or for a group message their private
+    chat (on Telegram its id is the user's): a newcomer's first message may come from a group,
+    and reminders must not go there."""
+    return incoming.reply_chat if incoming.is_private else incoming.user_id
+
+
+def _conversation_here(loaded: accounts.Loaded, incoming: Incoming) -> ConversationState:
+    """The conversation of the chat this message came from: the stored one if it started here,
+    else none. A conversation belongs to the chat it started in (one from before chats were
+    recorded, to the private chat): typed elsewhere, an answer neither continues it nor picks one
+    of its choices, and it waits intact for its own chat. In a group nothing continues at all."""
+    if loaded.conversation is None or not incoming.is_private:
+        return ConversationState()
+    if loaded.conversation_chat not in (None, incoming.reply_chat):
+        return ConversationState()
+    return ConversationState(**loaded.conversation)
+
+
+def _addressed_to_us(addressee: str, caps: PlatformCaps) -> bool:
+    """Whether "/cmd@name" names this bot: no name does (Telegram sends "/cmd" to every bot of
+    the group), and any name does while this bot's own is unknown."""
+    return not addressee or caps.username is None or addressee.casefold() == caps.username.casefold()
 
 
 def _choice_value(text: str, state: ConversationState) -> str:

@@ -43,6 +43,7 @@ class Loaded:
     account: AccountView
     conversation: dict[str, Any] | None  # None when nothing is pending
     has_conversation_row: bool = False  # whether to update or insert when saving
+    conversation_chat: str | None = None  # the chat it belongs to; None (older rows): the private chat
 
 
 _LOAD = (
@@ -51,6 +52,7 @@ _LOAD = (
         _MEMBER.c.cell_id, _MEMBER.c.full_name, _MEMBER.c.status,
         _CONVERSATION.c.account_id.label("conversation_of"),
         _CONVERSATION.c.flow, _CONVERSATION.c.step, _CONVERSATION.c.data, _CONVERSATION.c.choices,
+        _CONVERSATION.c.chat_id.label("conversation_chat"),
         select(func.max(_SIBLING.c.last_seen_at))
         .where(_SIBLING.c.member_id == _ACCOUNT.c.member_id, _SIBLING.c.id != _ACCOUNT.c.id)
         .scalar_subquery().label("sibling_seen_at"),
@@ -86,14 +88,15 @@ async def load_or_create(
     conversation = None
     if row.flow is not None or row.choices:
         conversation = {"flow": row.flow, "step": row.step, "data": row.data or {}, "choices": row.choices or []}
-    return Loaded(account, conversation, row.conversation_of is not None)
+    return Loaded(account, conversation, row.conversation_of is not None, row.conversation_chat)
 
 
 async def save_conversation(
     session: AsyncSession, account_id: int, *, flow: str | None, step: str | None,
-    data: dict[str, Any], choices: list[list[str]], now: datetime, existed: bool,
+    data: dict[str, Any], choices: list[list[str]], chat_id: str, now: datetime, existed: bool,
 ) -> None:
-    values = {"flow": flow, "step": step, "data": data, "choices": choices, "updated_at": now}
+    """Store the account's conversation as belonging to `chat_id`: it continues only there."""
+    values = {"flow": flow, "step": step, "data": data, "choices": choices, "chat_id": chat_id, "updated_at": now}
     if existed:
         result = await session.exec(
             update(_CONVERSATION).where(_CONVERSATION.c.account_id == account_id).values(**values)
@@ -103,14 +106,25 @@ async def save_conversation(
     await session.exec(insert(_CONVERSATION).values(account_id=account_id, **values))
 
 
-async def set_choices(session: AsyncSession, account_id: int, choices: list[list[str]], now: datetime) -> None:
-    """Remember the choices just offered to another account, keeping its conversation."""
+async def set_choices(
+    session: AsyncSession, account_id: int, choices: list[list[str]], now: datetime, chat_id: str | None = None
+) -> None:
+    """Remember the choices just offered to another account, keeping its conversation.
+
+    `chat_id` is the chat they were offered in: the answer is read only there. A flow pending in
+    its own chat keeps that chat (moving it would strand the flow), and without `chat_id` (the
+    scheduler sends to the account's own chat) the row keeps its chat; a new row then gets None,
+    the private chat.
+    """
+    values: dict[str, Any] = {"choices": choices, "updated_at": now}
+    if chat_id is not None:
+        values["chat_id"] = case((_CONVERSATION.c.flow.is_(None), chat_id), else_=_CONVERSATION.c.chat_id)
     result = await session.exec(
-        update(_CONVERSATION).where(_CONVERSATION.c.account_id == account_id).values(choices=choices, updated_at=now)
+        update(_CONVERSATION).where(_CONVERSATION.c.account_id == account_id).values(**values)
     )
     if not result.rowcount:
         await session.exec(insert(_CONVERSATION).values(
-            account_id=account_id, flow=None, step=None, data={}, choices=choices, updated_at=now
+            account_id=account_id, flow=None, step=None, data={}, choices=choices, chat_id=chat_id, updated_at=now
         ))
 
 
