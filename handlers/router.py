@@ -12,7 +12,7 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +25,7 @@ from handlers.registry import Catalog, Command
 from storage import accounts
 from storage.db import Database
 from storage.faults import is_transient
+from storage.pruning import UPDATE_MARK_RETENTION
 from storage.tables import ProcessedUpdate
 from storage.types import table_of
 
@@ -63,8 +64,9 @@ class Router:
                     ))
                 except IntegrityError:
                     await session.rollback()
-                    log.info("duplicate delivery %s:%s ignored", incoming.platform, incoming.update_key)
-                    return []
+                    if not await _renew_stale_mark(session, incoming, now):
+                        log.info("duplicate delivery %s:%s ignored", incoming.platform, incoming.update_key)
+                        return []
             loaded = await accounts.load_or_create(
                 session, incoming.platform, incoming.user_id, _private_chat(incoming), incoming.display_name, now
             )
@@ -212,6 +214,21 @@ def _tell_abandoned(ctx: Ctx, title: str | None) -> None:
             ctx.out[index] = replace(out, reply=replace(out.reply, text=f"{note}\n{out.reply.text}"))
             return
     ctx.reply(note)
+
+
+async def _renew_stale_mark(session: AsyncSession, incoming: Incoming, now: datetime) -> bool:
+    """Whether the mark that refused this update is older than any redelivery can be: then the
+    platform reused the id (Telegram does after a week without updates) and this is a new update,
+    to handle, with the mark renewed. Pruning (storage/pruning.py) removes such marks hourly; this
+    covers the hour, and the first minutes after a long stop."""
+    assert incoming.update_key is not None
+    renewed = await session.execute(
+        update(_PROCESSED).where(
+            _PROCESSED.c.platform == incoming.platform, _PROCESSED.c.update_key == incoming.update_key[:96],
+            _PROCESSED.c.at < now - UPDATE_MARK_RETENTION,
+        ).values(at=now)
+    )
+    return bool(getattr(renewed, "rowcount", 0))
 
 
 def _address(incoming: Incoming) -> Address:

@@ -162,6 +162,19 @@ async def test_a_telegram_update_id_reused_after_a_week_is_handled(app: Chibo, c
     assert await app.handle(Incoming("telegram", "42", "/toi", update_key="5001")) == []
 
 
+async def test_a_reused_id_is_handled_even_before_the_pruning_ran(app: Chibo, clock: ManualClock) -> None:
+    """Between two prunings (or just after a long stop) the stale mark is still there: the router
+    itself treats a mark older than the retention as another update's, and renews it."""
+    app.add_channel(MemoryChannel(platform="telegram"))
+    start = clock.now()
+    assert await app.handle(Incoming("telegram", "42", "/trogiup", update_key="6000"))
+    clock.set(start + pruning.UPDATE_MARK_RETENTION)  # exactly at the retention: still a redelivery
+    assert await app.handle(Incoming("telegram", "42", "/trogiup", update_key="6000")) == []
+    clock.set(start + timedelta(days=8))  # no tick: nothing pruned
+    assert await app.handle(Incoming("telegram", "42", "/trogiup", update_key="6000"))
+    assert await app.handle(Incoming("telegram", "42", "/trogiup", update_key="6000")) == []  # renewed mark
+
+
 async def test_the_scheduler_prunes_at_most_once_an_hour(db: Database) -> None:
     clock = ManualClock(NOW)
     scheduler = Scheduler(db, {}, clock.now)
