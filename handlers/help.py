@@ -109,7 +109,7 @@ COMMANDS = [
             details="Không kèm gì: danh sách các lệnh đồng chí dùng được. Kèm tên một lệnh (có hay không có "
                     "dấu /, có dấu hay không dấu đều được): cách gõ lệnh đó và ví dụ.\n"
                     "Ví dụ: /trogiup baocao"),
-    Command("huy", "Hủy thao tác đang làm dở", cancel, aliases=("cancel",),
+    Command("huy", "Hủy thao tác đang làm dở", cancel, aliases=("cancel",), private=True,
             details="Bỏ việc đang làm dở (một báo cáo đang điền dở, một câu hỏi bot đang chờ trả lời); "
                     "những gì đã lưu trước đó vẫn giữ nguyên. Gõ một lệnh khác giữa chừng cũng bỏ việc đang làm dở, "
                     "và bot sẽ báo điều đó.\nVí dụ: /huy"),

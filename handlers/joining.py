@@ -358,10 +358,10 @@ async def create_cell(ctx: Ctx, args: str) -> None:
 
 
 COMMANDS = [
-    Command("start", "Bắt đầu trò chuyện với bot", start, menu=False,
+    Command("start", "Bắt đầu trò chuyện với bot", start, menu=False, private=True,
             details="Lời chào. Liên kết mời do bí thư gửi mở /start kèm mã; bot nhận mã đó như /thamgia.\n"
                     "Ví dụ: /start"),
-    Command("thamgia", "Tham gia chi bộ bằng mã do bí thư gửi", join, usage="/thamgia <mã> [Họ và tên]",
+    Command("thamgia", "Tham gia chi bộ bằng mã do bí thư gửi", join, usage="/thamgia <mã> [Họ và tên]", private=True,
             details="Mã do bí thư chi bộ gửi (mã đảng viên), hoặc do cấp ủy gửi (mã bí thư, dùng một lần). "
                     "Thiếu họ tên thì bot sẽ hỏi. Với mã đảng viên, bí thư duyệt xong đồng chí mới tham gia.\n"
                     "Ví dụ: /thamgia ABCD23EFGH Nguyễn Văn An"),

@@ -68,7 +68,8 @@ class Router:
                         log.info("duplicate delivery %s:%s ignored", incoming.platform, incoming.update_key)
                         return []
             loaded = await accounts.load_or_create(
-                session, incoming.platform, incoming.user_id, _private_chat(incoming), incoming.display_name, now
+                session, incoming.platform, incoming.user_id, _private_chat(incoming), incoming.display_name, now,
+                private=incoming.is_private,
             )
             state = _conversation_here(loaded, incoming)
             ctx = Ctx(session, incoming, caps, now, self.settings, loaded.account, state, self.catalog)

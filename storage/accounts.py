@@ -65,9 +65,13 @@ _LOAD = (
 
 
 async def load_or_create(
-    session: AsyncSession, platform: str, user_id: str, chat_id: str, display_name: str, now: datetime
+    session: AsyncSession, platform: str, user_id: str, chat_id: str, display_name: str, now: datetime,
+    *, private: bool = True,
 ) -> Loaded:
-    """The sender's account with member and conversation in one query; strangers get an account."""
+    """The sender's account with member and conversation in one query; strangers get an account.
+
+    A private message also corrects the account's address when it differs (an account first
+    seen in a group before addresses were taken from private chats only)."""
     row = (await session.execute(
         _LOAD.where(and_(_ACCOUNT.c.platform == platform, _ACCOUNT.c.platform_user_id == user_id))
     )).first()
@@ -78,13 +82,16 @@ async def load_or_create(
         ))
         account_id = inserted_id(result)
         return Loaded(AccountView(account_id, platform, chat_id, None, None, None), None)
-    if now - row.last_seen_at > SEEN_GRANULARITY or (
+    moved = private and row.chat_id != chat_id
+    if moved or now - row.last_seen_at > SEEN_GRANULARITY or (
         row.sibling_seen_at is not None and row.sibling_seen_at >= row.last_seen_at
     ):
-        await session.exec(
-            update(_ACCOUNT).where(_ACCOUNT.c.id == row.id).values(last_seen_at=now, unreachable_since=None)
-        )
-    account = AccountView(row.id, row.platform, row.chat_id, row.member_id, row.cell_id, row.full_name, row.status)
+        values: dict[str, Any] = {"last_seen_at": now, "unreachable_since": None}
+        if moved:
+            values["chat_id"] = chat_id
+        await session.exec(update(_ACCOUNT).where(_ACCOUNT.c.id == row.id).values(**values))
+    account = AccountView(row.id, row.platform, chat_id if moved else row.chat_id, row.member_id, row.cell_id,
+                          row.full_name, row.status)
     conversation = None
     if row.flow is not None or row.choices:
         conversation = {"flow": row.flow, "step": row.step, "data": row.data or {}, "choices": row.choices or []}

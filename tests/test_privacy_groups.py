@@ -221,6 +221,34 @@ async def test_a_newcomer_first_seen_in_a_group_is_reached_privately(app: Chibo,
     assert account.chat_id == "lan"  # reminders and notices go to the private chat, never the group
 
 
+async def test_an_address_saved_from_a_group_is_corrected_by_a_private_message(
+    app: Chibo, memory: MemoryChannel, db: Database,
+) -> None:
+    """Accounts made before addresses were taken from private chats may hold a group's id."""
+    await send(app, memory, "lan", "/trogiup")
+    async with db.session() as session:
+        await session.execute(update(table_of(ChatAccount)).where(table_of(ChatAccount).c.platform_user_id == "lan")
+                              .values(chat_id=GROUP))
+        await session.commit()
+    await send(app, memory, "lan", "/trogiup", group=True)  # a group message does not move it
+    await send(app, memory, "lan", "/trogiup")
+    async with db.session() as session:
+        account = (await session.exec(select(ChatAccount).where(ChatAccount.platform_user_id == "lan"))).one()
+    assert account.chat_id == "lan"
+
+
+async def test_cancelling_and_joining_are_private(app: Chibo, memory: MemoryChannel, db: Database,
+                                                  clock: ManualClock) -> None:
+    """/huy in a group would say it cancelled a flow it leaves alone; /thamgia would show the code
+    to the group and ask for a name nothing there reads: both point to the private chat."""
+    await _world(db, clock)
+    assert (await private(app, memory, "binh", "/danhgia")).startswith(STEP_1)
+    for text in ("/huy", "/thamgia ABCDEFGHJK", "/start"):
+        [pointer] = await send(app, memory, "binh", text, group=True)
+        assert pointer.to.chat_id == GROUP and pointer.reply.text == texts.private_only(memory.caps), text
+    assert (await private(app, memory, "binh", "26")).startswith("Bước 2/4")  # the flow waited, intact
+
+
 # -- Telegram: the bot's own username comes from getMe ---------------------------------------------------------
 
 async def test_telegram_answers_only_its_own_commands_in_a_group(app: Chibo, telegram: FakeTelegram) -> None:
