@@ -9,6 +9,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import exc as sa_exc
@@ -23,6 +24,7 @@ from storage import inbox
 from storage.db import Database
 from storage.faults import is_transient
 from storage.types import table_of
+from tests.fakes.telegram_api import FakeTelegram
 
 QUICK = IntakeConfig(poll=0.05, backoff=0.01, backoff_max=0.05, workers=8)
 T0 = datetime.fromisoformat("2026-11-29T10:00:00+00:00")
@@ -248,3 +250,37 @@ async def test_an_unreadable_row_is_dropped_not_retried_for_ever(app: Chibo, mem
     await until(lambda: intake.handled == 1)
     await intake.drain()
     assert await inbox.waiting(app.db) == [] and memory.sent == []
+
+
+async def test_polling_stores_each_update_before_the_workers_handle_it(
+    app: Chibo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`chibo run` without --webhook: updates fetched by polling go through the inbox too, so
+    they are handled side by side, and one that could not be handled yet survives a stop."""
+    from bot import service
+    from bot.settings import Settings
+
+    fake = FakeTelegram()
+    await fake.start()
+    settings = Settings(_env_file=None, telegram_bot_token=fake.token, telegram_base_url=fake.base_url,
+                        files_dir=str(tmp_path), webhook_secret="")
+    stored: list[str | None] = []
+    store = inbox.store
+
+    async def spy(db: Database, incoming: Incoming, now: datetime) -> int | None:
+        stored.append(incoming.update_key)
+        return await store(db, incoming, now)
+
+    monkeypatch.setattr(inbox, "store", spy)
+    stop = asyncio.Event()
+    running = asyncio.create_task(service.serve(app, settings, webhook=False, stop=stop))
+    try:
+        fake.push_message(501, "/start")
+        fake.push_message(502, "/toi")
+        sent = await fake.wait_sent(2)
+        assert sorted(m.chat_id for m in sent) == ["501", "502"]
+        assert len(stored) == 2 and await inbox.waiting(app.db) == []
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+        await fake.stop()
