@@ -221,6 +221,9 @@ class Fleet:
         self.processes[index].wait()
 
     def stop(self, within: float = 60.0) -> list[int | None]:
+        """SIGTERM to the live processes; their exit codes (None: killed after `within`). It blocks:
+        a loop that carries a `DbProxy` or the fake Telegram must call it in a thread, or the
+        processes cannot shut down through them (and are killed)."""
         for process in self.processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -236,8 +239,11 @@ class Fleet:
     @contextlib.contextmanager
     def disk_full(self, files: list[Path]) -> Iterator[None]:
         """No file of the processes may grow past its present size (RLIMIT_FSIZE, as a full disk
-        answers: EFBIG instead of ENOSPC; Python ignores SIGXFSZ)."""
-        limit = max((path.stat().st_size for path in files if path.exists()), default=0)
+        answers: EFBIG instead of ENOSPC; Python ignores SIGXFSZ). RLIMIT_FSIZE is one offset for
+        every file, so it is the smallest size: with the largest, the smaller files could grow up
+        to it, and a WAL rewritten in place below its usual size never noticed the fault. A larger
+        file cannot even be rewritten past it: harsher than a full disk, never milder."""
+        limit = min((path.stat().st_size for path in files if path.exists()), default=0)
         live = [p for p in self.processes if p.poll() is None]
         for process in live:
             resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
