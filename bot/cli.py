@@ -3,40 +3,52 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import re
 import sys
-import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
+# Start-up stays light: `chibo --help` and a mistyped command are answered by argparse before any
+# of SQLAlchemy, pydantic, asyncio or the bot is imported (issue 12). Everything else loads with
+# the command that uses it; `tests/test_cli_startup.py` keeps it so.
+if TYPE_CHECKING:
+    from datetime import date, datetime
 
-from bot import log_redaction
-from bot.demo import DEMO_FILE as DEMO_FILE  # re-exported: tests import the demo list from here
-from bot.demo import DEMO_USER
-from bot.settings import Settings
-from storage.types import id_of
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
-if TYPE_CHECKING:  # start-up stays light: these load only with the commands that use them
+    from bot.settings import Settings
     from domain.roster_changes import Change
     from storage.roster import CellRef
     from storage.tables import OrgUnit
 
 CONSOLE_USER = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # what a console account id may be (as in member lists)
+DEMO_USER_HELP = "an"  # bot.demo.DEMO_USER, named in the help without importing bot.demo (a test keeps them equal)
+
+
+def __getattr__(name: str) -> Any:
+    """`DEMO_FILE`, re-exported (tests import the demo list from here) without loading bot.demo at start-up."""
+    if name == "DEMO_FILE":
+        from bot.demo import DEMO_FILE
+
+        return DEMO_FILE
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = Settings()
-    log_redaction.configure(settings)  # level, format, and no token or secret in any record
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
+    import asyncio
+
+    from bot import log_redaction
+    from bot.settings import Settings
+
+    settings = Settings()
+    log_redaction.configure(settings)  # level, format, and no token or secret in any record
     try:
         return int(asyncio.run(args.func(settings, args)) or 0)
     except KeyboardInterrupt:
@@ -49,8 +61,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="chạy bot (không có token: bảng điều khiển với dữ liệu mẫu, "
                                      "không bao giờ ghi vào cơ sở dữ liệu của một đảng bộ khác)")
-    run.add_argument("--as", dest="user", type=_console_user, default=DEMO_USER,
-                     help="tên người dùng trên bảng điều khiển dữ liệu mẫu (mặc định: an)")
+    run.add_argument("--as", dest="user", type=_console_user,
+                     help=f"tên người dùng trên bảng điều khiển dữ liệu mẫu (mặc định: {DEMO_USER_HELP})")
     run.add_argument("--webhook", action="store_true",
                      help="nhận cập nhật qua webhook trên một máy chủ web (PUBLIC_URL, WEB_HOST, WEB_PORT)")
     run.set_defaults(func=_run)
@@ -165,8 +177,9 @@ def _roster_parsers(sub: Any) -> None:
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot import runner
+    from bot.demo import DEMO_USER
 
-    return await runner.run(settings, user=args.user, webhook=args.webhook)
+    return await runner.run(settings, user=args.user or DEMO_USER, webhook=args.webhook)
 
 
 async def _chat(settings: Settings, args: argparse.Namespace) -> int:
@@ -182,6 +195,8 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
     if args.database:
         settings = settings.model_copy(update={"database_url": args.database})
         return await runner.script(settings, args.script, check=args.check, preload=args.preload)
+    import tempfile
+
     with tempfile.TemporaryDirectory() as folder:
         settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{folder}/script.db"})
         return await runner.script(settings, args.script, check=args.check, preload=args.preload)
@@ -196,6 +211,8 @@ def _console_user(value: str) -> str:
 
 
 async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
     from storage.migrate import upgrade
 
     await asyncio.to_thread(upgrade, settings.database_url)
@@ -285,6 +302,7 @@ async def _create_cell(settings: Settings, args: argparse.Namespace) -> int:
 async def _secretary_code(settings: Settings, args: argparse.Namespace) -> int:
     """A cell imported from a list has no secretary code yet; a lost code needs a new one."""
     from storage import org
+    from storage.types import id_of
 
     try:
         async with _unit_of_work(settings) as session:
@@ -344,6 +362,7 @@ def _confirmed(details: list[str], yes: bool) -> bool:
 
 
 def _roster_today(settings: Settings) -> tuple[date, datetime]:
+    from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
     now = datetime.now(UTC)
@@ -401,6 +420,7 @@ async def _committee_cells(session: AsyncSession, name: str) -> tuple[OrgUnit, l
     """The committee named and its cells (not the dissolved ones)."""
     from domain.errors import UserError
     from storage import org, roster
+    from storage.types import id_of
 
     committee = await org.find_committee(session, name)
     if committee is None:
