@@ -12,8 +12,6 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import insert, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.errors import UserError
@@ -22,15 +20,11 @@ from domain.text import fold, whole_number, yes_or_no
 from handlers import help, texts
 from handlers.context import ConversationState, Ctx, HandlerSettings
 from handlers.registry import Catalog, Command
-from storage import accounts
+from storage import accounts, update_marks
 from storage.db import Database
 from storage.faults import is_transient
-from storage.pruning import UPDATE_MARK_RETENTION
-from storage.tables import ProcessedUpdate
-from storage.types import table_of
 
 log = logging.getLogger(__name__)
-_PROCESSED = table_of(ProcessedUpdate)
 
 
 class Router:
@@ -57,16 +51,9 @@ class Router:
 
     async def _handle(self, incoming: Incoming, caps: PlatformCaps, now: datetime) -> list[Outgoing]:
         async with self.db.session() as session:
-            if incoming.update_key is not None:
-                try:
-                    await session.exec(insert(_PROCESSED).values(
-                        platform=incoming.platform, update_key=incoming.update_key[:96], at=now
-                    ))
-                except IntegrityError:
-                    await session.rollback()
-                    if not await _renew_stale_mark(session, incoming, now):
-                        log.info("duplicate delivery %s:%s ignored", incoming.platform, incoming.update_key)
-                        return []
+            if not await self._mark(session, incoming, now):
+                log.info("duplicate delivery %s:%s ignored", incoming.platform, incoming.update_key)
+                return []
             loaded = await accounts.load_or_create(
                 session, incoming.platform, incoming.user_id, _private_chat(incoming), incoming.display_name, now,
                 private=incoming.is_private,
@@ -88,11 +75,11 @@ class Router:
             return ctx.out
 
     @staticmethod
-    async def _mark(session: AsyncSession, incoming: Incoming, now: datetime) -> None:
-        if incoming.update_key is not None:
-            await session.exec(insert(_PROCESSED).values(
-                platform=incoming.platform, update_key=incoming.update_key[:96], at=now
-            ))
+    async def _mark(session: AsyncSession, incoming: Incoming, now: datetime) -> bool:
+        """Mark the update handled in this transaction; False when it already was (a redelivery)."""
+        if incoming.update_key is None:
+            return True
+        return await update_marks.mark(session, incoming.platform, incoming.update_key, now)
 
     async def _dispatch(self, ctx: Ctx, text: str) -> None:
         if text.startswith("/"):
@@ -215,21 +202,6 @@ def _tell_abandoned(ctx: Ctx, title: str | None) -> None:
             ctx.out[index] = replace(out, reply=replace(out.reply, text=f"{note}\n{out.reply.text}"))
             return
     ctx.reply(note)
-
-
-async def _renew_stale_mark(session: AsyncSession, incoming: Incoming, now: datetime) -> bool:
-    """Whether the mark that refused this update is older than any redelivery can be: then the
-    platform reused the id (Telegram does after a week without updates) and this is a new update,
-    to handle, with the mark renewed. Pruning (storage/pruning.py) removes such marks hourly; this
-    covers the hour, and the first minutes after a long stop."""
-    assert incoming.update_key is not None
-    renewed = await session.execute(
-        update(_PROCESSED).where(
-            _PROCESSED.c.platform == incoming.platform, _PROCESSED.c.update_key == incoming.update_key[:96],
-            _PROCESSED.c.at < now - UPDATE_MARK_RETENTION,
-        ).values(at=now)
-    )
-    return bool(getattr(renewed, "rowcount", 0))
 
 
 def _address(incoming: Incoming) -> Address:

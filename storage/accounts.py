@@ -1,6 +1,7 @@
 """Chat accounts: finding the sender, creating strangers, choosing where to reach a member.
 
-Written with SQLAlchemy Core: this runs for every incoming message.
+Finding the sender runs for every incoming message: on the fast lane (storage/lane.py). The
+rest is SQLAlchemy Core.
 """
 
 from __future__ import annotations
@@ -9,18 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import case, insert, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.lane import Sql, as_datetime, as_json, lane
 from storage.tables import ChatAccount, Conversation, Member, OrgUnit, Role
-from storage.types import inserted_id, table_of
+from storage.types import table_of
 
 _ACCOUNT = table_of(ChatAccount)
 _MEMBER = table_of(Member)
 _CONVERSATION = table_of(Conversation)
 _ROLE = table_of(Role)
 _UNIT = table_of(OrgUnit)
-_SIBLING = _ACCOUNT.alias("sibling")
 
 # last_seen_at is refreshed at most this often: one write less on most messages (but always
 # when another account of the same member was seen as late: "used last" must hold across messengers).
@@ -46,22 +47,22 @@ class Loaded:
     conversation_chat: str | None = None  # the chat it belongs to; None (older rows): the private chat
 
 
-_LOAD = (
-    select(
-        _ACCOUNT.c.id, _ACCOUNT.c.platform, _ACCOUNT.c.chat_id, _ACCOUNT.c.member_id, _ACCOUNT.c.last_seen_at,
-        _MEMBER.c.cell_id, _MEMBER.c.full_name, _MEMBER.c.status,
-        _CONVERSATION.c.account_id.label("conversation_of"),
-        _CONVERSATION.c.flow, _CONVERSATION.c.step, _CONVERSATION.c.data, _CONVERSATION.c.choices,
-        _CONVERSATION.c.chat_id.label("conversation_chat"),
-        select(func.max(_SIBLING.c.last_seen_at))
-        .where(_SIBLING.c.member_id == _ACCOUNT.c.member_id, _SIBLING.c.id != _ACCOUNT.c.id)
-        .scalar_subquery().label("sibling_seen_at"),
-    )
-    .select_from(
-        _ACCOUNT.outerjoin(_MEMBER, _MEMBER.c.id == _ACCOUNT.c.member_id)
-        .outerjoin(_CONVERSATION, _CONVERSATION.c.account_id == _ACCOUNT.c.id)
-    )
+# The sender with member and conversation, and when another account of the same member was
+# last seen, in one statement on the fast lane (storage/lane.py): this runs for every message.
+_LOAD = Sql(
+    "SELECT a.id, a.chat_id, a.member_id, a.last_seen_at, m.cell_id, m.full_name, m.status, "
+    "c.account_id, c.flow, c.step, c.data, c.choices, c.chat_id, "
+    "(SELECT max(s.last_seen_at) FROM chat_account s WHERE s.member_id = a.member_id AND s.id != a.id) "
+    "FROM chat_account a LEFT JOIN member m ON m.id = a.member_id "
+    "LEFT JOIN conversation c ON c.account_id = a.id "
+    "WHERE a.platform = ? AND a.platform_user_id = ?"
 )
+_CREATE = Sql(
+    "INSERT INTO chat_account (platform, platform_user_id, chat_id, display_name, last_seen_at, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"
+)
+_SEEN = Sql("UPDATE chat_account SET last_seen_at = ?, unreachable_since = NULL, chat_id = coalesce(?, chat_id) "
+            "WHERE id = ?")
 
 
 async def load_or_create(
@@ -72,30 +73,26 @@ async def load_or_create(
 
     A private message also corrects the account's address when it differs (an account first
     seen in a group before addresses were taken from private chats only)."""
-    row = (await session.execute(
-        _LOAD.where(and_(_ACCOUNT.c.platform == platform, _ACCOUNT.c.platform_user_id == user_id))
-    )).first()
+    road = await lane(session)
+    row = await road.one(_LOAD, platform, user_id)
     if row is None:
-        result = await session.exec(insert(_ACCOUNT).values(
-            platform=platform, platform_user_id=user_id, chat_id=chat_id, display_name=display_name[:200],
-            last_seen_at=now, created_at=now,
-        ))
-        account_id = inserted_id(result)
-        return Loaded(AccountView(account_id, platform, chat_id, None, None, None), None)
-    moved = private and row.chat_id != chat_id
-    if moved or now - row.last_seen_at > SEEN_GRANULARITY or (
-        row.sibling_seen_at is not None and row.sibling_seen_at >= row.last_seen_at
-    ):
-        values: dict[str, Any] = {"last_seen_at": now, "unreachable_since": None}
-        if moved:
-            values["chat_id"] = chat_id
-        await session.exec(update(_ACCOUNT).where(_ACCOUNT.c.id == row.id).values(**values))
-    account = AccountView(row.id, row.platform, chat_id if moved else row.chat_id, row.member_id, row.cell_id,
-                          row.full_name, row.status)
+        created = await road.one(_CREATE, platform, user_id, chat_id, display_name[:200], now, now)
+        assert created is not None
+        return Loaded(AccountView(int(created[0]), platform, chat_id, None, None, None), None)
+    (account_id, stored_chat, member_id, seen, cell_id, full_name, status,
+     conversation_of, flow, step, data, choices, conversation_chat, sibling_seen) = row
+    seen, sibling_seen = as_datetime(seen), as_datetime(sibling_seen)
+    assert seen is not None
+    moved = private and stored_chat != chat_id
+    if moved or now - seen > SEEN_GRANULARITY or (sibling_seen is not None and sibling_seen >= seen):
+        await road.run(_SEEN, now, chat_id if moved else None, account_id)
+    account = AccountView(account_id, platform, chat_id if moved else stored_chat, member_id, cell_id,
+                          full_name, status)
+    choices = as_json(choices)
     conversation = None
-    if row.flow is not None or row.choices:
-        conversation = {"flow": row.flow, "step": row.step, "data": row.data or {}, "choices": row.choices or []}
-    return Loaded(account, conversation, row.conversation_of is not None, row.conversation_chat)
+    if flow is not None or choices:
+        conversation = {"flow": flow, "step": step, "data": as_json(data) or {}, "choices": choices or []}
+    return Loaded(account, conversation, conversation_of is not None, conversation_chat)
 
 
 async def save_conversation(

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,7 +34,10 @@ class Database:
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": 30, **(connect_args or {})}
+            # The lane (storage/lane.py) and commits run on the loop's thread, the rest on aiosqlite's.
+            kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False, **(connect_args or {})}
+            if parsed.get_driver_name() == "aiosqlite":
+                url = parsed.set(drivername=f"sqlite+{_LOOP_DRIVER}").render_as_string(hide_password=False)
         else:
             kwargs["pool_pre_ping"] = True
             if connect_args:
@@ -55,6 +60,33 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+_LOOP_DRIVER = "aiosqlite_loop"
+
+
+class LoopCommitDialect(SQLiteDialect_aiosqlite):
+    """aiosqlite, except that COMMIT and ROLLBACK run on the event loop's thread.
+
+    Ending a transaction is short (WAL, synchronous=NORMAL: no fsync but at checkpoints), and
+    sending it to aiosqlite's thread and back cost more than doing it. The session never runs
+    two things on one connection at once, so nothing else is using the connection meanwhile.
+    """
+
+    supports_statement_cache = True
+
+    def do_commit(self, dbapi_connection: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if driver._connection is not None:  # closed: nothing to commit (as aiosqlite's adapter does)
+            driver._conn.commit()
+
+    def do_rollback(self, dbapi_connection: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if driver._connection is not None:
+            driver._conn.rollback()
+
+
+registry.register(f"sqlite.{_LOOP_DRIVER}", __name__, "LoopCommitDialect")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

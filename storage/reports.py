@@ -1,7 +1,8 @@
 """Activity reports (báo cáo hoạt động): the table and its queries.
 
-Storing a report is the busiest write of the bot (every member, every week), so the queries
-here are SQLAlchemy Core statements: no ORM objects are built on that path.
+Storing a report is the busiest write of the bot (every member, every week): `add` is one
+hand-written statement on the fast lane (storage/lane.py); the other queries here are SQLAlchemy
+Core statements.
 
 A report has two numbers: `id`, internal, and `number`, the member's own (their first report is
 1, their second 2, whatever other members sent meanwhile; a deleted report's number is not given
@@ -14,13 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, and_, case, delete, event, exists, func, insert, literal, select, update
+from sqlalchemy import Index, and_, case, delete, event, func, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.types import Date, Integer, String
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.report_kinds import KIND_NAMES
+from storage.lane import Sql, lane
 from storage.types import UtcDateTime, table_of, utcnow
 
 __all__ = ["KIND_NAMES", "PHOTO_MAX", "PHOTO_WINDOW", "TEXT_MAX", "Report", "RetiredReportNumber"]
@@ -78,15 +79,24 @@ def _highest_number(member_id: Any) -> Any:
     return case((stored_n >= retired_n, stored_n), else_=retired_n)  # GREATEST, on SQLite too
 
 
-def _next_number(member_id: Any) -> Any:
-    """The member's next report number: one more than the highest they have or had (1 for the first)."""
-    return _highest_number(member_id) + 1
-
-
 @dataclass(frozen=True, slots=True)
 class Saved:
     number: int  # the member's own number of the report
     duplicate: bool  # the same report was stored less than DUPLICATE_WINDOW ago: nothing new stored
+
+
+# The report and its number in one statement, nothing stored when the same report came less than
+# DUPLICATE_WINDOW ago. On the fast lane (storage/lane.py): the busiest write of the bot.
+_SAME = "member_id = ? AND kind = ? AND text = ? AND done_on = ? AND created_at > ?"
+_ADD = Sql(
+    "INSERT INTO report (member_id, number, cell_id, kind, text, done_on, photo, created_at) "
+    "SELECT ?::integer, 1 + CASE WHEN s.n >= r.n THEN s.n ELSE r.n END, ?::integer, ?::varchar, ?::varchar, "
+    "?::date, ?::varchar, ?::timestamptz "
+    "FROM (SELECT coalesce(max(number), 0) AS n FROM report WHERE member_id = ?) AS s, "
+    "(SELECT coalesce(max(number), 0) AS n FROM report_number_retired WHERE member_id = ?) AS r "
+    f"WHERE NOT EXISTS (SELECT 1 FROM report WHERE {_SAME}) RETURNING number"
+)
+_EARLIER = Sql(f"SELECT id, number FROM report WHERE {_SAME} ORDER BY id DESC LIMIT 1")
 
 
 async def add(
@@ -102,25 +112,16 @@ async def add(
     same number; the unique index refuses the second and the router answers with its error
     message (nothing half-stored): rare enough not to cost a statement on every report.
     """
-    report = _REPORT.c
-    same = and_(report.member_id == member_id, report.kind == kind, report.text == text, report.done_on == done_on,
-                report.created_at > now - DUPLICATE_WINDOW)
-    values = select(
-        literal(member_id, Integer), _next_number(member_id), literal(cell_id, Integer), literal(kind, String),
-        literal(text, String), literal(done_on, Date), literal(photo, String), literal(now, UtcDateTime),
-    ).where(~exists().where(same))
-    columns = ["member_id", "number", "cell_id", "kind", "text", "done_on", "photo", "created_at"]
-    number = (await session.execute(
-        insert(_REPORT).from_select(columns, values).returning(report.number)
-    )).scalar_one_or_none()
-    if number is not None:
-        return Saved(int(number), duplicate=False)
-    earlier = (await session.execute(
-        select(report.id, report.number).where(same).order_by(report.id.desc()).limit(1)
-    )).one()
+    road = await lane(session)
+    same = (member_id, kind, text, done_on, now - DUPLICATE_WINDOW)
+    added = await road.one(_ADD, member_id, cell_id, kind, text, done_on, photo, now, member_id, member_id, *same)
+    if added is not None:
+        return Saved(int(added[0]), duplicate=False)
+    earlier = await road.one(_EARLIER, *same)
+    assert earlier is not None
     if photo is not None:
-        await attach_photo(session, earlier.id, photo)
-    return Saved(int(earlier.number), duplicate=True)
+        await attach_photo(session, int(earlier[0]), photo)
+    return Saved(int(earlier[1]), duplicate=True)
 
 
 @event.listens_for(Session, "before_flush")
