@@ -19,7 +19,7 @@ import json
 import re
 import sqlite3
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import aiosqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -49,19 +49,35 @@ class Lane(Protocol):
 
 
 async def lane(session: AsyncSession) -> Lane:
-    """The lane of the session's current transaction (begun here if it was not yet)."""
+    """The lane of the session's current transaction (begun here if it was not yet).
+
+    Kept in the session for the rest of that transaction: asking the session for its connection
+    is a trip through SQLAlchemy's greenlet, dearer than the statements themselves. A commit or a
+    rollback ends the transaction, and the next call asks again (the connection may be another).
+    """
+    transaction = session.sync_session.get_transaction()
+    kept = session.info.get(_KEPT)
+    if transaction is not None and kept is not None and kept[0] is transaction:
+        return cast(Lane, kept[1])
     connection = await session.connection()
     fairy = connection.sync_connection.connection if connection.sync_connection else None
     assert fairy is not None
     driver: Any = fairy.driver_connection
+    found: Lane
     if isinstance(driver, aiosqlite.Connection):
-        return _SqliteLane(driver._conn)  # its sqlite3 connection (check_same_thread off: storage/db.py)
-    adapter: Any = fairy.dbapi_connection
-    if adapter._transaction is None:
-        # SQLAlchemy's asyncpg adapter begins lazily, at its first statement; the lane's writes
-        # must be inside that transaction, so it begins here (the BEGIN SQLAlchemy would send).
-        await adapter._start_transaction()
-    return _PostgresLane(driver)
+        found = _SqliteLane(driver._conn)  # its sqlite3 connection (check_same_thread off: storage/db.py)
+    else:
+        adapter: Any = fairy.dbapi_connection
+        if adapter._transaction is None:
+            # SQLAlchemy's asyncpg adapter begins lazily, at its first statement; the lane's writes
+            # must be inside that transaction, so it begins here (the BEGIN SQLAlchemy would send).
+            await adapter._start_transaction()
+        found = _PostgresLane(driver)
+    session.info[_KEPT] = (session.sync_session.get_transaction(), found)
+    return found
+
+
+_KEPT = "storage.lane"
 
 
 class _SqliteLane:
@@ -110,7 +126,8 @@ def _sqlite_value(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"aware datetime required, got {value!r}")
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        v = value.astimezone(UTC)
+        return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
     if isinstance(value, date):
         return value.isoformat()
     return value
