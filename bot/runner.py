@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -39,6 +40,11 @@ async def run(settings: Settings, *, user: str, webhook: bool = False) -> int:
 
     app = await build_app(settings)
     scheduler = attach_scheduler(app, settings, live=True)
+    # What start-up built (modules, settings, the catalog) lives as long as the process: moved out
+    # of the collector's reach, full collections no longer walk it (issue 12: p95 of /tonghop
+    # 12–30% lower). Objects made while serving are collected as before.
+    gc.collect()
+    gc.freeze()
     try:
         await service.serve(app, settings, webhook=webhook, on_stop=[scheduler.stop])
     except service.ConfigError as error:
