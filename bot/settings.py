@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     log_level: str = "WARNING"
     files_dir: str = "./data/files"
     # Reminders and the outbox dispatcher (schedules/).
-    telegram_rate_limit: float = 28.0  # messages/s overall; Telegram allows about 30: a margin for jitter
+    telegram_rate_limit: float = 30.0  # Telegram's limit, messages in any second (the limiter keeps a margin)
     default_rate_limit: float = 10.0  # platforms without their own `<platform>_rate_limit` setting
     chat_interval_seconds: float = 1.0  # at most one message per chat this often
     reminder_grace_minutes: float = 0.0  # a late reminder is still sent this long after its meeting began

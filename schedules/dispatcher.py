@@ -22,7 +22,10 @@ and at once when the running messengers change or another process takes over; a 
 account at all is unreachable.
 
 Several sends are in flight at once (the round trip, not the rate, limits one-at-a-time
-sending to ~10–18/s), bounded by a semaphore and paced by a `RateLimiter` per platform.
+sending to ~10–18/s), bounded by a semaphore and paced by a `RateLimiter` per platform: its
+gate comes before the claim (a row is never claimed to wait), and the moment the request really
+leaves, after the claim's commit, and the moment its answer came are what its window of
+departures counts.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from typing import Any, Protocol
 from domain.messages import Address, Reply, RetryLater, SendError, Unreachable
 from schedules.compose import Composer, Skip
 from schedules.lease import DispatchLock
-from schedules.ratelimit import RateLimiter
+from schedules.ratelimit import Departure, RateLimiter
 from storage import accounts, delivery, outbox
 from storage.db import Database
 from storage.delivery import Account
@@ -257,9 +260,10 @@ class Dispatcher:
                 if index and not await self._may_claim(stats):
                     return  # released: the next dispatcher sends it, to an account that has not refused
                 limiter = self.limiter_for(target.platform)
+                departure = None
                 if limiter is not None:
                     await limiter.wait(target.chat_id)
-                    await limiter.depart()
+                    departure = await limiter.depart()
                 async with self.db.session() as session:
                     claimed = await outbox.claim(session, job.row_id, self.lock.name, self.lock.owner,
                                                  self.clock(), target.platform, target.id)
@@ -267,7 +271,10 @@ class Dispatcher:
                 if not claimed:
                     return
                 # Nothing may stand between the claim's commit and the send: see the module docstring.
-                refusal = await self._send(job, target, limiter, stats)
+                # (Re-dating the departure to now is no wait: the window counts when it really left.)
+                if limiter is not None and departure is not None:
+                    limiter.left(departure)
+                refusal = await self._send(job, target, limiter, departure, stats)
                 if refusal is None:
                     return
                 refusals.append(f"{target.platform}: {refusal}")
@@ -281,12 +288,17 @@ class Dispatcher:
         except Exception:
             log.exception("dispatching outbox %d failed", job.row_id)
 
-    async def _send(self, job: Job, target: Account, limiter: RateLimiter | None, stats: Stats) -> str | None:
+    async def _send(self, job: Job, target: Account, limiter: RateLimiter | None, departure: Departure | None,
+                    stats: Stats) -> str | None:
         """Send to one account and record the outcome; returns the reason when the account refused
         (certainly not delivered: the caller tries the member's next account)."""
         channel = self.channels[target.platform]
         try:
-            await channel.send(_address(target), job.reply)
+            try:
+                await channel.send(_address(target), job.reply)
+            finally:
+                if limiter is not None and departure is not None:
+                    limiter.answered(departure)  # its round trip dates it (schedules/ratelimit.py)
         except RetryLater as error:
             if limiter is not None:
                 limiter.pause(error.seconds)

@@ -296,7 +296,7 @@ def test_each_platform_gets_its_own_rate() -> None:
     from bot.settings import Settings
 
     limiters = Limiters(Settings.model_construct(zalo_rate_limit=5.0, default_rate_limit=3.0))
-    assert [limiters.rate(p) for p in ("telegram", "zalo", "viber", "console", "memory")] == [28.0, 5.0, 3.0, None,
+    assert [limiters.rate(p) for p in ("telegram", "zalo", "viber", "console", "memory")] == [30.0, 5.0, 3.0, None,
                                                                                              None]
     telegram = limiters("telegram")
     assert telegram is not None and telegram is limiters("telegram")  # one limiter per platform, shared
