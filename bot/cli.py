@@ -195,11 +195,15 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
     if args.database:
         settings = settings.model_copy(update={"database_url": args.database})
         return await runner.script(settings, args.script, check=args.check, preload=args.preload)
+    import asyncio
     import tempfile
 
-    with tempfile.TemporaryDirectory() as folder:
-        settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{folder}/script.db"})
-        return await runner.script(settings, args.script, check=args.check, preload=args.preload)
+    from bot.schema_template import fresh_database
+
+    with tempfile.TemporaryDirectory() as folder:  # a new database at the newest schema: a template's copy
+        url = await asyncio.to_thread(fresh_database, Path(folder) / "script.db")
+        settings = settings.model_copy(update={"database_url": url})
+        return await runner.script(settings, args.script, check=args.check, preload=args.preload, migrate=False)
 
 
 def _console_user(value: str) -> str:

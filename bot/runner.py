@@ -109,9 +109,11 @@ async def _talk(app: Chibo, user: str) -> None:
     await channel.run(app.handle)
 
 
-async def script(settings: Settings, path: Path, *, check: bool, preload: Path | None) -> int:
+async def script(settings: Settings, path: Path, *, check: bool, preload: Path | None, migrate: bool = True) -> int:
+    """Run a transcript; `migrate=False` when the database is known to be at the newest schema already
+    (a copy of bot/schema_template.py's template: no Alembic to load)."""
     clock = ManualClock()
-    app = await build_app(settings, clock=clock)
+    app = await build_app(settings, clock=clock, migrate=migrate)
     attach_scheduler(app, settings)
     try:
         if preload is not None:

@@ -8,12 +8,13 @@ from bot.app import Chibo
 from bot.clock import Clock
 from bot.settings import Settings
 from storage.db import Database
-from storage.migrate import upgrade
 
 
 async def open_database(url: str, *, migrate: bool = True) -> Database:
     """The database at `url`, brought to the newest schema first."""
     if migrate:
+        from storage.migrate import upgrade  # Alembic loads only when it runs (issue 12: start-up)
+
         await asyncio.to_thread(upgrade, url)
     return Database(url)
 
