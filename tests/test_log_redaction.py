@@ -29,12 +29,16 @@ def app_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[log_redaction
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     root.handlers = []
+    httpx = logging.getLogger("httpx")  # a run of the bot (another test) quiets it for good
+    httpx_level = httpx.level
+    httpx.setLevel(logging.NOTSET)
     try:
         yield log_redaction.configure(Settings(_env_file=None)), stderr
     finally:
         for handler in root.handlers:
             handler.close()
         root.handlers, root.level = handlers, level
+        httpx.setLevel(httpx_level)
 
 
 def test_tokens_and_secret_are_redacted_at_debug(app_logging: tuple[log_redaction.Redactor, io.StringIO]) -> None:
