@@ -9,25 +9,19 @@ be stored exactly once, and no sender may have been told of an error ("lỗi").
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
-import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import event, make_url
+from sqlalchemy import make_url
 
 from bench import chaos_harness as chaos
 from bot import service
-from bot.app import Chibo
-from bot.channels.telegram import TelegramChannel
-from bot.intake import Intake, IntakeConfig
-from bot.web import WebServer
-from handlers.context import HandlerSettings
-from storage.db import Database
+from bot.intake import IntakeConfig
 from tests.fakes.telegram_api import FakeTelegram
 from tests.pg_available import PG_URL
 
@@ -52,69 +46,41 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     await telegram.stop()
 
 
-class SqliteOutage:
-    """SQLite has no server to lose: every statement fails as a failing disk does while `down`."""
-
-    def __init__(self, db: Database) -> None:
-        self.down = False
-        self.refused = 0
-        event.listen(db.engine.sync_engine, "before_cursor_execute", self._before)
-
-    def _before(self, *_args: Any) -> None:
-        if self.down:
-            self.refused += 1
-            raise sqlite3.OperationalError("disk I/O error")
-
-
-@pytest.fixture
-async def outage_app(db_kind: str, tmp_path: Path) -> AsyncIterator[tuple[Chibo, Any, str, list[int]]]:
-    """An app whose database can be made unreachable: through a cut TCP proxy on PostgreSQL, by
-    failing every statement on SQLite. Yields the app, the switch, the database's own URL and
-    the Telegram ids of its 20 members."""
+async def test_a_database_outage_mid_stream_loses_and_duplicates_nothing(
+    db_kind: str, fake: FakeTelegram, tmp_path: Path,
+) -> None:
+    """A `chibo run --webhook` process whose database goes away for a while: on PostgreSQL a TCP
+    proxy between them is cut (every connection closed, new ones refused); SQLite has no server,
+    so its files may not grow (a full disk). Deliveries meanwhile get 503 and come again."""
     async with chaos.fresh_database(db_kind, tmp_path, PG_URL) as url:
         users = await chaos.populate(url, 20)
-        if db_kind == "sqlite":
-            db = Database(url)
-            switch: Any = SqliteOutage(db)
-            yield Chibo(db, HandlerSettings()), switch, url, users
-            await db.dispose()
-            return
-        parsed = make_url(url)
-        proxy = chaos.DbProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
-        await proxy.start()
-        db = Database(proxy.url(url))
-        yield Chibo(db, HandlerSettings()), proxy, url, users
-        await db.dispose()
-        await proxy.stop()
-
-
-async def test_a_database_outage_mid_stream_loses_and_duplicates_nothing(
-    outage_app: tuple[Chibo, Any, str, list[int]], fake: FakeTelegram, db_kind: str,
-) -> None:
-    app, switch, url, users = outage_app
-    channel = TelegramChannel(fake.token, base_url=fake.base_url, catalog=app.catalog, polling=False)
-    app.add_channel(channel)
-    web = WebServer(app, secret=chaos.SECRET, intake=Intake(app, QUICK), telegram=channel)
-    await web.start("127.0.0.1", 0)
-    stream = chaos.Stream([web.port], users)
-    try:
-        await stream.send(range(0, 60), senders=6)
-        if db_kind == "sqlite":
-            switch.down = True
-        else:
-            switch.cut()
-        during = asyncio.create_task(stream.send(range(60, 120), senders=6))
-        await asyncio.sleep(1.5)  # the outage: deliveries answered 503, handling retried
-        if db_kind == "sqlite":
-            switch.down = False
-            assert switch.refused > 0
-        else:
-            switch.restore()
-        await during
-        await stream.send(range(120, 160), senders=6)
-        outcome = await chaos.settle(url, stream, 160, _told_error(fake), within=60)
-    finally:
-        await web.stop()
+        proxy = None
+        if db_kind == "postgres":
+            parsed = make_url(url)
+            proxy = chaos.DbProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
+            await proxy.start()
+        fleet = chaos.Fleet(proxy.url(url) if proxy else url, fake.base_url, fake.token, tmp_path)
+        fleet.spawn(_free_port())
+        stream = chaos.Stream(fleet.ports, users)
+        try:
+            await fleet.ready()
+            await stream.send(range(0, 60), senders=6)
+            files = [Path(make_url(url).database or ""), Path(f"{make_url(url).database}-wal")]
+            with contextlib.ExitStack() as fault:
+                if proxy is not None:
+                    proxy.cut()
+                    fault.callback(proxy.restore)
+                else:
+                    fault.enter_context(fleet.disk_full(files))
+                during = asyncio.create_task(stream.send(range(60, 120), senders=6))
+                await asyncio.sleep(1.5)  # the outage: deliveries answered 503, handling retried
+            await during
+            await stream.send(range(120, 160), senders=6)
+            outcome = await chaos.settle(url, stream, 160, _told_error(fake), within=60)
+        finally:
+            await asyncio.to_thread(fleet.stop)
+            if proxy is not None:
+                await proxy.stop()
     assert stream.retries > 0  # the outage was felt: some deliveries were answered 503 and came again
     assert outcome == chaos.Outcome(sent=160, acknowledged=160, stored=160, duplicated=0, lost=0, told_error=0)
     receipts = [(m.chat_id, m.text) for m in fake.sent if m.text.startswith("Đã ghi báo cáo số")]
@@ -144,7 +110,7 @@ async def test_two_webhook_processes_on_postgresql_one_killed_mid_stream(
             await stream.send(range(150, 300), senders=10)
             outcome = await chaos.settle(url, stream, 300, _told_error(fake), within=60)
         finally:
-            codes = fleet.stop()
+            codes = await asyncio.to_thread(fleet.stop)
     assert outcome == chaos.Outcome(sent=300, acknowledged=300, stored=300, duplicated=0, lost=0, told_error=0)
     assert codes[1] == 0, fleet.log_of(fleet.ports[1])[-3000:]  # the survivor stops cleanly on SIGTERM
 
