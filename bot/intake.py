@@ -199,8 +199,12 @@ class Intake:
             if row.attempts > 1:
                 log.info("inbox row %s (%s %s) taken over, claim %d", row.id, row.platform, row.update_key,
                          row.attempts)
-            if not await self._handle_with_retries(row, incoming):
-                return  # stopped before it could be handled: it stays in the inbox
+            with inbox.handling(row.id) as ticket:
+                if not await self._handle_with_retries(row, incoming):
+                    return  # stopped before it could be handled: it stays in the inbox
+            if ticket.done:  # deleted in the router's transaction, with what the message stored
+                self.handled += 1
+                return
         await self._forget(row)
         self.handled += 1
 

@@ -20,7 +20,7 @@ from domain.text import fold, whole_number, yes_or_no
 from handlers import help, texts
 from handlers.context import ConversationState, Ctx, HandlerSettings
 from handlers.registry import Catalog, Command
-from storage import accounts, update_marks
+from storage import accounts, inbox, update_marks
 from storage.db import Database
 from storage.faults import is_transient
 
@@ -53,6 +53,7 @@ class Router:
         async with self.db.session() as session:
             if not await self._mark(session, incoming, now):
                 log.info("duplicate delivery %s:%s ignored", incoming.platform, incoming.update_key)
+                await _commit(session)
                 return []
             loaded = await accounts.load_or_create(
                 session, incoming.platform, incoming.user_id, _private_chat(incoming), incoming.display_name, now,
@@ -68,10 +69,10 @@ class Router:
                 # mark that it was handled; the conversation stays where it was.
                 await session.rollback()
                 await self._mark(session, incoming, now)
-                await session.commit()
+                await _commit(session)
                 return [Outgoing(_address(incoming), texts.reply(str(error)))]
             await self._remember(ctx, existed=loaded.has_conversation_row)
-            await session.commit()
+            await _commit(session)
             return ctx.out
 
     @staticmethod
@@ -142,6 +143,15 @@ class Router:
         for account_id, (chat_id, choices) in offered.items():
             if choices:
                 await accounts.set_choices(ctx.session, account_id, choices, ctx.now, chat_id)
+
+
+async def _commit(session: AsyncSession) -> None:
+    """Commit the message's transaction, with the delete of its inbox row when a worker of the
+    intake is handling one (storage/inbox.py, `handling`): handled and gone in one commit."""
+    ticket = await inbox.forget_within(session)
+    await session.commit()
+    if ticket is not None:
+        ticket.done = True
 
 
 def _private_chat(incoming: Incoming) -> str:

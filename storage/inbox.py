@@ -21,17 +21,25 @@ own parser.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import asyncio
+import contextlib
+import weakref
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Index, UniqueConstraint, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.messages import Incoming
 from storage.db import Database
-from storage.types import UtcDateTime, inserted_id, table_of, utcnow
+from storage.lane import Sql, lane
+from storage.types import UtcDateTime, table_of, utcnow
 
 
 class InboxUpdate(SQLModel, table=True):
@@ -84,42 +92,96 @@ def incoming_of(body: dict[str, Any]) -> Incoming | None:
 async def store(db: Database, incoming: Incoming, now: datetime) -> int | None:
     """Keep a message; its row id, or None when the same delivery is already waiting.
 
-    Raises what the database raises: the edge then answers 503 and the platform delivers again.
+    Deliveries arriving together share one statement and one commit (a group commit): each
+    waits for the commit that holds its row, so each is kept before its own "200" as before,
+    and one commit serves many. The first caller that finds the group's turn free writes all
+    the rows waiting at that moment; the others find theirs written.
+
+    Raises what the database raises (to every delivery of the failed group): the edge then
+    answers 503 and the platform delivers again.
     """
-    key = (incoming.update_key or "")[:96]
-    async with db.session() as session:
-        try:
-            result = await session.exec(insert(_INBOX).values(
-                platform=incoming.platform, update_key=key, body=body_of(incoming), received_at=now,
-                chat_key=chat_key(incoming), attempts=0,
-            ))
+    group = _groups.get(db)
+    if group is None:
+        group = _groups[db] = _Group()
+    waiting = asyncio.get_running_loop().create_future()
+    group.pending.append((incoming, now, waiting))
+    async with group.turn:
+        if not waiting.done():
+            taken, group.pending = group.pending, []
+            await _store_all(db, taken)
+    result: int | None = waiting.result()
+    return result
+
+
+Pending = tuple[Incoming, datetime, "asyncio.Future[int | None]"]
+
+
+@dataclass
+class _Group:
+    """The deliveries waiting to be stored in a database, and whose turn it is to store them."""
+
+    pending: list[Pending] = field(default_factory=list)
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+_groups: weakref.WeakKeyDictionary[Database, _Group] = weakref.WeakKeyDictionary()
+
+
+async def _store_all(db: Database, taken: list[Pending]) -> None:
+    """Store every pending delivery with one statement and one commit; each learns its row id
+    (None: the same delivery was already stored, or came twice in this group), or the error."""
+    try:
+        rows = [{"platform": incoming.platform, "update_key": (incoming.update_key or "")[:96],
+                 "body": body_of(incoming), "received_at": now, "chat_key": chat_key(incoming), "attempts": 0}
+                for incoming, now, _waiting in taken]
+        dialect_insert = sqlite_insert if db.is_sqlite else postgres_insert
+        statement = (dialect_insert(_INBOX).values(rows)
+                     .on_conflict_do_nothing(index_elements=[_INBOX.c.platform, _INBOX.c.update_key])
+                     .returning(_INBOX.c.id, _INBOX.c.platform, _INBOX.c.update_key))
+        async with db.session() as session:
+            stored = {(r.platform, r.update_key): r.id for r in await session.execute(statement)}
             await session.commit()
-        except IntegrityError:
-            await session.rollback()
-            return None
-        return inserted_id(result)
+    except BaseException as error:
+        for _incoming, _now, waiting in taken:
+            if not waiting.done():
+                waiting.set_exception(error if isinstance(error, Exception) else ConnectionError("not stored"))
+        raise
+    for row, (_incoming, _now, waiting) in zip(rows, taken, strict=True):
+        if not waiting.done():  # the first of a key in the group gets the id; a repeat, None
+            waiting.set_result(stored.pop((row["platform"], row["update_key"]), None))
+
+
+def _claim_statement() -> Any:
+    """Built once, with bound parameters: the claimer runs it all the time."""
+    earlier = _INBOX.alias("earlier")
+    head = ~select(earlier.c.id).where(earlier.c.chat_key == _INBOX.c.chat_key, earlier.c.id < _INBOX.c.id).exists()
+    free = (_INBOX.c.claimed_until.is_(None)) | (_INBOX.c.claimed_until < bindparam("now", type_=UtcDateTime))
+    chosen = (
+        select(_INBOX.c.id).where(free, head).order_by(_INBOX.c.id).limit(bindparam("limit", type_=Integer))
+        .with_for_update(skip_locked=True, of=_INBOX)
+    )
+    return (
+        update(_INBOX).where(_INBOX.c.id.in_(chosen.scalar_subquery()))
+        .values(claimed_by=bindparam("worker", type_=String), claimed_until=bindparam("until", type_=UtcDateTime),
+                attempts=_INBOX.c.attempts + 1)
+        .returning(_INBOX.c.id, _INBOX.c.platform, _INBOX.c.update_key, _INBOX.c.body, _INBOX.c.received_at,
+                   _INBOX.c.attempts)
+    )
+
+
+_CLAIM = _claim_statement()
 
 
 async def claim(db: Database, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Stored]:
     """Claim up to `limit` rows for `worker`, oldest first: the first waiting row of each chat,
-    unclaimed or with an expired claim."""
+    unclaimed or with an expired claim. (Through aiosqlite's thread on SQLite, not the lane: with
+    a backlog, finding the chats' first rows reads more than a few rows.)"""
     if limit <= 0:
         return []
-    earlier = _INBOX.alias("earlier")
-    head = ~select(earlier.c.id).where(earlier.c.chat_key == _INBOX.c.chat_key, earlier.c.id < _INBOX.c.id).exists()
-    free = (_INBOX.c.claimed_until.is_(None)) | (_INBOX.c.claimed_until < now)
-    chosen = (
-        select(_INBOX.c.id).where(free, head).order_by(_INBOX.c.id).limit(limit)
-        .with_for_update(skip_locked=True, of=_INBOX)
-    )
-    statement = (
-        update(_INBOX).where(_INBOX.c.id.in_(chosen.scalar_subquery()))
-        .values(claimed_by=worker, claimed_until=now + lease, attempts=_INBOX.c.attempts + 1)
-        .returning(_INBOX.c.id, _INBOX.c.platform, _INBOX.c.update_key, _INBOX.c.body, _INBOX.c.received_at,
-                   _INBOX.c.attempts)
-    )
     async with db.session() as session:
-        rows = (await session.execute(statement)).all()
+        rows = (await session.execute(
+            _CLAIM, {"now": now, "limit": limit, "worker": worker, "until": now + lease}
+        )).all()
         await session.commit()
     found = [Stored(r.id, r.platform, r.update_key, r.body, r.received_at, r.attempts) for r in rows]
     return sorted(found, key=lambda row: row.id)
@@ -149,10 +211,45 @@ async def release(db: Database, worker: str, ids: list[int] | None = None, *, af
 
 
 async def done(db: Database, row_id: int) -> None:
-    """The update was handled: forget it."""
+    """The update was handled: forget it (when the handling transaction could not: see `handling`)."""
     async with db.session() as session:
         await session.exec(delete(_INBOX).where(_INBOX.c.id == row_id))
         await session.commit()
+
+
+@dataclass
+class Ticket:
+    """The inbox row a worker is handling; `done` once its delete committed with the handling."""
+
+    row_id: int
+    done: bool = False
+
+
+_HANDLING: ContextVar[Ticket | None] = ContextVar("inbox_handling", default=None)
+_FORGET = Sql("DELETE FROM inbox WHERE id = ?")
+
+
+@contextlib.contextmanager
+def handling(row_id: int) -> Iterator[Ticket]:
+    """While a worker handles row `row_id`: the router's transaction deletes the row with what
+    the message stored (`forget_within`), one transaction instead of two. When that did not
+    happen (a bug answered, the update refused before the router), `ticket.done` stays False
+    and the worker forgets the row on its own (`done`)."""
+    ticket = Ticket(row_id)
+    token = _HANDLING.set(ticket)
+    try:
+        yield ticket
+    finally:
+        _HANDLING.reset(token)
+
+
+async def forget_within(session: AsyncSession) -> Ticket | None:
+    """Delete the row being handled here, if any, in the session's transaction; the caller sets
+    the ticket `done` once that transaction committed."""
+    ticket = _HANDLING.get()
+    if ticket is not None:
+        await (await lane(session)).run(_FORGET, ticket.row_id)
+    return ticket
 
 
 async def oldest(db: Database) -> datetime | None:
