@@ -156,28 +156,29 @@ def _child(mode: str, url: str) -> dict[str, Any]:
     return result
 
 
-def _database(full: bool) -> tuple[Path, str]:
+def _database(full: bool) -> tuple[Path, str, bool]:
+    """The database, what to say of it, and whether it is the 100k one the goal is for."""
     from bench import generate
 
     if generate.sqlite_ready(FULL_DB):
-        return FULL_DB, f"{FULL_DB.relative_to(ROOT)} (100k members, generated earlier)"
+        return FULL_DB, f"{FULL_DB.relative_to(ROOT)} (100k members, generated earlier)", True
     if full:
         seconds = generate.generate_sqlite(FULL_DB, log=lambda line: None)
-        return FULL_DB, f"{FULL_DB.relative_to(ROOT)} (100k members, generated in {seconds:.0f} s)"
+        return FULL_DB, f"{FULL_DB.relative_to(ROOT)} (100k members, generated in {seconds:.0f} s)", True
     if generate.sqlite_ready(SMALL_DB):
-        return SMALL_DB, f"{SMALL_DB.relative_to(ROOT)} (10k members, generated earlier; --full: 100k)"
+        return SMALL_DB, f"{SMALL_DB.relative_to(ROOT)} (10k members, generated earlier; --full: 100k)", False
     seconds = generate.generate_sqlite(SMALL_DB, generate.Size(committees=1), log=lambda line: None)
-    return SMALL_DB, f"{SMALL_DB.relative_to(ROOT)} (10k members, generated in {seconds:.0f} s; --full: 100k)"
+    return SMALL_DB, f"{SMALL_DB.relative_to(ROOT)} (10k members, generated in {seconds:.0f} s; --full: 100k)", False
 
 
-def memory(rounds: int, full: bool) -> tuple[str, dict[str, list[dict[str, Any]]]]:
-    path, described = _database(full)
+def memory(rounds: int, full: bool) -> tuple[str, bool, dict[str, list[dict[str, Any]]]]:
+    path, described, full_size = _database(full)
     url = f"sqlite+aiosqlite:///{path}"
     found: dict[str, list[dict[str, Any]]] = {"modules": [], "chart": []}
     for _round in range(rounds):
         for mode in found:
             found[mode].append(_child(mode, url))
-    return described, found
+    return described, full_size, found
 
 
 # -- report ------------------------------------------------------------------------------------------
@@ -208,9 +209,11 @@ def report_memory(described: str, found: dict[str, list[dict[str, Any]]], full_s
           f"(= {after / modules:.2f} × the baseline, +{after - modules:.1f} MB; peak {peak:.1f} MB); "
           f"matplotlib in the bot: {'yes' if kept else 'no'}; the renderer process's own peak "
           f"{renderer:.1f} MB, gone when idle")
-    met = after <= GOAL_RSS_MB
-    note = "" if full_size else " (on the 10k database: the goal is for the 100k one, run --full)"
-    print(f"   goal ≤ {GOAL_RSS_MB:.0f} MB with the 100k database: {_verdict(met)}{note}")
+    if full_size:
+        print(f"   goal ≤ {GOAL_RSS_MB:.0f} MB with the 100k database: {_verdict(after <= GOAL_RSS_MB)}")
+    else:
+        print(f"   goal ≤ {GOAL_RSS_MB:.0f} MB with the 100k database: not judged on the 10k one "
+              f"({after:.1f} MB here; run --full)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -227,8 +230,8 @@ def main(argv: list[str] | None = None) -> None:
     rounds = args.rounds or (21 if args.full else 7)
     print(f"-- load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     report_times(times(rounds), rounds)
-    described, found = memory(args.memory_rounds or (5 if args.full else 2), args.full)
-    report_memory(described, found, full_size="100k" in described)
+    described, full_size, found = memory(args.memory_rounds or (5 if args.full else 2), args.full)
+    report_memory(described, found, full_size)
     print(f"-- load average at end: {os.getloadavg()[0]:.2f}")
 
 
