@@ -238,12 +238,12 @@ class Fleet:
 
     @contextlib.contextmanager
     def disk_full(self, files: list[Path]) -> Iterator[None]:
-        """No file of the processes may grow past its present size (RLIMIT_FSIZE, as a full disk
-        answers: EFBIG instead of ENOSPC; Python ignores SIGXFSZ). RLIMIT_FSIZE is one offset for
-        every file, so it is the smallest size: with the largest, the smaller files could grow up
-        to it, and a WAL rewritten in place below its usual size never noticed the fault. A larger
-        file cannot even be rewritten past it: harsher than a full disk, never milder."""
-        limit = min((path.stat().st_size for path in files if path.exists()), default=0)
+        """No write of the processes to any file succeeds (RLIMIT_FSIZE of 0: EFBIG, as a full disk
+        answers ENOSPC; Python ignores SIGXFSZ). A limit at the files' present size would not bite:
+        SQLite rewrites its WAL in place from the start after a checkpoint, below any such size.
+        `files` are the database's files, named for the reader; the limit is per process."""
+        del files
+        limit = 0
         live = [p for p in self.processes if p.poll() is None]
         for process in live:
             resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
