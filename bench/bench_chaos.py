@@ -10,7 +10,7 @@ again, to the other live process), and a third of the way through the fault stri
   (every connection closed, new ones refused) for `--outage` seconds; SQLite has no server, so
   another connection holds an exclusive lock for that long instead.
 - disk full: on SQLite, no process may grow the database file or its WAL for `--outage` seconds
-  (RLIMIT_FSIZE); on PostgreSQL not measured (see the row).
+  (RLIMIT_FSIZE 0); on PostgreSQL not measured (see the row).
 
 Each row counts the updates sent, acknowledged (answered 200), stored (each acknowledged report
 found in the database), duplicated (stored more than once), lost (acknowledged, never stored)
@@ -144,7 +144,7 @@ def _what(kind: str, name: str, plan: Plan, lease: float) -> str:
                 "rather than fail")
     if name == "database outage":
         return f"the connection proxy cut for {plan.outage:g} s"
-    return f"database file and WAL may not grow for {plan.outage:g} s"
+    return f"no write to the database file or its WAL succeeds for {plan.outage:g} s"
 
 
 async def run_row(kind: str, name: str, plan: Plan, folder: Path, pg_url: str) -> Row:
