@@ -9,7 +9,7 @@ again, to the other live process), and a third of the way through the fault stri
 - database outage: on PostgreSQL both processes reach the server through a TCP proxy that is cut
   (every connection closed, new ones refused) for `--outage` seconds; SQLite has no server, so
   another connection holds an exclusive lock for that long instead.
-- disk full: on SQLite, no process may grow the database file or its WAL for `--outage` seconds
+- disk full: on SQLite, no write of the processes to any file succeeds for `--outage` seconds
   (RLIMIT_FSIZE 0); on PostgreSQL not measured (see the row).
 
 Each row counts the updates sent, acknowledged (answered 200), stored (each acknowledged report
