@@ -3,7 +3,7 @@
 At most once. A message is claimed (`sending`, committed) immediately before its platform call
 and marked after. If the process dies between the two, nobody can tell whether the member got
 it: the Bot API has no idempotency key and no way to ask what was sent. Sending it again would
-duplicate every message in flight at the moment of death (a 100 ms round trip at 28 messages/s
+duplicate every message in flight at the moment of death (a 100 ms round trip at 30 messages/s
 is about three per crash, every crash); not sending it loses only a message whose claim was
 committed but whose request had not yet left the process, a window of a few milliseconds. So
 such rows become `unknown` and are not sent again, as the issue asks ("a reminder goes to a
