@@ -18,12 +18,15 @@ class Status(StrEnum):
 
 
 class Position(StrEnum):
-    """A position held in a unit (bí thư, phó bí thư, chi ủy viên, cấp ủy viên đảng bộ)."""
+    """A position held in a unit (bí thư, phó bí thư, chi ủy viên, cấp ủy viên đảng bộ, thủ quỹ).
+
+    A cell's treasurer (thủ quỹ) keeps its dues book and nothing else: not a leader (LEADER_ROLES)."""
 
     SECRETARY = "secretary"
     DEPUTY = "deputy"
     CELL_COMMITTEE = "cell_committee"
     COMMITTEE_MEMBER = "committee_member"
+    TREASURER = "treasurer"
 
 
 LEADER_ROLES = (Position.SECRETARY, Position.DEPUTY, Position.CELL_COMMITTEE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers import (
     attendance,
+    dues,
     export,
     help,
     joining,
@@ -20,7 +21,7 @@ from handlers import (
 from handlers.registry import Catalog, build_catalog
 
 MODULES = (help, joining, profile, messengers, reports, mine, self_assessment, ratings, summary, export,
-           meetings, attendance, roster)
+           meetings, attendance, roster, dues)
 
 
 def default_catalog() -> Catalog:

@@ -13,7 +13,7 @@ from storage.tables import ChatAccount, Member
 STATUS_WORDS = {"official": "chính thức", "probationary": "dự bị", "exempt": "miễn sinh hoạt"}
 ROLE_WORDS = {
     "secretary": "bí thư", "deputy": "phó bí thư", "cell_committee": "chi ủy viên",
-    "committee_member": "cấp ủy viên",
+    "committee_member": "cấp ủy viên", "treasurer": "thủ quỹ",
 }
 PLATFORM_WORDS = {"telegram": "Telegram", "zalo": "Zalo", "console": "Bảng điều khiển", "memory": "Thử nghiệm"}
 

@@ -32,10 +32,12 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain import dues
 from domain.dates import DEFAULT_TIMEZONE
 from domain.history import LEAVING, Event, EventKind, Standing
 from domain.text import fold
 from domain.vocabulary import Position, Status, UnitKind
+from storage import dues as dues_book
 from storage import membership
 from storage.db import Database
 from storage.org import OrgError, validate_name
@@ -60,6 +62,7 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "roles": ("Chức vụ", ("chuc vu",)),
     "status": ("Tình trạng", ("tinh trang",)),
     "accounts": ("Tài khoản", ("tai khoan",)),
+    "dues": ("Đảng phí/tháng", ("dang phi thang", "dang phi", "muc dang phi", "dang phi hang thang")),
 }
 REQUIRED = ("committee", "cell", "name")
 _HEADER_KEYS = {alias: key for key, (_shown, aliases) in COLUMNS.items() for alias in aliases}
@@ -81,6 +84,8 @@ ROLE_WORDS: dict[str, tuple[str, bool] | None] = {
     "pho bi thu": (Position.DEPUTY, False),
     "pho bi thu chi bo": (Position.DEPUTY, False),
     "chi uy vien": (Position.CELL_COMMITTEE, False),
+    "thu quy": (Position.TREASURER, False),
+    "thu quy chi bo": (Position.TREASURER, False),
     "bi thu dang uy": (Position.SECRETARY, True),
     "bi thu dang bo": (Position.SECRETARY, True),
     "pho bi thu dang uy": (Position.DEPUTY, True),
@@ -92,7 +97,8 @@ ROLE_WORDS: dict[str, tuple[str, bool] | None] = {
 STATUS_TEXT = {Status.OFFICIAL: "chính thức", Status.PROBATIONARY: "dự bị", Status.EXEMPT: "miễn sinh hoạt",
                Status.SUSPENDED: "đình chỉ sinh hoạt"}
 CELL_ROLE_TEXT: dict[str, str] = {
-    Position.SECRETARY: "Bí thư", Position.DEPUTY: "Phó bí thư", Position.CELL_COMMITTEE: "Chi ủy viên"}
+    Position.SECRETARY: "Bí thư", Position.DEPUTY: "Phó bí thư", Position.CELL_COMMITTEE: "Chi ủy viên",
+    Position.TREASURER: "Thủ quỹ"}
 COMMITTEE_ROLE_TEXT: dict[str, str] = {
     Position.SECRETARY: "Bí thư đảng ủy", Position.DEPUTY: "Phó bí thư đảng ủy",
     Position.COMMITTEE_MEMBER: "Đảng ủy viên"}
@@ -200,6 +206,7 @@ class Row:
     committee_roles: list[str] = field(default_factory=list)
     accounts: list[tuple[str, str]] = field(default_factory=list)
     roles_given: bool = True  # False: the file has no Chức vụ column, roles are left as they are
+    dues: int | None = None  # Đảng phí/tháng as declared (đồng); None: not given, the dues book is left as it is
 
 
 class _RowErrors:
@@ -444,7 +451,7 @@ def _row(number: int, raw: dict[str, Any], today: date, errors: _RowErrors) -> R
             continue
         if word not in ROLE_WORDS:
             errors.add(number, f"Chức vụ «{part.strip()}» không hợp lệ: ghi Bí thư, Phó bí thư, Chi ủy viên, "
-                               "Đảng viên, Bí thư đảng ủy, Phó bí thư đảng ủy hoặc Đảng ủy viên")
+                               "Thủ quỹ, Đảng viên, Bí thư đảng ủy, Phó bí thư đảng ủy hoặc Đảng ủy viên")
             continue
         held = ROLE_WORDS[word]
         if held is not None:
@@ -459,10 +466,15 @@ def _row(number: int, raw: dict[str, Any], today: date, errors: _RowErrors) -> R
             errors.add(number, "Chi bộ không được để trống (chỉ để trống cho cán bộ giữ chức vụ cấp ủy đảng bộ)")
 
     accounts = check(_accounts, raw.get("accounts"))
+    dues_text = _text(raw.get("dues"))
+    monthly = dues.parse_amount(dues_text) if dues_text else None
+    if dues_text and (monthly is None or monthly > dues.CONFIRM_ABOVE):
+        errors.add(number, f"Đảng phí/tháng «{dues_text[:20]}» không hợp lệ: ghi số tiền mỗi tháng bằng đồng, "
+                           f"không quá {dues.money(dues.CONFIRM_ABOVE)}, ví dụ 45000")
     if len(errors.by_row.get(number, [])) > problems_before or committee is None:  # no committee: an error above
         return None
     return Row(number, committee, cell, full_name, gender, birth_year, admitted_on, official_on,
-               status if "status" in raw else None, cell_roles, committee_roles, accounts, "roles" in raw)
+               status if "status" in raw else None, cell_roles, committee_roles, accounts, "roles" in raw, monthly)
 
 
 def parse_rows(table: list[tuple[int, dict[str, Any]]], today: date, errors: _RowErrors) -> list[Row]:
@@ -888,6 +900,7 @@ async def _apply(session: AsyncSession, rows: list[Row], errors: _RowErrors, tod
             changes.append(f"tình trạng: {STATUS_TEXT[status]} → {STATUS_TEXT[wanted]}")
 
     await _roles(session, units, members, result)
+    await _declare_dues(session, members, on)
     await _link_accounts(session, members, accounts, errors, result)
     for _row, member, changes in members:
         if id_of(member) not in before:
@@ -904,6 +917,23 @@ async def _apply(session: AsyncSession, rows: list[Row], errors: _RowErrors, tod
     await _missing(session, units, listed, {id_of(m) for _r, m, _c in members}, history, options.sync, result)
     await session.flush()
     return result
+
+
+async def _declare_dues(session: AsyncSession, members: list[tuple[Row, Member, list[str]]], on: date) -> None:
+    """The optional column Đảng phí/tháng: a declared amount from the month of the import, unless
+    the same amount is already in force then (a re-import adds nothing)."""
+    rows = [(row, member) for row, member, _changes in members if row.dues is not None and member.cell_id is not None]
+    if not rows:
+        return
+    month = dues.month_of(on)
+    declared = await dues_book.rates_of(session, [id_of(member) for _row, member in rows])
+    for row, member in rows:
+        assert row.dues is not None and member.cell_id is not None
+        current = dues.rate_on(declared.get(id_of(member), []), month)
+        if current is not None and current.amount == row.dues and current.exemption is None and not current.reduction:
+            continue
+        await dues_book.declare(session, id_of(member), member.cell_id, dues.Rate(month, dues.Basis.DECLARED, row.dues),
+                                by=None, now=datetime.now(UTC))
 
 
 async def _roles(session: AsyncSession, units: _Org, members: list[tuple[Row, Member, list[str]]],

@@ -30,7 +30,7 @@ _SPAN = table_of(MembershipSpan)
 
 ROLE_NAMES: dict[str, str] = {
     Position.SECRETARY: "bí thư", Position.DEPUTY: "phó bí thư", Position.CELL_COMMITTEE: "chi ủy viên",
-    Position.COMMITTEE_MEMBER: "cấp ủy viên",
+    Position.COMMITTEE_MEMBER: "cấp ủy viên", Position.TREASURER: "thủ quỹ",
 }
 
 

@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "quarterly_reviews": False,  # quarterly reviews too, when the committee turns them on
     "review_windows": {},  # period key -> [first, last] (ISO dates) set by the committee: reopened, or closed early
     "report_close_day": REPORT_CLOSE_DAY,  # last month's reports are taken until this day of the month
+    "dues_minimum_wage": 5_310_000,  # đồng a month: the regional minimum wage dues of "others" follow (vùng I, 2026)
+    "dues_cell_share": 0.30,  # the share of the dues collected that a cell keeps; the rest goes to the committee
 }
 
 

@@ -378,7 +378,7 @@ async def test_every_bad_row_is_listed(db: Database, tmp_path: Path) -> None:
     ({"Tình trạng": "tạm ngưng"}, "Tình trạng «tạm ngưng» không hợp lệ"),
     ({"Giới tính": "Khác"}, "Giới tính «Khác» không hợp lệ"),
     ({"Chức vụ": "Tổ trưởng"}, "Chức vụ «Tổ trưởng» không hợp lệ"),
-    ({"Chức vụ": "Bí thư; Thủ quỹ"}, "Chức vụ «Thủ quỹ» không hợp lệ"),
+    ({"Chức vụ": "Bí thư; Thư ký"}, "Chức vụ «Thư ký» không hợp lệ"),
     ({"Ngày vào Đảng": "1994-02-03"}, "Ngày vào Đảng «1994-02-03» không đúng dạng ngày/tháng/năm"),
     ({"Ngày vào Đảng": "03/02/94"}, "Ngày vào Đảng «03/02/94» không đúng dạng ngày/tháng/năm"),
     ({"Ngày chính thức": "31/02/1995"}, "Ngày chính thức «31/02/1995» không phải ngày có thật"),

@@ -111,9 +111,9 @@ async def test_an_upgraded_database_keeps_its_summaries(db: Database, db_kind: s
             for table in metadata.sorted_tables:
                 if table.name in history:
                     continue
-                columns = await target.run_sync(_column_names, table.name)
                 rows = (await source.execute(table.select())).mappings().all()
-                if rows:
+                if rows:  # a table added after 0006 (empty in the seed) does not exist there yet
+                    columns = await target.run_sync(_column_names, table.name)
                     await target.execute(table.insert(), [{k: v for k, v in row.items() if k in columns}
                                                           for row in rows])
             await target.run_sync(_upgrade_to, "head")
