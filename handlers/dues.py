@@ -373,6 +373,8 @@ def _whole_cell(words: list[str], kept: Kept, known: book.Book, today: date) -> 
             skipped.append(f"{entry.full_name} (chưa khai mức)")
         elif due.exempt:
             skipped.append(f"{entry.full_name} (miễn đóng)")
+        elif (state := known.allocations[entry.member_id].state(month)) is not None and state.settled:
+            skipped.append(f"{entry.full_name} (đã nộp trước)")
         else:
             payments.append(Payment(entry, due.amount, 1, f"tháng {dues.month_text(month)}"))
     return payments, skipped

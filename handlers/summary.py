@@ -9,13 +9,13 @@ the words from `handlers.summary_text`; the export (/xuat) builds on the same `B
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain import periods, review
+from domain import dues, periods, review
 from domain.periods import Period, PeriodError
 from domain.vocabulary import LEVELS, STAGES
 from handlers import chart, summary_text
@@ -23,6 +23,9 @@ from handlers.context import Audience, Ctx
 from handlers.registry import Command
 from handlers.summary_scope import Scope, ScopeError, resolve
 from handlers.summary_text import STAGE_NAMES, Header, Section, Targets
+from storage import dues as dues_book
+from storage import dues_figures
+from storage.dues_figures import CellDues, cell_dues
 from storage.summary import Tally, chart_window, combine, tallies
 from storage.summary_names import CellNames, cell_names
 from storage.types import id_of
@@ -45,6 +48,7 @@ class Built:
     names: CellNames | None
     targets: Targets
     chart: chart.ChartData
+    dues: dict[int, CellDues] = field(default_factory=dict)  # cell -> its dues over the period's months
 
     @property
     def text(self) -> str:
@@ -58,6 +62,11 @@ async def build(session: AsyncSession, scope: Scope, period: Period, now: dateti
     cells = await tallies(session, [(id_of(cell), cell.name) for cell in scope.cells], period, today, tz)
     targets = await summary_text.targets_for(session, id_of(scope.unit))
     year = period.year
+    last_month = dues.month_of(min(period.end - timedelta(days=1), today))
+    paid = await cell_dues(session, [id_of(cell) for cell in scope.cells], id_of(scope.unit), period.start,
+                           last_month, today)
+    paid_total = dues_figures.combine(list(paid.values()))
+    share = await dues_book.cell_share(session, id_of(scope.unit))
     footer = ""
     if scope.is_committee:
         total = combine(scope.unit.name, cells)
@@ -71,8 +80,8 @@ async def build(session: AsyncSession, scope: Scope, period: Period, now: dateti
             summary_text.membership(total, None), meetings, summary_text.reports(total, None),
             summary_text.ratings(total, targets, period, None, committee=True,
                                  organisation=f"quyết định của {scope.unit.name}, {len(cells)} chi bộ"),
-            summary_text.warnings(total, None, year, today), summary_text.development(total, targets, year),
-            summary_text.cell_lines(cells),
+            summary_text.warnings(total, None, year, today, paid_total),
+            summary_text.development(total, targets, year), summary_text.cell_lines(cells, paid),
         ]
         if cells:
             example = summary_text.weakest_first(cells)[0].name
@@ -88,10 +97,14 @@ async def build(session: AsyncSession, scope: Scope, period: Period, now: dateti
             summary_text.ratings(total, targets, period, names, committee=False,
                                  organisation=f"{STAGE_NAMES[total.latest_stage].lower()} của {scope.unit.name}"
                                  if total.latest_stage else scope.unit.name),
-            summary_text.warnings(total, names, year, today), summary_text.development(total, targets, year),
+            summary_text.warnings(total, names, year, today, paid_total),
+            summary_text.development(total, targets, year),
         ]
+    if paid_total.declared:  # a cell that keeps no dues book in chibo shows no dues at all
+        sections.insert(-3 if scope.is_committee else -2,  # before the warnings
+                        summary_text.dues_section(paid_total, period, share, committee=scope.is_committee))
     return Built(scope, period, head, sections, footer, total, cells, names, targets,
-                 chart_data(scope.unit.name, total, period, today))
+                 chart_data(scope.unit.name, total, period, today), paid)
 
 
 def chart_data(name: str, total: Tally, period: Period, today: date) -> chart.ChartData:

@@ -9,6 +9,7 @@ boundaries, and no line of ours is ever long enough to be cut.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fractions import Fraction
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain import dues as dues_rules
 from domain import figures, review
 from domain.figures import share_text
 from domain.meeting_rules import EXCUSED_RUN, QUALITY_SHARE
@@ -25,6 +27,7 @@ from domain.vocabulary import LEVELS, REPORT_KINDS, STAGES, Level, MeetingKind, 
 from handlers import rating_text
 from handlers.rating_text import quota_text
 from storage import unit_settings
+from storage.dues_figures import CellDues
 from storage.reports import KIND_NAMES
 from storage.summary import MeetingTally, Tally
 from storage.summary_names import CellNames
@@ -207,13 +210,19 @@ def levels_text(levels: dict[str, int]) -> str:
     return ", ".join(f"{review.LEVEL_CODES[level]} {levels.get(level, 0)}" for level in LEVELS)
 
 
-def warnings(t: Tally, names: CellNames | None, year: int, today: date) -> Section:
+def warnings(t: Tally, names: CellNames | None, year: int, today: date, dues: CellDues | None = None) -> Section:
+    """The removal warning counts both causes (Điều lệ Đảng, Điều 8), each with its months: meetings
+    skipped without reason, and dues not paid (once the cell keeps its dues book in chibo)."""
     section = Section("Cảnh báo")
     absence = f"Vắng không lý do 3 tháng trong năm {year} (xem xét xóa tên)"
+    unpaid = f"Không đóng đảng phí 3 tháng trong năm {year} (xem xét xóa tên)"
+    dues = dues if dues is not None and dues.declared else None
     due = "Sắp đủ 12 tháng dự bị, cần xét công nhận chính thức"
     excused = f"Vắng có lý do quá {EXCUSED_RUN} lần liên tiếp trong năm {year}"
     if names is None:
         section.add(absence, f"{len(t.long_absent)} đảng viên", len(t.long_absent))
+        if dues is not None:
+            section.add(unpaid, f"{len(dues.overdue)} đảng viên", len(dues.overdue))
         section.add(excused, f"{len(t.long_excused)} đảng viên", len(t.long_excused))
         section.add(due, f"{t.due_recognition} đảng viên", t.due_recognition)
         section.add("Không nhắn được qua bot", f"{t.unreachable} đảng viên", t.unreachable)
@@ -222,6 +231,9 @@ def warnings(t: Tally, names: CellNames | None, year: int, today: date) -> Secti
     if names.long_absent:
         section.add(absence, "; ".join(f"{name} (tháng {', '.join(map(str, months))})"
                                        for name, months in names.long_absent), len(names.long_absent))
+    if dues is not None and dues.overdue:
+        section.add(unpaid, "; ".join(f"{person.full_name} ({dues_rules.months_text(months)})"
+                                      for person, months in dues.overdue), len(dues.overdue))
     if names.long_excused:
         section.add(excused, "; ".join(f"{name} ({run} lần)" for name, run in names.long_excused),
                     len(names.long_excused))
@@ -235,6 +247,26 @@ def warnings(t: Tally, names: CellNames | None, year: int, today: date) -> Secti
         section.add("Chưa kết nối với bot", names=names.no_account)
     if not section.figures:
         section.add("Không có cảnh báo")
+    return section
+
+
+def dues_section(d: CellDues, period: Period, share: Fraction, *, committee: bool) -> Section:
+    """Đảng phí: collected against expected over the period's months, arrears (by name for a
+    cell), and what goes to the committee."""
+    section = Section(f"Đảng phí {period.label}")
+    section.add("Đã thu / phải thu", f"{dues_rules.money(d.received)} / {dues_rules.money(d.expected)}",
+                d.received, d.expected)
+    if committee:
+        section.add("Đảng viên nợ đọng", f"{len(d.arrears)} đảng viên, {dues_rules.money(d.arrears_total)}",
+                    len(d.arrears))
+    elif d.arrears:
+        section.add("Nợ đọng", "; ".join(
+            f"{person.full_name} ({dues_rules.months_text([s.month for s in states])}: "
+            f"{dues_rules.money(sum(s.unpaid for s in states))})" for person, states in d.arrears), len(d.arrears))
+    else:
+        section.add("Nợ đọng", "không có", 0)
+    section.add(f"Chi bộ giữ lại {share_text(share)}, nộp lên đảng ủy",
+                f"{dues_rules.money(d.kept)}, {dues_rules.money(d.remitted)}", d.remitted)
     return section
 
 
@@ -252,14 +284,19 @@ def development(t: Tally, targets: Targets, year: int) -> Section:
     return section
 
 
-def cell_lines(cells: list[Tally]) -> Section:
-    """One line per cell, the weakest first: lowest attendance, then lowest reporting (no data first)."""
+def cell_lines(cells: list[Tally], dues: Mapping[int, CellDues] | None = None) -> Section:
+    """One line per cell, the weakest first: lowest attendance, then lowest reporting (no data first);
+    with its dues (collected / expected, members in arrears) where the cell keeps its book in chibo."""
     section = Section("Các chi bộ (yếu trước: dự họp thấp, rồi báo cáo thấp)")
     for number, cell in enumerate(weakest_first(cells), 1):
         attendance = figures.fraction(cell.present, cell.expected)
         reporting = figures.fraction(cell.reporters, cell.expected_members)
-        section.add(f"{number}. {cell.name}", f"{cell.total} đảng viên; dự họp {attendance}; báo cáo {reporting}",
-                    bullet=False)
+        paid = (dues or {}).get(cell.cell_id or 0)
+        money = "" if paid is None or not paid.declared else (
+            f"; đảng phí {dues_rules.money(paid.received)}/{dues_rules.money(paid.expected)}, "
+            f"nợ đọng {len(paid.arrears)}")
+        section.add(f"{number}. {cell.name}", f"{cell.total} đảng viên; dự họp {attendance}; báo cáo {reporting}"
+                    + money, bullet=False)
     return section
 
 
