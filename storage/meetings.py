@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import meeting_rules as rules
 from domain.vocabulary import MeetingKind, MeetingStatus, Position, Presence, Status
+from storage import tallies  # noqa: F401  (its flush hook keeps each meeting's roll-call totals)
 from storage.tables import Member, OrgUnit, Role
 from storage.types import UtcDateTime, id_of, stored_id, utcnow
 

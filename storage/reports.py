@@ -21,6 +21,7 @@ from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.report_kinds import KIND_NAMES
+from storage import tallies
 from storage.lane import Sql, lane
 from storage.types import UtcDateTime, table_of, utcnow
 
@@ -116,6 +117,7 @@ async def add(
     same = (member_id, kind, text, done_on, now - DUPLICATE_WINDOW)
     added = await road.one(_ADD, member_id, cell_id, kind, text, done_on, photo, now, member_id, member_id, *same)
     if added is not None:
+        await tallies.report_added(session, cell_id, done_on, kind)
         return Saved(int(added[0]), duplicate=False)
     earlier = await road.one(_EARLIER, *same)
     assert earlier is not None
@@ -211,6 +213,7 @@ async def owned(session: AsyncSession, number: int, member_id: int) -> ReportLin
 
 async def remove(session: AsyncSession, report: ReportLine, member_id: int) -> None:
     """Delete one of the member's reports and retire its number (see `RetiredReportNumber`)."""
+    await tallies.report_removed(session, report.id)
     await session.execute(delete(_REPORT).where(_REPORT.c.id == report.id))
     retired = (await session.execute(
         select(_RETIRED.c.number).where(_RETIRED.c.member_id == member_id)

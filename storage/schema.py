@@ -16,6 +16,7 @@ import storage.meetings
 import storage.membership
 import storage.outbox
 import storage.reports
-import storage.tables  # noqa: F401
+import storage.tables
+import storage.tallies  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -10,6 +10,8 @@ Counting rules (domain.md; the rules themselves live in `domain/`):
   state; exempt members, and those temporarily transferred out, are not expected at meetings nor
   to report; who is rated is `domain.review` applied to the state then;
 - attendance comes from the roll call of ended meetings; a meeting without one counts nowhere;
+  each meeting's totals, and each cell's reports per month and kind, are read from the tallies
+  kept beside the rows (storage/tallies.py), not counted again on every summary;
 - ratings count at the latest stage the cell has reached (final, else the cell's proposal, else
   the self-assessments), over the members to be rated; a committee adds up its cells.
 """
@@ -34,6 +36,8 @@ from storage.meetings import Attendance, Meeting
 from storage.membership import MembershipSpan, counted_on
 from storage.reports import Report
 from storage.tables import ChatAccount, Member
+from storage.tallies import REPORTS as KEPT_REPORTS
+from storage.tallies import ROLL_CALL as KEPT_ROLL_CALL
 from storage.types import table_of
 
 _MEMBER = table_of(Member)
@@ -317,19 +321,18 @@ async def _meetings(session: AsyncSession, found: dict[int, Tally], ids: list[in
     window_start = local_midnight(months[0], tz)
     period_start, period_end = period.instants(tz)
     window_end = max(period_end, local_midnight(_next_month(months[-1]), tz))
-    meeting, attendance = _MEETING.c, _ATTENDANCE.c
+    meeting, attendance, kept = _MEETING.c, _ATTENDANCE.c, KEPT_ROLL_CALL.c
     in_window = and_(meeting.cell_id.in_(ids), meeting.status == MeetingStatus.ENDED,
                      _between(meeting.starts_at, min(window_start, period_start), window_end))
+    # Each meeting's totals as kept beside its rows (storage/tallies.py): no attendance row is read.
     counts = (
         select(
             meeting.id, meeting.cell_id, meeting.kind, meeting.starts_at, meeting.roll_call_at,
-            func.count(case((attendance.status == Presence.PRESENT, 1))).label("present"),
-            func.count(case((attendance.status == Presence.EXCUSED, 1))).label("excused"),
-            func.count(case((attendance.status == Presence.ABSENT, 1))).label("absent"),
+            func.coalesce(kept.present, 0).label("present"), func.coalesce(kept.excused, 0).label("excused"),
+            func.coalesce(kept.absent, 0).label("absent"),
         )
-        .select_from(_MEETING.outerjoin(_ATTENDANCE, attendance.meeting_id == meeting.id))
+        .select_from(_MEETING.outerjoin(KEPT_ROLL_CALL, kept.meeting_id == meeting.id))
         .where(in_window)
-        .group_by(meeting.id, meeting.cell_id, meeting.kind, meeting.starts_at, meeting.roll_call_at)
     )
     # Exempt members are not expected: their rows (if any were made) are taken off again. Both
     # databases start from the few exempt members (member index by cell and status), then their rows.
@@ -479,21 +482,23 @@ async def excused_runs(session: AsyncSession, ids: list[int], year: int, tz: Zon
 # -- reports and ratings --------------------------------------------------------------------------
 
 async def _reports(session: AsyncSession, found: dict[int, Tally], ids: list[int], period: Period) -> None:
-    """Reports per cell and kind. One conditional count per kind, grouped by cell alone, follows
-    the (cell_id, done_on, kind, member_id) index without sorting: grouping by (cell, kind) costs
-    a temporary B-tree and is five times slower at a committee's year. A kind this code does not
-    know (none today) is counted as "other"."""
-    report = _REPORT.c
+    """Reports per cell and kind, from the monthly counts kept beside the reports
+    (storage/tallies.py: a report counts for the cell and the month of `done_on` it was stored
+    with, as here): a period is whole months, so its months' sums are its counts. A kind this
+    code does not know (none today) is counted as "other"."""
+    kept = KEPT_REPORTS.c
     query = (
-        select(report.cell_id, func.count().label("all"),
-               *[_sum(report.kind == kind).label(kind) for kind in REPORT_KINDS])
-        .where(report.cell_id.in_(ids), _between(report.done_on, period.start, period.end))
-        .group_by(report.cell_id)
+        select(kept.cell_id, kept.kind, func.sum(kept["count"]).label("n"))
+        .where(kept.cell_id.in_(ids), _between(kept.month, period.start, period.end))
+        .group_by(kept.cell_id, kept.kind)
     )
+    known = set(REPORT_KINDS)
     for row in await session.execute(query):
-        counts: dict[str, int] = {kind: int(getattr(row, kind)) for kind in REPORT_KINDS}
-        counts[OTHER] += row.all - sum(counts.values())
-        found[row.cell_id].reports = {kind: count for kind, count in counts.items() if count}
+        kind = row.kind if row.kind in known else OTHER
+        counts = found[row.cell_id].reports
+        counts[kind] = counts.get(kind, 0) + int(row.n)
+    for tally in found.values():
+        tally.reports = {kind: count for kind, count in tally.reports.items() if count}
 
 
 async def _ratings(session: AsyncSession, found: dict[int, Tally], ids: list[int], period: Period,
