@@ -49,6 +49,7 @@ class Built:
     targets: Targets
     chart: chart.ChartData
     dues: dict[int, CellDues] = field(default_factory=dict)  # cell -> its dues over the period's months
+    dues_through: tuple[date, date] = (date.min, date.min)  # the dues' last month and the day they are read on
 
     @property
     def text(self) -> str:
@@ -104,7 +105,8 @@ async def build(session: AsyncSession, scope: Scope, period: Period, now: dateti
         sections.insert(-3 if scope.is_committee else -2,  # before the warnings
                         summary_text.dues_section(paid_total, period, share, committee=scope.is_committee))
     return Built(scope, period, head, sections, footer, total, cells, names, targets,
-                 chart_data(scope.unit.name, total, period, today), paid)
+                 chart_data(scope.unit.name, total, period, today), paid,
+                 (last_month, dues_figures.reference_day(last_month, today)))
 
 
 def chart_data(name: str, total: Tally, period: Period, today: date) -> chart.ChartData:

@@ -23,12 +23,13 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain import review
+from domain import dues, review
 from domain.spreadsheet import neutral_cell
 from domain.vocabulary import Presence, Stage, Status
 from handlers.summary import Built
 from handlers.summary_text import MEETING_KINDS, STAGE_NAMES, STATUS_NAMES, weakest_first
-from storage import export_rows
+from storage import dues as dues_book
+from storage import dues_figures, export_rows
 from storage.reports import KIND_NAMES
 
 Progress = Callable[[int, int], None]  # (rows written, rows in all)
@@ -53,13 +54,25 @@ ATTENDANCE_HEADERS = ("STT", "Chi bộ", "Ngày họp", "Giờ", "Loại buổi"
 RATING_HEADERS = ("STT", "Chi bộ", "Họ và tên", "Tình trạng", "Kỳ", STAGE_NAMES[Stage.SELF],
     STAGE_NAMES[Stage.CELL_PROPOSED],
                   STAGE_NAMES[Stage.FINAL])
+DUES_HEADERS = ("STT", "Chi bộ", "Họ và tên")
+DUES_TOTALS = ("Đã nộp", "Phải nộp", "Còn nợ")  # over the year's months to the period's last (or this) month
 WIDTHS = {"STT": 6, "Chi bộ": 26, "Họ và tên": 26, "Nội dung": 60, "Mục": 34, "Chỉ tiêu": 48, "Diễn giải": 70}
 _BOLD = Font(bold=True)
 
 
-def sheet_names(*, committee: bool) -> list[str]:
-    """The sheets of a workbook, in order."""
-    return [SUMMARY, *([CELLS] if committee else []), MEMBERS, REPORTS, ATTENDANCE, RATINGS]
+def sheet_names(*, committee: bool, dues_year: int | None = None) -> list[str]:
+    """The sheets of a workbook, in order (the dues book's only where a cell keeps it in chibo)."""
+    return [SUMMARY, *([CELLS] if committee else []), MEMBERS, REPORTS, ATTENDANCE, RATINGS,
+            *([dues_sheet_name(dues_year)] if dues_year else [])]
+
+
+def dues_sheet_name(year: int) -> str:
+    return f"Đảng phí {year}"
+
+
+def dues_year(built: Built) -> int | None:
+    """The year whose dues book the workbook carries: the period's, when any cell keeps one."""
+    return built.period.year if any(cell.declared for cell in built.dues.values()) else None
 
 
 class _Sheet:
@@ -141,9 +154,44 @@ async def write(session: AsyncSession, built: Built, path: Path, tz: ZoneInfo,
     await fill(RATINGS, RATING_HEADERS, export_rows.ratings(ids, period), lambda row: (
         row.cell, row.full_name, _status(row.status), review,
         *(_level(level) for level in (row.self, row.cell_proposed, row.final))))
+    year = dues_year(built)
+    if year is not None:
+        await _dues_sheet(session, book, built, ids, year)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
+
+
+async def _dues_sheet(session: AsyncSession, book: Workbook, built: Built, ids: list[int], year: int) -> None:
+    """The dues book as secretaries keep it by hand: a row per member, a column per month of the
+    year with what was paid into it (money fills the oldest unpaid month first), then the totals
+    paid, owed and left; "miễn" in an exempt month; a last row adds up every column."""
+    last, day = built.dues_through
+    months = dues.months_between(date(year, 1, 1), date(year, 12, 1))
+    sheet = _Sheet(book, dues_sheet_name(year), (*DUES_HEADERS, *(f"T{m.month}" for m in months), *DUES_TOTALS))
+    members = await dues_figures.members_of(session, ids)
+    names = {cell.cell_id: cell.name for cell in built.cells if cell.cell_id is not None}
+    people = [(cell_id, person) for cell_id in ids for person in members.get(cell_id, [])]
+    known = await dues_book.book(session, [person.member_id for _cell, person in people], built.scope.unit.id or 0,
+                                 date(year, 12, 1), day)
+    sums = [0] * (len(months) + 3)
+    for number, (cell_id, person) in enumerate(people, 1):
+        allocation = known.allocations[person.member_id]
+        cells: list[Any] = []
+        for index, month in enumerate(months):
+            state = allocation.state(month)
+            value: Any = None if state is None or month > last else ("miễn" if state.exempt else state.paid)
+            if isinstance(value, int):
+                sums[index] += value
+            cells.append(value)
+        in_year = [state for state in allocation.months if state.month.year == year]
+        owed = sum(state.owed for state in in_year if state.month <= last)
+        paid = sum(state.paid for state in in_year if state.month <= last)
+        totals = (paid, owed, owed - paid)
+        for index, value in enumerate(totals):
+            sums[len(months) + index] += value
+        sheet.append((number, names.get(cell_id, ""), person.full_name, *cells, *totals))
+    sheet.append(("", "Cộng", "", *sums), bold=True)
 
 
 def _level(level: str | None) -> str | None:

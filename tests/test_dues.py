@@ -134,3 +134,47 @@ async def test_the_import_declares_the_monthly_amount_once(db: Database, tmp_pat
     with pytest.raises(ImportFailed) as failed:
         await import_file(db, sheet, today=date(2026, 11, 20))
     assert any("Đảng phí/tháng «-45000» không hợp lệ" in reason for _row, reason in failed.value.errors)
+
+
+async def test_the_workbook_carries_the_years_dues_book(app: Chibo, memory: MemoryChannel, db: Database,
+                                                        clock: ManualClock, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from domain.periods import YEAR, Period
+    from handlers import workbook
+    from handlers.summary import build
+    from handlers.summary_scope import Scope
+    from storage.tables import OrgUnit
+    from tests.conftest import TZ
+
+    cell = await make_cell(db, clock.now(), PEOPLE, exempt=())  # 20/11/2026
+    for typed in ("/dangphi muc Binh 45000 tu 9/2026", "/dangphi muc Cuong khac tu 10/2026",
+                  "/dangphi muc Em 20000 tu 9/2026", "/dangphi muc Em mien benh tu 9/2026 den 10/2026",
+                  "/dangphi thu Binh 90000; Cuong 15930; Em 20000"):
+        assert "Đã ghi" in await talk(app, memory, "an", typed)
+    path = tmp_path / "so.xlsx"
+    async with db.session() as session:
+        unit = await session.get(OrgUnit, cell.id)
+        assert unit is not None and unit.parent_id is not None
+        committee = await session.get(OrgUnit, unit.parent_id)
+        assert committee is not None
+        built = await build(session, Scope(unit, [unit], committee), Period(YEAR, 2026), clock.now().astimezone(TZ),
+                            TZ)
+        await workbook.write(session, built, path, TZ)
+    sheet = load_workbook(path)["Đảng phí 2026"]
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    months = [f"T{m}" for m in range(1, 13)]
+    assert rows[0] == ["STT", "Chi bộ", "Họ và tên", *months, "Đã nộp", "Phải nộp", "Còn nợ"]
+    blank8 = [None] * 8  # January … August: nothing declared yet
+    # Bình 45.000 from September: 90.000 fill September and October; November owes 45.000.
+    # Cường «khac» from October: 0,3% × 5.310.000 = 15.930 fills October; November owes 15.930.
+    # Em exempt September, October (ill); 20.000 fills November. December has not come: blank.
+    assert rows[1:5] == [
+        [1, "Chi bộ thử", "Nguyễn Văn An", *blank8, None, None, None, None, 0, 0, 0],
+        [2, "Chi bộ thử", "Trần Thị Bình", *blank8, 45_000, 45_000, 0, None, 90_000, 135_000, 45_000],
+        [3, "Chi bộ thử", "Lê Văn Cường", *blank8, None, 15_930, 0, None, 15_930, 31_860, 15_930],
+        [4, "Chi bộ thử", "Hoàng Văn Em", *blank8, "miễn", "miễn", 20_000, None, 20_000, 20_000, 0],
+    ]
+    # Cộng: October 45.000 + 15.930 = 60.930; paid 90.000 + 15.930 + 20.000 = 125.930;
+    # owed 135.000 + 31.860 + 20.000 = 186.860; left 186.860 − 125.930 = 60.930.
+    assert rows[5] == [None, "Cộng", None, *[0] * 8, 45_000, 60_930, 20_000, 0, 125_930, 186_860, 60_930]
