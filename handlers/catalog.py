@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers import (
     attendance,
+    candidates,
     dues,
     export,
     help,
@@ -11,6 +12,7 @@ from handlers import (
     meetings,
     messengers,
     mine,
+    probation,
     profile,
     ratings,
     reports,
@@ -21,7 +23,7 @@ from handlers import (
 from handlers.registry import Catalog, build_catalog
 
 MODULES = (help, joining, profile, messengers, reports, mine, self_assessment, ratings, summary, export,
-           meetings, attendance, roster, dues)
+           meetings, attendance, roster, dues, candidates, probation)
 
 
 def default_catalog() -> Catalog:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 import storage.assessments
+import storage.candidates
 import storage.dues
 import storage.file_links
 import storage.inbox
