@@ -12,6 +12,7 @@ from handlers import (
     meetings,
     messengers,
     mine,
+    minutes,
     probation,
     profile,
     ratings,
@@ -23,7 +24,7 @@ from handlers import (
 from handlers.registry import Catalog, build_catalog
 
 MODULES = (help, joining, profile, messengers, reports, mine, self_assessment, ratings, summary, export,
-           meetings, attendance, roster, dues, candidates, probation)
+           meetings, attendance, minutes, roster, dues, candidates, probation)
 
 
 def default_catalog() -> Catalog:

@@ -15,6 +15,7 @@ import storage.file_links
 import storage.inbox
 import storage.meetings
 import storage.membership
+import storage.minutes
 import storage.outbox
 import storage.reports
 import storage.tables
