@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from domain.errors import UserError
 from domain.holidays import HOLIDAYS
@@ -83,11 +84,13 @@ def add_working_days(start: date, count: int, holidays: frozenset[date] = HOLIDA
     return day
 
 
+@lru_cache(maxsize=4096)  # the planner asks for every open deadline at each pass
 def ceremony_due(decided_on: date) -> date:
     """The last day the admission ceremony may be held."""
     return add_working_days(decided_on, CEREMONY_WORKING_DAYS)
 
 
+@lru_cache(maxsize=4096)
 def review_due(admitted_on: date) -> date:
     """The last day for the cell's review of a probationary member (then the committee recognises)."""
     return add_working_days(probation_end(admitted_on), REVIEW_WORKING_DAYS)

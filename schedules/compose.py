@@ -22,7 +22,7 @@ from domain.messages import Reply
 from domain.periods import ReviewPeriod
 from domain.review import is_reviewed
 from domain.vocabulary import MeetingStatus, Presence, Stage, Status
-from schedules import texts
+from schedules import development_reminders, texts
 from storage import attendance, outbox
 from storage.assessments import Assessment
 from storage.meetings import Attendance, Meeting, cell_members, numbers_of
@@ -47,6 +47,9 @@ class Composer:
             return await self._reminder(session, row, now)
         if kind == outbox.DEADLINE:
             return await self._deadline(session, row, now)
+        if kind == outbox.DEVELOPMENT:
+            found = await development_reminders.compose(session, row, now, self.tz)
+            return found if isinstance(found, Reply) else Skip(found)
         if kind == outbox.NOTICE:
             text = str(row.payload.get("text") or "")
             return Reply(text) if text else Skip("an empty notice")

@@ -16,6 +16,7 @@ a changed plan or a second process re-planning cannot make a reminder go twice.
   A reminder whose time passed while the bot was not running goes late (from 08:00), only the
   nearest one, worded from the real days left (see `schedules.compose`).
 - After the invitations of a meeting, the secretary is told whom they could not reach.
+- Party development: each deadline's reminders as their time comes (see `schedules.development_reminders`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain import dates
 from domain import meeting_rules as rules
 from domain.vocabulary import MeetingStatus, Stage, UnitKind
+from schedules import development_reminders
 from storage import attendance, membership, outbox, unit_settings
 from storage.assessments import Assessment
 from storage.db import Database
@@ -60,7 +62,7 @@ class Planner:
         self._standings_refreshed_on: date | None = None
 
     async def plan(self, now: datetime) -> None:
-        for step in (self._standings, self._series, self._meetings, self._deadlines):
+        for step in (self._standings, self._series, self._meetings, self._deadlines, self._development):
             try:
                 async with self.db.session() as session:
                     await step(session, now)
@@ -181,6 +183,12 @@ class Planner:
                 ahead.insert(0, (step, late))
         return ahead
 
+    async def _development(self, session: AsyncSession, now: datetime) -> None:
+        new = await development_reminders.plan(session, now, self.tz)
+        if new:
+            known = await outbox.planned_keys(session, [item.key for item in new])
+            await outbox.enqueue(session, [item for item in new if item.key not in known], now)
+
     # -- who could not be reached ---------------------------------------------------------------------------
 
     async def report_unreachable(self, now: datetime) -> int:
@@ -263,5 +271,6 @@ class Planner:
                     deadline = await self._deadline_of(session, stored_id(cell_id), which)
                     if deadline is not None:
                         moments.append(rules.local_start(deadline, time(0), self.tz) - DEADLINE_WINDOW)
+            moments += await development_reminders.moments(session, after, self.tz)
         later = [moment for moment in moments if moment > after]
         return min(later) if later else None

@@ -43,6 +43,7 @@ FOLLOWUP = "followup"
 LAST_CALL = "last_call"
 REMINDER_KINDS = (INVITATION, FOLLOWUP, LAST_CALL)
 DEADLINE = "deadline"  # the self-assessment deadline
+DEVELOPMENT = "development"  # Party development's deadlines (schedules.development_reminders)
 # Notices to members and reports to the secretary:
 MOVED = "moved"
 CANCELLED = "cancelled"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -18,7 +19,14 @@ from storage.candidates import Candidate
 from storage.db import Database
 from storage.tables import Member
 from tests.conftest import TZ
-from tests.test_roster_commands import World, events, talk, world  # noqa: F401
+from tests.test_roster_commands import World, events, make_world, talk
+
+
+@pytest.fixture
+async def ward(db: Database, clock: ManualClock) -> World:
+    """The ward of tests/test_roster_commands.py: khu phố 1 (An secretary, Bình, Cường, Dung), khu
+    phố 2 (Lan), khu phố 3 (empty); Phúc on the committee; Sơn on another committee."""
+    return await make_world(db, clock)
 
 
 async def candidate(db: Database, number: int) -> Candidate:
@@ -28,7 +36,7 @@ async def candidate(db: Database, number: int) -> Candidate:
 
 
 async def test_a_candidate_from_the_source_list_to_official_member(
-        app: Chibo, memory: MemoryChannel, db: Database, world: World, clock: ManualClock) -> None:
+        app: Chibo, memory: MemoryChannel, db: Database, ward: World, clock: ManualClock) -> None:
     # Today 20/11/2026. Khu phố 1 has 4 official members (An, Bình, Cường, Dung): 2/3 of 4 is 2.67, 3 needed.
     added = await talk(app, memory, "an", "/nguon them Le Thi Hoa, 2001, nu, doan vien")
     assert added.startswith("Đã thêm vào danh sách nguồn của Chi bộ khu phố 1: số 1. Le Thi Hoa (nữ, 2001, đoàn viên)")
@@ -50,7 +58,8 @@ async def test_a_candidate_from_the_source_list_to_official_member(
     assert (await candidate(db, 1)).voted_on is None
     assert "chi bộ đã biểu quyết 3/4 tán thành (18/11/2026)" in await talk(
         app, memory, "an", "/nguon 1 chibo 3/4 18/11/2026")
-    assert await talk(app, memory, "an", "/nguon 1 quyetdinh 19/11/2026") == "Quyết định kết nạp do cấp ủy viên đảng bộ ghi."
+    refused = await talk(app, memory, "an", "/nguon 1 quyetdinh 19/11/2026")
+    assert refused == "Quyết định kết nạp do cấp ủy viên đảng bộ ghi."
     decided = await talk(app, memory, "phuc", "/nguon 1 quyetdinh 19/11/2026")
     # 30 working days after Thursday 19/11/2026: Nov 20 (1), 23–27 (6), 30 (7), Dec 1–4 (11), 7–11 (16),
     # 14–18 (21), 21–25 (26), 28–31 (30).
@@ -63,7 +72,7 @@ async def test_a_candidate_from_the_source_list_to_official_member(
         member = await session.get(Member, row.member_id)
         assert member is not None
         assert (member.status, member.cell_id, member.gender, member.active) == (
-            Status.PROBATIONARY, world.kp1, "nu", True)
+            Status.PROBATIONARY, ward.kp1, "nu", True)
     assert [event.kind for event in await events(db, row.member_id)] == [EventKind.ADMITTED]
     listed = await talk(app, memory, "an", "/dubi")
     # 12 months: 20/11/2027 (Saturday); 30 working days after: Nov 22–26 (5), 29–30 (7), Dec 1–3 (10),
@@ -73,7 +82,8 @@ async def test_a_candidate_from_the_source_list_to_official_member(
     early = await talk(app, memory, "phuc", "/dubi Hoa congnhan 20/11/2026")
     assert early.endswith("chỉ công nhận chính thức từ ngày đó.")
     clock.set(datetime(2027, 12, 2, 9, 0, tzinfo=TZ))
-    assert "Công nhận đảng viên chính thức do cấp ủy viên" in await talk(app, memory, "an", "/dubi 1 congnhan 01/12/2027")
+    refused = await talk(app, memory, "an", "/dubi 1 congnhan 01/12/2027")
+    assert refused == "Công nhận đảng viên chính thức do cấp ủy viên đảng bộ ghi."
     done = await talk(app, memory, "phuc", "/dubi hoa cong nhan 01/12/2027")
     assert done == ("Đã ghi: Le Thi Hoa được công nhận đảng viên chính thức (quyết định ngày 01/12/2027); tuổi đảng "
                     "tính từ ngày kết nạp 20/11/2026, chính thức từ ngày 20/11/2027.")
@@ -84,9 +94,10 @@ async def test_a_candidate_from_the_source_list_to_official_member(
         assert member is not None and member.status == Status.OFFICIAL
 
 
-async def test_who_sees_and_records(app: Chibo, memory: MemoryChannel, db: Database, world: World) -> None:
+async def test_who_sees_and_records(app: Chibo, memory: MemoryChannel, db: Database, ward: World) -> None:
     await talk(app, memory, "an", "/nguon them Lê Thị Hoa, 2001, nữ")
-    assert await talk(app, memory, "binh", "/nguon") == "Lệnh này dành cho bí thư chi bộ hoặc cấp ủy viên đảng bộ."  # a plain member
+    plain_member = await talk(app, memory, "binh", "/nguon")
+    assert plain_member == "Lệnh này dành cho bí thư chi bộ hoặc cấp ủy viên đảng bộ."
     assert "Không có quần chúng số 1" in await talk(app, memory, "lan", "/nguon 1 lop 15/09/2026")  # another cell
     assert "Không có quần chúng số 1" in await talk(app, memory, "son", "/nguon 1 lop 15/09/2026")  # another committee
     memory.take()
@@ -104,7 +115,7 @@ async def test_who_sees_and_records(app: Chibo, memory: MemoryChannel, db: Datab
     assert "chưa có quần chúng nào" in await talk(app, memory, "lan", "/nguon")
 
 
-async def test_bad_input_says_what_to_type(app: Chibo, memory: MemoryChannel, world: World) -> None:
+async def test_bad_input_says_what_to_type(app: Chibo, memory: MemoryChannel, ward: World) -> None:
     assert "Năm sinh «hai nghìn» chưa đúng" in await talk(app, memory, "an", "/nguon them Lê Thị Hoa, hai nghìn, nữ")
     assert "Giới tính «x» chưa đúng: gõ nam hoặc nữ" in await talk(app, memory, "an", "/nguon them Lê Thị Hoa, 2001, x")
     assert "Gõ /nguon them <Họ và tên>" in await talk(app, memory, "an", "/nguon them Lê Thị Hoa")
