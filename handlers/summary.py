@@ -65,9 +65,11 @@ async def build(session: AsyncSession, scope: Scope, period: Period, now: dateti
     year = period.year
     last_month = dues.month_of(min(period.end - timedelta(days=1), today))
     paid = await cell_dues(session, [id_of(cell) for cell in scope.cells], id_of(scope.unit), period.start,
-                           last_month, today)
+                           last_month, today, books_only=True)
     paid_total = dues_figures.combine(list(paid.values()))
     share = await dues_book.cell_share(session, id_of(scope.unit))
+    pipeline = await development_figures(session, id_of(scope.unit), [(id_of(c), c.name) for c in scope.cells],
+                                         period, today)
     footer = ""
     if scope.is_committee:
         total = combine(scope.unit.name, cells)
@@ -82,7 +84,8 @@ async def build(session: AsyncSession, scope: Scope, period: Period, now: dateti
             summary_text.ratings(total, targets, period, None, committee=True,
                                  organisation=f"quyết định của {scope.unit.name}, {len(cells)} chi bộ"),
             summary_text.warnings(total, None, year, today, paid_total),
-            summary_text.development(total, targets, year), summary_text.cell_lines(cells, paid),
+            development_summary.section(total, targets, year, pipeline, committee=True),
+            summary_text.cell_lines(cells, paid),
         ]
         if cells:
             example = summary_text.weakest_first(cells)[0].name
@@ -99,7 +102,7 @@ async def build(session: AsyncSession, scope: Scope, period: Period, now: dateti
                                  organisation=f"{STAGE_NAMES[total.latest_stage].lower()} của {scope.unit.name}"
                                  if total.latest_stage else scope.unit.name),
             summary_text.warnings(total, names, year, today, paid_total),
-            summary_text.development(total, targets, year),
+            development_summary.section(total, targets, year, pipeline, committee=False),
         ]
     if paid_total.declared:  # a cell that keeps no dues book in chibo shows no dues at all
         sections.insert(-3 if scope.is_committee else -2,  # before the warnings

@@ -91,14 +91,32 @@ async def members_of(session: AsyncSession, cell_ids: Sequence[int]) -> dict[int
     return found
 
 
+async def keeping_books(session: AsyncSession, cell_ids: Sequence[int]) -> list[int]:
+    """The cells with a dues book in chibo: some active member has an amount declared or money
+    recorded. A cell without one shows no dues at all, so a summary need not read its members."""
+    member = _MEMBER.c
+    found: set[int] = set()
+    for table in (table_of(book.DuesRate), table_of(book.DuesEntry)):
+        rows = await session.execute(
+            select(member.cell_id).distinct()
+            .where(member.cell_id.in_(list(cell_ids)), member.active.is_(True),
+                   select(table.c.id).where(table.c.member_id == member.id).exists()))
+        found.update(rows.scalars())
+    return [cell_id for cell_id in cell_ids if cell_id in found]
+
+
 async def cell_dues(session: AsyncSession, cell_ids: Sequence[int], unit_id: int, first: date, last: date,
-                    today: date) -> dict[int, CellDues]:
+                    today: date, *, books_only: bool = False) -> dict[int, CellDues]:
     """Each cell's dues for the months `first` … `last` (first days), read on the reference day;
-    the minimum wage and the cell's share are `unit_id`'s settings (the committee's, or a cell's)."""
+    the minimum wage and the cell's share are `unit_id`'s settings (the committee's, or a cell's).
+    With `books_only`, a cell that keeps no dues book is left empty (not `declared`) unread."""
     day = reference_day(last, today)
     ended_before = dues.month_of(day + timedelta(days=1))  # months before this one have ended
-    members = await members_of(session, cell_ids)
+    read = await keeping_books(session, cell_ids) if books_only else list(cell_ids)
+    members = await members_of(session, read)
     ids = [person.member_id for people in members.values() for person in people]
+    if not ids:
+        return {cell_id: CellDues(cell_id) for cell_id in cell_ids}
     known = await book.book(session, ids, unit_id, last, day)
     received = await book.received(session, ids, first, dues.add_months(last, 1))
     share = await book.cell_share(session, unit_id)
@@ -125,4 +143,4 @@ async def cell_dues(session: AsyncSession, cell_ids: Sequence[int], unit_id: int
             if len(overdue) >= dues.REMOVAL_MONTHS:
                 cell.overdue.append((person, overdue))
         cell.kept, cell.remitted = dues.remit(cell.received, share)
-    return found
+    return {cell_id: found.get(cell_id) or CellDues(cell_id) for cell_id in cell_ids}
