@@ -17,6 +17,7 @@ from handlers import (
     profile,
     ratings,
     reports,
+    resolution,
     roster,
     self_assessment,
     summary,
@@ -24,7 +25,7 @@ from handlers import (
 from handlers.registry import Catalog, build_catalog
 
 MODULES = (help, joining, profile, messengers, reports, mine, self_assessment, ratings, summary, export,
-           meetings, attendance, minutes, roster, dues, candidates, probation)
+           meetings, attendance, minutes, resolution, roster, dues, candidates, probation)
 
 
 def default_catalog() -> Catalog:

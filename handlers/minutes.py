@@ -51,7 +51,7 @@ DETAILS = (
 
 # -- finding the meeting --------------------------------------------------------------------------------
 
-async def _meeting(ctx: Ctx, number: str) -> Meeting:
+async def held_meeting(ctx: Ctx, number: str) -> Meeting:
     """A meeting of the leader's cells that took place and has its roll call."""
     meeting = await meeting_in(ctx.session, int(number), await own_cells(ctx))
     if meeting is None:
@@ -79,7 +79,7 @@ async def minutes_command(ctx: Ctx, args: str) -> None:
         return
     if not is_number(first):
         raise UserError(f"Gõ {USAGE}, ví dụ: /bienban 3. Xem /trogiup bienban.")
-    meeting = await _meeting(ctx, first)
+    meeting = await held_meeting(ctx, first)
     word, _, what = rest.partition(" ")
     if fold(word) in {"sua", "sửa"}:
         await _fix(ctx, meeting, what)

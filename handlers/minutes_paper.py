@@ -50,11 +50,20 @@ def _written_moment(moment: datetime, ctx: Ctx) -> str:
     return f"{written_time(local.time())}, {written_date(local.day, local.month, local.year)}"
 
 
-async def paper(ctx: Ctx, minutes: stored.Minutes, meeting: Meeting) -> MinutesPaper:
-    tz = ctx.settings.tz
+async def heading(ctx: Ctx, meeting: Meeting) -> tuple[str, str, str]:
+    """The paper's heading: the committee, the cell, and "Tân Định, ngày 05 tháng 01 năm 2027"
+    (dated the day of the meeting, where the committee is)."""
     cell = await ctx.session.get(OrgUnit, meeting.cell_id)
     committee = await ctx.session.get(OrgUnit, cell.parent_id) if cell and cell.parent_id else None
     committee_name = committee.name if committee else (cell.name if cell else "")
+    start = meeting.starts_at.astimezone(ctx.settings.tz)
+    return (committee_name, cell.name if cell else "",
+            f"{locality(committee_name)}, {written_date(start.day, start.month, start.year)}")
+
+
+async def paper(ctx: Ctx, minutes: stored.Minutes, meeting: Meeting) -> MinutesPaper:
+    tz = ctx.settings.tz
+    committee_name, cell_name, place_date = await heading(ctx, meeting)
     tally = await attendance.tally(ctx.session, meeting)
     everyone = await cell_members(ctx.session, meeting.cell_id)
     exempt = sum(1 for person in everyone if person.exempt)
@@ -66,8 +75,7 @@ async def paper(ctx: Ctx, minutes: stored.Minutes, meeting: Meeting) -> MinutesP
     closed_text = written_time(closed.time()) + (" cùng ngày" if closed.date() == start.date()
                                                  else f", {written_date(closed.day, closed.month, closed.year)}")
     return MinutesPaper(
-        committee=committee_name, cell=cell.name if cell else "",
-        place_date=f"{locality(committee_name)}, {written_date(start.day, start.month, start.year)}",
+        committee=committee_name, cell=cell_name, place_date=place_date,
         title=capital(title(meeting, tz)).replace("Sinh hoạt", "Sinh hoạt chi bộ", 1),
         opened=_written_moment(meeting.starts_at, ctx), place=meeting.place or "",
         chair=await _name(ctx, minutes.chair_id), recorder=await _name(ctx, minutes.recorder_id),

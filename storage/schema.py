@@ -18,6 +18,7 @@ import storage.membership
 import storage.minutes
 import storage.outbox
 import storage.reports
+import storage.resolutions
 import storage.tables
 import storage.tallies  # noqa: F401
 

@@ -112,8 +112,43 @@ def minutes_template() -> object:
     return document
 
 
+def resolution_template() -> object:
+    document = _document()
+    _heading(document, "{{ place_date }}")
+    _line(document, "")
+    _line(document, "NGHỊ QUYẾT", bold=True, center=True, size=15)
+    _line(document, "{{ title }}", bold=True, center=True)
+    _line(document, "-----", center=True)
+    _line(document, "Căn cứ Điều lệ Đảng Cộng sản Việt Nam; căn cứ kết quả {{ meeting }}, có mặt {{ present }}/"
+                    "{{ expected }} đảng viên phải dự,")
+    _line(document, "CHI BỘ QUYẾT NGHỊ", bold=True, center=True)
+    _line(document, "I. KẾT QUẢ THÁNG QUA", bold=True)
+    _line(document, "{%p for line in results %}")
+    _line(document, "{{ line }}")
+    _line(document, "{%p endfor %}")
+    _line(document, "II. NHIỆM VỤ THÁNG TỚI", bold=True)
+    _line(document, "{%p for t in tasks %}")
+    _line(document, "{{ t.number }}. {{ t.what }} — phụ trách: đồng chí {{ t.who }}; thời hạn: {{ t.due }}.")
+    _line(document, "{%p endfor %}")
+    _line(document, "III. BIỂU QUYẾT", bold=True)
+    _line(document, "{{ vote }}")
+    _line(document, "")
+    table = document.add_table(rows=1, cols=2)  # type: ignore[attr-defined]
+    left, right = table.rows[0].cells
+    left.paragraphs[0].text = ""
+    right.paragraphs[0].text = ""
+    _line(left, "Nơi nhận: Đảng ủy; các đảng viên; lưu chi bộ.", italic=True, size=11)
+    _line(right, "T/M CHI BỘ", bold=True, center=True)
+    _line(right, "BÍ THƯ", bold=True, center=True)
+    for _ in range(3):
+        _line(right, "", center=True)
+    _line(right, "{{ chair_signature }}", bold=True, center=True)
+    return document
+
+
 def main() -> None:
     minutes_template().save(HERE / "bien_ban.docx")  # type: ignore[attr-defined]
+    resolution_template().save(HERE / "nghi_quyet.docx")  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

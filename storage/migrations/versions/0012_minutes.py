@@ -4,6 +4,8 @@
   minute-taker, guests, agenda items with speeches and conclusions, the vote, the closing time),
   the step to ask next, and when the papers were first produced. What the bot knows of the
   meeting (time, place, roll call) is not copied: it is read when the papers are drawn.
+- `resolution`: one row per meeting, the month's resolution: the past month's results (drafted by
+  the bot, kept as the secretary left them), the tasks with the member in charge and the date.
 
 Carried forward: nothing (no minutes were kept in chibo before).
 
@@ -53,8 +55,27 @@ def upgrade() -> None:
         sa.UniqueConstraint("meeting_id"),
     )
     op.create_index(op.f("ix_minutes_cell_id"), "minutes", ["cell_id"], unique=False)
+    op.create_table(
+        "resolution",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("cell_id", sa.Integer(), nullable=False),
+        sa.Column("results", sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=True),
+        sa.Column("tasks", sa.JSON(), nullable=False),
+        sa.Column("step", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("finished_at", storage.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["meeting_id"], ["meeting.id"]),
+        sa.ForeignKeyConstraint(["cell_id"], ["org_unit.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("meeting_id"),
+    )
+    op.create_index(op.f("ix_resolution_cell_id"), "resolution", ["cell_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_resolution_cell_id"), table_name="resolution")
+    op.drop_table("resolution")
     op.drop_index(op.f("ix_minutes_cell_id"), table_name="minutes")
     op.drop_table("minutes")
