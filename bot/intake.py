@@ -143,8 +143,10 @@ class Intake:
         while self._running:
             room = self.config.in_hand - len(self._held)
             rows: list[inbox.Stored] = []
-            if room > 0:
-                self._wake.clear()
+            self._wake.clear()
+            # Rows claimed and not yet started mean every worker is busy: claiming more now would
+            # start nothing sooner, and each claim is a transaction. A worker that finishes wakes us.
+            if room > 0 and self._queue.empty():
                 try:
                     rows = await inbox.claim(self.app.db, self.name, self.wall_clock(),
                                              timedelta(seconds=self.config.lease), room)

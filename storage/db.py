@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from types import ModuleType, SimpleNamespace
+from typing import Any, cast
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.dialects import registry
-from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi, SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -49,44 +53,80 @@ class Database:
         self._lock = asyncio.Lock() if self.is_sqlite else None
 
     @contextlib.asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session for one unit of work; the caller commits. Serialised on SQLite."""
+    async def session(self, *, short: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session for one unit of work; the caller commits. Serialised on SQLite.
+
+        `short`: every statement of it is short whatever the data (a few rows by an index): on
+        SQLite they then run on the loop's thread, not aiosqlite's (see `_LoopDrivenConnection`).
+        The writer lock is held for the whole unit either way; short units no longer hold it
+        across hand-offs to another thread while the loop serves everyone else.
+        """
         if self._lock is None:
             async with self._sessions() as session:
                 yield session
             return
-        async with self._lock, self._sessions() as session:
-            yield session
+        async with self._lock:
+            token = _ON_LOOP.set(short)
+            try:
+                async with self._sessions() as session:
+                    yield session
+            finally:
+                _ON_LOOP.reset(token)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
 _LOOP_DRIVER = "aiosqlite_loop"
+_ON_LOOP: ContextVar[bool] = ContextVar("sqlite_on_loop", default=False)
 
 
-class LoopCommitDialect(SQLiteDialect_aiosqlite):
-    """aiosqlite, except that COMMIT and ROLLBACK run on the event loop's thread.
+class _LoopDrivenConnection(aiosqlite.Connection):
+    """aiosqlite's connection, driven from the event loop's thread when that is cheaper.
 
-    Ending a transaction is short (WAL, synchronous=NORMAL: no fsync but at checkpoints), and
-    sending it to aiosqlite's thread and back cost more than doing it. The session never runs
-    two things on one connection at once, so nothing else is using the connection meanwhile.
+    Every aiosqlite operation goes through `_execute`, which sends it to the connection's own
+    thread and waits to hear back: two hand-offs, dearer than a short statement itself. Here:
+    - COMMIT and ROLLBACK always run on the loop's thread (WAL with synchronous=NORMAL: no fsync
+      but at checkpoints);
+    - every statement of a short session (`Database.session(short=True)`) does too;
+    - everything else (the handlers' reads, which may take long) stays on aiosqlite's thread.
+    A session uses its connection one operation at a time, so the two threads never use it at
+    once (the sqlite3 connection is opened with check_same_thread off).
     """
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if _ON_LOOP.get():
+            if not self._running or not self._connection:
+                raise ValueError("Connection closed")
+            return fn(*args, **kwargs)
+        return await super()._execute(fn, *args, **kwargs)
+
+    async def commit(self) -> None:
+        self._conn.commit()
+
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+
+def _connect(database: str | Path, *, iter_chunk_size: int = 64, **kwargs: Any) -> aiosqlite.Connection:
+    """aiosqlite.connect, making a `_LoopDrivenConnection`."""
+    location = database.decode() if isinstance(database, bytes) else str(database)
+    return _LoopDrivenConnection(lambda: sqlite3.connect(location, **kwargs), iter_chunk_size)
+
+
+class LoopDrivenDialect(SQLiteDialect_aiosqlite):
+    """SQLAlchemy's aiosqlite dialect on `_LoopDrivenConnection`s (registered as sqlite+aiosqlite_loop)."""
 
     supports_statement_cache = True
 
-    def do_commit(self, dbapi_connection: Any) -> None:
-        driver = dbapi_connection.driver_connection
-        if driver._connection is not None:  # closed: nothing to commit (as aiosqlite's adapter does)
-            driver._conn.commit()
-
-    def do_rollback(self, dbapi_connection: Any) -> None:
-        driver = dbapi_connection.driver_connection
-        if driver._connection is not None:
-            driver._conn.rollback()
+    @classmethod
+    def import_dbapi(cls) -> AsyncAdapt_aiosqlite_dbapi:
+        module = SimpleNamespace(**vars(aiosqlite))
+        module.connect = _connect
+        return AsyncAdapt_aiosqlite_dbapi(cast(ModuleType, module), sqlite3)
 
 
-registry.register(f"sqlite.{_LOOP_DRIVER}", __name__, "LoopCommitDialect")
+registry.register(f"sqlite.{_LOOP_DRIVER}", __name__, "LoopDrivenDialect")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

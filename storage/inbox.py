@@ -127,6 +127,18 @@ class _Group:
 _groups: weakref.WeakKeyDictionary[Database, _Group] = weakref.WeakKeyDictionary()
 
 
+def _store_statement(dialect_insert: Any) -> Any:
+    """Built once: many rows go as one statement (SQLAlchemy's "insert many values"), and the
+    rows already stored (a platform's second delivery) are skipped, not an error."""
+    return (dialect_insert(_INBOX)
+            .on_conflict_do_nothing(index_elements=[_INBOX.c.platform, _INBOX.c.update_key])
+            .returning(_INBOX.c.id, _INBOX.c.platform, _INBOX.c.update_key))
+
+
+_STORE_SQLITE = _store_statement(sqlite_insert)
+_STORE_POSTGRES = _store_statement(postgres_insert)
+
+
 async def _store_all(db: Database, taken: list[Pending]) -> None:
     """Store every pending delivery with one statement and one commit; each learns its row id
     (None: the same delivery was already stored, or came twice in this group), or the error."""
@@ -134,12 +146,9 @@ async def _store_all(db: Database, taken: list[Pending]) -> None:
         rows = [{"platform": incoming.platform, "update_key": (incoming.update_key or "")[:96],
                  "body": body_of(incoming), "received_at": now, "chat_key": chat_key(incoming), "attempts": 0}
                 for incoming, now, _waiting in taken]
-        dialect_insert = sqlite_insert if db.is_sqlite else postgres_insert
-        statement = (dialect_insert(_INBOX).values(rows)
-                     .on_conflict_do_nothing(index_elements=[_INBOX.c.platform, _INBOX.c.update_key])
-                     .returning(_INBOX.c.id, _INBOX.c.platform, _INBOX.c.update_key))
-        async with db.session() as session:
-            stored = {(r.platform, r.update_key): r.id for r in await session.execute(statement)}
+        async with db.session(short=True) as session:
+            statement = _STORE_SQLITE if db.is_sqlite else _STORE_POSTGRES
+            stored = {(r.platform, r.update_key): r.id for r in await session.execute(statement, rows)}
             await session.commit()
     except BaseException as error:
         for _incoming, _now, waiting in taken:
@@ -174,11 +183,11 @@ _CLAIM = _claim_statement()
 
 async def claim(db: Database, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Stored]:
     """Claim up to `limit` rows for `worker`, oldest first: the first waiting row of each chat,
-    unclaimed or with an expired claim. (Through aiosqlite's thread on SQLite, not the lane: with
-    a backlog, finding the chats' first rows reads more than a few rows.)"""
+    unclaimed or with an expired claim. A short unit (on SQLite, on the loop's thread): it reads
+    the inbox by its key and each chat's first row by an index, and stops at `limit` rows."""
     if limit <= 0:
         return []
-    async with db.session() as session:
+    async with db.session(short=True) as session:
         rows = (await session.execute(
             _CLAIM, {"now": now, "limit": limit, "worker": worker, "until": now + lease}
         )).all()
@@ -191,7 +200,7 @@ async def renew(db: Database, worker: str, ids: list[int], until: datetime) -> N
     """Extend the claims a worker still holds (an update taking longer than its lease)."""
     if not ids:
         return
-    async with db.session() as session:
+    async with db.session(short=True) as session:
         await session.execute(
             update(_INBOX).where(_INBOX.c.id.in_(ids), _INBOX.c.claimed_by == worker).values(claimed_until=until)
         )
@@ -205,14 +214,14 @@ async def release(db: Database, worker: str, ids: list[int] | None = None, *, af
         if not ids:
             return
         condition = condition & _INBOX.c.id.in_(ids)
-    async with db.session() as session:
+    async with db.session(short=True) as session:
         await session.execute(update(_INBOX).where(condition).values(claimed_by=None, claimed_until=after))
         await session.commit()
 
 
 async def done(db: Database, row_id: int) -> None:
     """The update was handled: forget it (when the handling transaction could not: see `handling`)."""
-    async with db.session() as session:
+    async with db.session(short=True) as session:
         await session.exec(delete(_INBOX).where(_INBOX.c.id == row_id))
         await session.commit()
 
