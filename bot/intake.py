@@ -6,6 +6,10 @@ handle them concurrently; the inbox hands out only the oldest waiting update of 
 person's messages keep their order while different people's run side by side. What is in memory
 is bounded (`in_hand`): the rest waits in the inbox, where it survives a crash.
 
+A handled update leaves the inbox in the router's own transaction (`inbox.handling`): one
+commit per update for handling it, none more for forgetting it. Updates arriving together are
+stored with one commit (`inbox.store`), and a claim is made only when a worker is free.
+
 Failures:
 - A transient database fault (storage/faults.py) while handling leaves the update where it is:
   the worker retries it with backoff, and tells the sender nothing, unless it is still not

@@ -3,7 +3,9 @@
 The whole message is one transaction: the mark that this delivery was handled, what the
 handler stored and the conversation state commit together, and replies leave only after
 that commit. A crash before it loses nothing the user was told; a second delivery of the
-same update finds the mark and is ignored.
+same update finds the mark and is ignored. A message taken from the inbox leaves it in that same
+commit (storage/inbox.py, `handling`). The mark and the sender's lookup are hand-written
+statements on the fast lane (storage/lane.py): they run for every message.
 """
 
 from __future__ import annotations
