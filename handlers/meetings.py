@@ -1,4 +1,5 @@
-"""Meetings: /lichhop (schedule, list), /doihop (move), /huyhop (cancel), /lich (members), /caidat.
+"""Meetings: /lichhop (schedule, list), /doihop (move), /huyhop (cancel), /lich (members), /caidat
+(its dues settings in handlers.dues_settings).
 
 Handlers only write meetings and notices; the planner (schedules/) derives the reminders from
 them on its next pass, and the dispatcher sends them. A move or a cancellation is told at once
@@ -16,6 +17,7 @@ from domain import meeting_rules as rules
 from domain.errors import UserError
 from domain.text import clean_name, fold, has_control
 from domain.vocabulary import Answer, MeetingKind, MeetingStatus, Presence
+from handlers import dues_settings
 from handlers.context import Audience, Ctx
 from handlers.registry import Command
 from storage import org, outbox, unit_settings
@@ -401,7 +403,8 @@ async def calendar(ctx: Ctx, args: str) -> None:
 # -- /caidat ----------------------------------------------------------------------------------------------
 
 SETTINGS_HELP = ("Gõ /caidat nhacnho <các mốc>, ví dụ /caidat nhacnho 3n 1n 2g (n = ngày, g = giờ); "
-                 "cấp ủy đảng bộ gõ /caidat handanhgia <dd/mm>, ví dụ /caidat handanhgia 10/12.")
+                 f"{dues_settings.CELL_HELP}.\nCấp ủy đảng bộ gõ /caidat handanhgia <dd/mm>, ví dụ /caidat "
+                 f"handanhgia 10/12; {dues_settings.COMMITTEE_HELP}.")
 
 
 async def settings(ctx: Ctx, args: str) -> None:
@@ -416,7 +419,8 @@ async def settings(ctx: Ctx, args: str) -> None:
         unit = await org.unit(ctx.session, unit_id)
         ctx.reply(f"Cài đặt của {unit.name}:\n"
                   f"Nhắc lịch họp: {' '.join(s.code() for s in steps)} ({rules.describe_plan(steps)}).\n"
-                  f"Hạn tự đánh giá, xếp loại: {deadline}.\n" + SETTINGS_HELP)
+                  f"Hạn tự đánh giá, xếp loại: {deadline}.\n"
+                  + "\n".join(await dues_settings.shown(ctx, unit_id)) + "\n" + SETTINGS_HELP)
         return
     if key in ("nhacnho", "nhac nho", "nhaclich"):
         try:
@@ -444,6 +448,8 @@ async def settings(ctx: Ctx, args: str) -> None:
         ctx.reply(f"Đã đặt hạn tự đánh giá, xếp loại của {unit.name}: ngày {value} hằng năm. "
                   "Đảng viên chưa tự đánh giá sẽ được nhắc trước 7 ngày và 2 ngày, lúc 08:00.")
         return
+    if await dues_settings.change(ctx, args, cell_id, committees):
+        return
     ctx.reply(f"Không có cài đặt «{word[:30]}». " + SETTINGS_HELP)
 
 
@@ -460,6 +466,8 @@ COMMANDS = [
     Command("lich", "Xem lịch sinh hoạt sắp tới của chi bộ", calendar, Audience.MEMBER,
             details="Các buổi sinh hoạt sắp tới của chi bộ, với số buổi và câu trả lời của đồng chí.\n"
                     "Trả lời: /thamdu <số> hoặc /vang <số> <lý do>."),
-    Command("caidat", "Cài đặt nhắc lịch họp, hạn tự đánh giá", settings, Audience.LEADER_OR_COMMITTEE,
-            usage="/caidat [nhacnho <mốc>|handanhgia <dd/mm>]", details=SETTINGS_HELP),
+    Command("caidat", "Cài đặt nhắc lịch họp, nhắc đảng phí, hạn tự đánh giá", settings,
+            Audience.LEADER_OR_COMMITTEE,
+            usage="/caidat [nhacnho <mốc>|nhacdangphi <ngày|tắt>|handanhgia <dd/mm>|luongtoithieu <số tiền>|"
+                  "dangphidelai <phần trăm>]", details=SETTINGS_HELP),
 ]

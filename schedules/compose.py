@@ -6,6 +6,7 @@ meeting reminder, and a reminder whose meeting has begun is no longer useful. A 
 (the bot was down) is worded from the real time left, and goes only when no nearer one of the
 same series is due too and none went out since its time: one message, never "còn 7 ngày" on
 the deadline day. The secretary's reminder of a missing roll call goes only while it is missing.
+A dues reminder names the arrears as the book has them at send time, and goes only on its day.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from domain.messages import Reply
 from domain.periods import ReviewPeriod
 from domain.review import is_reviewed
 from domain.vocabulary import MeetingStatus, Presence, Stage, Status
-from schedules import development_reminders, texts
+from schedules import development_reminders, dues_reminders, texts
 from storage import attendance, outbox
 from storage.assessments import Assessment
 from storage.meetings import Attendance, Meeting, cell_members, numbers_of
@@ -47,6 +48,8 @@ class Composer:
             return await self._reminder(session, row, now)
         if kind == outbox.DEADLINE:
             return await self._deadline(session, row, now)
+        if kind == outbox.DUES:
+            return await self._dues(session, row, now)
         if kind == outbox.DEVELOPMENT:
             found = await development_reminders.compose(session, row, now, self.tz)
             return found if isinstance(found, Reply) else Skip(found)
@@ -160,6 +163,18 @@ class Composer:
         if await outbox.overtaken(session, row, (outbox.DEADLINE,), now, key_prefix=f"d:self:{year}:"):
             return Skip("superseded: a later reminder went instead")
         return texts.deadline(year, deadline, (deadline - today).days)
+
+    async def _dues(self, session: AsyncSession, row: Any, now: datetime) -> Reply | Skip:
+        today = now.astimezone(self.tz).date()
+        if today != date.fromisoformat(str(row.payload["day"])):
+            return Skip("too late: the reminder day has passed")
+        member = await session.get(Member, row.member_id)
+        if member is None or not member.active or member.cell_id is None:
+            return Skip("not a member any more")
+        months = (await dues_reminders.arrears(session, [row.member_id], member.cell_id, today))[row.member_id]
+        if not months:
+            return Skip("the arrears were paid meanwhile")
+        return dues_reminders.reminder(months)
 
 
 async def _names(session: AsyncSession, member_ids: list[int]) -> list[str]:

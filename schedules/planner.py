@@ -17,6 +17,8 @@ a changed plan or a second process re-planning cannot make a reminder go twice.
   nearest one, worded from the real days left (see `schedules.compose`).
 - After the invitations of a meeting, the secretary is told whom they could not reach.
 - Party development: each deadline's reminders as their time comes (see `schedules.development_reminders`).
+- Dues: on the day of the month a cell chose, members with arrears are reminded at 08:00, once a
+  month (see `schedules.dues_reminders`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain import dates
 from domain import meeting_rules as rules
 from domain.vocabulary import MeetingStatus, Stage, UnitKind
-from schedules import development_reminders
+from schedules import development_reminders, dues_reminders
 from storage import attendance, membership, outbox, unit_settings
 from storage.assessments import Assessment
 from storage.db import Database
@@ -59,10 +61,12 @@ class Planner:
         self.db = db
         self.tz = tz
         self._deadlines_planned_at: datetime | None = None
+        self._dues_planned_at: datetime | None = None
         self._standings_refreshed_on: date | None = None
 
     async def plan(self, now: datetime) -> None:
-        for step in (self._standings, self._series, self._meetings, self._deadlines, self._development):
+        for step in (self._standings, self._series, self._meetings, self._deadlines, self._dues,
+                     self._development):
             try:
                 async with self.db.session() as session:
                     await step(session, now)
@@ -183,6 +187,22 @@ class Planner:
                 ahead.insert(0, (step, late))
         return ahead
 
+    # -- dues -------------------------------------------------------------------------------------------------
+
+    async def _dues(self, session: AsyncSession, now: datetime) -> None:
+        """Dues reminders of the cells whose day is today; again at most every few minutes the same
+        day (a member who fell into arrears meanwhile), at once on a new day."""
+        last = self._dues_planned_at
+        if (last is not None and last <= now < last + dues_reminders.REPLAN
+                and last.astimezone(self.tz).date() == now.astimezone(self.tz).date()):
+            return
+        self._dues_planned_at = now
+        cells = (await session.exec(select(OrgUnit.id).where(OrgUnit.kind == UnitKind.CELL))).all()
+        new = await dues_reminders.plan(session, [stored_id(c) for c in cells], now, self.tz)
+        if new:
+            known = await outbox.planned_keys(session, [item.key for item in new])
+            await outbox.enqueue(session, [item for item in new if item.key not in known], now)
+
     async def _development(self, session: AsyncSession, now: datetime) -> None:
         new = await development_reminders.plan(session, now, self.tz)
         if new:
@@ -271,6 +291,7 @@ class Planner:
                     deadline = await self._deadline_of(session, stored_id(cell_id), which)
                     if deadline is not None:
                         moments.append(rules.local_start(deadline, time(0), self.tz) - DEADLINE_WINDOW)
+            moments += await dues_reminders.window_starts(session, [stored_id(c) for c in cells], after, self.tz)
             moments += await development_reminders.moments(session, after, self.tz)
         later = [moment for moment in moments if moment > after]
         return min(later) if later else None

@@ -44,6 +44,7 @@ LAST_CALL = "last_call"
 REMINDER_KINDS = (INVITATION, FOLLOWUP, LAST_CALL)
 DEADLINE = "deadline"  # the self-assessment deadline
 DEVELOPMENT = "development"  # Party development's deadlines (schedules.development_reminders)
+DUES = "dues"  # arrears of dues, on the day the cell chose (schedules.dues_reminders)
 # Notices to members and reports to the secretary:
 MOVED = "moved"
 CANCELLED = "cancelled"

@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     "excellent_quota": 0.20,  # "xuất sắc" ≤ 20% of "hoàn thành tốt" (warned about, never enforced)
     "good_or_better_target": 0.90,  # share rated "hoàn thành tốt nhiệm vụ trở lên"
     "admission_target": 0.03,  # new members a year, as a share of members on 31/12 of last year
+    "admission_youth_union_share": 0.70,  # of the year's new members, Youth Union members (đoàn viên)
+    "admission_women_share": 0.40,  # of the year's new members, women
     "self_assessment_deadline": "10/12",  # dd/mm of the review year
     "reminder_plan": ["3n", "1n", "2g"],  # invitation, follow-up, last call
     # Review periods (domain.review_window): the yearly review of Y opens on this day of Y and closes
@@ -31,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "report_close_day": REPORT_CLOSE_DAY,  # last month's reports are taken until this day of the month
     "dues_minimum_wage": 5_310_000,  # đồng a month: the regional minimum wage dues of "others" follow (vùng I, 2026)
     "dues_cell_share": 0.30,  # the share of the dues collected that a cell keeps; the rest goes to the committee
+    "dues_reminder_day": 0,  # the day of the month members with arrears are reminded (1–28); 0: off
 }
 
 
@@ -78,3 +81,17 @@ async def report_close_day(session: AsyncSession, unit_id: int) -> int:
         return max(0, min(28, int(value)))
     except (TypeError, ValueError):
         return REPORT_CLOSE_DAY
+
+
+DUES_REMINDER_DAY = "dues_reminder_day"
+DUES_REMINDER_LAST_DAY = 28  # the latest day offered: every month has it, so no month is skipped
+
+
+async def dues_reminder_day(session: AsyncSession, unit_id: int) -> int:
+    """The day of the month members with arrears are reminded; 0 when off (also when the stored
+    value no longer makes sense: a reminder nobody asked for is worse than none)."""
+    try:
+        day = int(await get(session, unit_id, DUES_REMINDER_DAY))
+    except (TypeError, ValueError):
+        return 0
+    return day if 1 <= day <= DUES_REMINDER_LAST_DAY else 0
