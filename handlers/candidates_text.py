@@ -104,3 +104,4 @@ def committee_overview(scope: Scope, candidates: list[Candidate], probationary: 
             lines += ["  " + line for line in probation_line(number, member, today,
                                                               cell_name=names.get(member.cell_id or 0))]
     return "\n".join(lines)
+

@@ -18,13 +18,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain import dues, periods, review
 from domain.periods import Period, PeriodError
 from domain.vocabulary import LEVELS, STAGES
-from handlers import chart, summary_text
+from handlers import chart, development_summary, summary_text
 from handlers.context import Audience, Ctx
 from handlers.registry import Command
 from handlers.summary_scope import Scope, ScopeError, resolve
 from handlers.summary_text import STAGE_NAMES, Header, Section, Targets
 from storage import dues as dues_book
 from storage import dues_figures
+from storage.development_figures import development_figures
 from storage.dues_figures import CellDues, cell_dues
 from storage.summary import Tally, chart_window, combine, tallies
 from storage.summary_names import CellNames, cell_names
