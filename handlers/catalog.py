@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers import (
     attendance,
     candidates,
+    documents,
     dues,
     export,
     help,
@@ -25,7 +26,7 @@ from handlers import (
 from handlers.registry import Catalog, build_catalog
 
 MODULES = (help, joining, profile, messengers, reports, mine, self_assessment, ratings, summary, export,
-           meetings, attendance, minutes, resolution, roster, dues, candidates, probation)
+           meetings, attendance, documents, minutes, resolution, roster, dues, candidates, probation)
 
 
 def default_catalog() -> Catalog:

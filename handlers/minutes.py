@@ -28,6 +28,7 @@ from handlers.context import Audience, Ctx
 from handlers.meetings import capital, describe, is_number, own_cells
 from handlers.registry import Command
 from storage import minutes as stored
+from storage import org
 from storage.meetings import Meeting, Person, meeting_in, title
 from storage.types import id_of
 
@@ -45,7 +46,8 @@ DETAILS = (
     "bieuquyet, ketthuc\n"
     "• Một tin: /bienban 3 chủ trì: An; thư ký: Bình; nội dung: Kiểm điểm tháng 11; ý kiến: Cường: nhất trí; "
     "kết luận: Thông qua báo cáo; biểu quyết: 12 0 0; kết thúc: 21:00\n"
-    "• /bienban — các biên bản của chi bộ"
+    "• /bienban — các biên bản của chi bộ; cấp ủy: chi bộ nào đã có biên bản từng tháng, tải bằng "
+    "/bienban <tên chi bộ> <số buổi>"
 )
 
 
@@ -74,6 +76,9 @@ async def minutes_command(ctx: Ctx, args: str) -> None:
     first, _, rest = args.strip().partition(" ")
     first, _, more = first.partition("\n")  # "/bienban 3\nchủ trì: …": the form may start on the next line
     rest = (more + " " + rest).strip()
+    if not await ctx.leader_cells():  # a committee member: the cells' minutes, read only
+        await committee_view(ctx, args.strip())
+        return
     if not first:
         await _list(ctx)
         return
@@ -341,11 +346,12 @@ def _missing(minutes: stored.Minutes) -> list[str]:
 
 
 async def _send_papers(ctx: Ctx, minutes: stored.Minutes, meeting: Meeting, *, again: bool = False,
-                       fixed: str | None = None) -> None:
-    minutes.step = None
-    if minutes.finished_at is None:
-        minutes.finished_at = ctx.now
-    _touch(ctx, minutes)
+                       fixed: str | None = None, read_only: bool = False) -> None:
+    if not read_only:
+        minutes.step = None
+        if minutes.finished_at is None:
+            minutes.finished_at = ctx.now
+        _touch(ctx, minutes)
     docx, pdf = await minutes_paper.draw(ctx, minutes, meeting)
     what = f"buổi số {meeting.number} ({title(meeting, ctx.settings.tz)})"
     head = (f"Đã sửa mục {rules_of.step_label(fixed)}. Biên bản {what}" if fixed
@@ -354,8 +360,9 @@ async def _send_papers(ctx: Ctx, minutes: stored.Minutes, meeting: Meeting, *, a
     missing = _missing(minutes)
     if missing:
         lines.append(f"Còn để trống: {', '.join(missing)}.")
-    lines.append(f"Sửa một mục: /bienban {meeting.number} sua <mục> (chutri, thuky, khach, noidung, ykien <số>, "
-                 "ketluan <số>, bieuquyet, ketthuc).")
+    if not read_only:
+        lines.append(f"Sửa một mục: /bienban {meeting.number} sua <mục> (chutri, thuky, khach, noidung, ykien <số>, "
+                     "ketluan <số>, bieuquyet, ketthuc).")
     ctx.reply("\n".join(lines), document=docx)
     ctx.reply(f"Biên bản {what}, bản PDF.", document=pdf)
 
@@ -379,9 +386,45 @@ async def _list(ctx: Ctx) -> None:
     ctx.reply("\n".join(lines))
 
 
+# -- the committee ------------------------------------------------------------------------------------------------
+
+COMMITTEE_MONTHS = 3
+
+
+async def committee_view(ctx: Ctx, args: str) -> None:
+    """`/bienban`: which cells have minutes for each of the last months; `/bienban <chi bộ> <số buổi>`:
+    that meeting's papers (a committee reads the minutes, the cell writes them)."""
+    cells = [cell for committee in await ctx.committees() for cell in await org.cells_of(ctx.session, committee)]
+    if not args:
+        today = ctx.local_now.date()
+        months = []
+        for back in range(COMMITTEE_MONTHS - 1, -1, -1):
+            index = today.year * 12 + today.month - 1 - back
+            months.append((index // 12, index % 12 + 1))
+        done = await stored.finished_months(ctx.session, [id_of(c) for c in cells], ctx.settings.tz)
+        lines = ["Biên bản sinh hoạt của các chi bộ (✓ đã lập, ✗ chưa có):"]
+        for cell in cells:
+            marks = ", ".join(f"{month}/{year} {'✓' if (year, month) in done.get(id_of(cell), set()) else '✗'}"
+                              for year, month in months)
+            lines.append(f"• {cell.name}: {marks}")
+        lines.append("Tải biên bản: /bienban <tên chi bộ> <số buổi>, ví dụ: /bienban khu phố 7 1.")
+        ctx.reply("\n".join(lines))
+        return
+    name, _, number = args.rpartition(" ")
+    wanted = fold(name).removeprefix("chi bo ").strip()
+    found = [c for c in cells if fold(c.name) == fold(name) or fold(c.name).endswith(" " + wanted)]
+    if not is_number(number) or len(found) != 1:
+        raise UserError("Gõ /bienban <tên chi bộ> <số buổi>, ví dụ: /bienban khu phố 7 1; /bienban để xem các chi bộ.")
+    meeting = await meeting_in(ctx.session, int(number), [id_of(found[0])])
+    minutes = await stored.of_meeting(ctx.session, id_of(meeting)) if meeting else None
+    if meeting is None or minutes is None or minutes.finished_at is None:
+        raise UserError(f"{found[0].name} chưa lập biên bản buổi số {number}.")
+    await _send_papers(ctx, minutes, meeting, again=True, read_only=True)
+
+
 COMMANDS = [
-    Command("bienban", "Lập biên bản buổi sinh hoạt (Word, PDF)", minutes_command, Audience.LEADER, private=True,
-            usage=USAGE, details=DETAILS),
+    Command("bienban", "Lập biên bản buổi sinh hoạt (Word, PDF)", minutes_command, Audience.LEADER_OR_COMMITTEE,
+            private=True, usage=USAGE, details=DETAILS),
 ]
 FLOWS = {FLOW: _flow}
 FLOW_TITLES = {FLOW: "biên bản"}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel, col, select
@@ -89,6 +90,21 @@ async def of_cells(session: AsyncSession, cell_ids: list[int]) -> list[tuple[Min
         .where(col(Minutes.cell_id).in_(cell_ids)).order_by(col(Meeting.starts_at).desc())
     )).all()
     return [(minutes, meeting) for minutes, meeting in rows]
+
+
+async def finished_months(session: AsyncSession, cell_ids: list[int], tz: ZoneInfo) -> dict[int, set[tuple[int, int]]]:
+    """For each cell, the (year, month) of its meetings whose minutes were produced (local time)."""
+    found: dict[int, set[tuple[int, int]]] = {}
+    if not cell_ids:
+        return found
+    rows = (await session.exec(
+        select(Minutes.cell_id, Meeting.starts_at).join(Meeting, col(Meeting.id) == col(Minutes.meeting_id))
+        .where(col(Minutes.cell_id).in_(cell_ids), col(Minutes.finished_at).is_not(None))
+    )).all()
+    for cell_id, starts_at in rows:
+        moment = starts_at.astimezone(tz)  # the column's type hands back aware UTC times
+        found.setdefault(int(cell_id), set()).add((moment.year, moment.month))
+    return found
 
 
 async def template_override(session: AsyncSession, cell_id: int, key: str) -> str | None:

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 import storage.assessments
 import storage.candidates
+import storage.documents
 import storage.dues
 import storage.file_links
 import storage.inbox

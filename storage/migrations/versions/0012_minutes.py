@@ -6,6 +6,8 @@
   meeting (time, place, roll call) is not copied: it is read when the papers are drawn.
 - `resolution`: one row per meeting, the month's resolution: the past month's results (drafted by
   the bot, kept as the secretary left them), the tasks with the member in charge and the date.
+- `meeting_document`: the documents attached to a meeting (a link, or a path on the console's
+  machine) and their size; the message carrying them is an outbox notice.
 
 Carried forward: nothing (no minutes were kept in chibo before).
 
@@ -72,9 +74,25 @@ def upgrade() -> None:
         sa.UniqueConstraint("meeting_id"),
     )
     op.create_index(op.f("ix_resolution_cell_id"), "resolution", ["cell_id"], unique=False)
+    op.create_table(
+        "meeting_document",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("ref", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=True),
+        sa.Column("added_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", storage.types.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["meeting_id"], ["meeting.id"]),
+        sa.ForeignKeyConstraint(["added_by"], ["member.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_meeting_document_meeting_id"), "meeting_document", ["meeting_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_meeting_document_meeting_id"), table_name="meeting_document")
+    op.drop_table("meeting_document")
     op.drop_index(op.f("ix_resolution_cell_id"), table_name="resolution")
     op.drop_table("resolution")
     op.drop_index(op.f("ix_minutes_cell_id"), table_name="minutes")
