@@ -38,7 +38,8 @@ async def export(ctx: Ctx, args: str) -> None:
         built = await build(ctx.session, scope, period, ctx.local_now, ctx.settings.tz, command="xuat")
         path = files.new_path(ctx.settings.files_dir, f"tong-hop-{scope.unit.name}-{period.key}", "xlsx")
         await workbook.write(ctx.session, built, path, ctx.settings.tz, counts=counts)
-        sheets = ", ".join(workbook.sheet_names(committee=scope.is_committee, dues_year=workbook.dues_year(built)))
+        sheets = ", ".join(workbook.sheet_names(committee=scope.is_committee, dues_year=workbook.dues_year(built),
+                                                candidates=await workbook.keeps_candidates(ctx.session, ids)))
         text = f"Tệp Excel tổng hợp {scope.unit.name}, {period.label} (các trang: {sheets})."
         if ctx.caps.files_as_paths:
             text += f"\nTệp đã lưu tại: {path}"

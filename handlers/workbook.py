@@ -2,7 +2,8 @@
 
 Sheets: "Tổng hợp" (the very `Figure`s the message shows, with their numbers in columns),
 "Các chi bộ" (a committee's export: one row per cell), "Đảng viên", "Báo cáo", "Điểm danh",
-"Xếp loại". Headers are Vietnamese; dates are real dates shown dd/mm/yyyy. openpyxl's write-only
+"Xếp loại", the year's dues book, "Phát triển đảng viên" (the candidates). Headers are Vietnamese;
+dates are real dates shown dd/mm/yyyy. openpyxl's write-only
 mode streams rows to disk, so a committee's year (hundreds of thousands of rows) never sits in
 memory. Every text cell passes through `domain.spreadsheet.neutral_cell`: names, reasons and reports
 are typed by members, and openpyxl writes a string starting with "=" as a live formula.
@@ -23,13 +24,15 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain import dues, review
+from domain import development, dues, review
 from domain.spreadsheet import neutral_cell
 from domain.vocabulary import Presence, Stage, Status
 from handlers.summary import Built
 from handlers.summary_text import MEETING_KINDS, STAGE_NAMES, STATUS_NAMES, weakest_first
+from storage import candidates as candidate_rows
 from storage import dues as dues_book
 from storage import dues_figures, export_rows
+from storage.candidates import Candidate, progress_of
 from storage.reports import KIND_NAMES
 
 Progress = Callable[[int, int], None]  # (rows written, rows in all)
@@ -55,15 +58,24 @@ RATING_HEADERS = ("STT", "Chi bộ", "Họ và tên", "Tình trạng", "Kỳ", S
     STAGE_NAMES[Stage.CELL_PROPOSED],
                   STAGE_NAMES[Stage.FINAL])
 DUES_HEADERS = ("STT", "Chi bộ", "Họ và tên")
+CANDIDATES = "Phát triển đảng viên"
+CANDIDATE_HEADERS = ("Số", "Chi bộ", "Họ và tên", "Giới tính", "Năm sinh", "Đoàn viên", "Bước hiện tại",
+                     "Vào danh sách nguồn", "Giấy chứng nhận lớp", "Nộp đơn", "Người giới thiệu", "Tán thành",
+                     "Đảng viên chính thức", "Chi bộ biểu quyết", "Quyết định kết nạp", "Hạn lễ kết nạp", "Lễ kết nạp")
 DUES_TOTALS = ("Đã nộp", "Phải nộp", "Còn nợ")  # over the year's months to the period's last (or this) month
 WIDTHS = {"STT": 6, "Chi bộ": 26, "Họ và tên": 26, "Nội dung": 60, "Mục": 34, "Chỉ tiêu": 48, "Diễn giải": 70}
 _BOLD = Font(bold=True)
 
 
-def sheet_names(*, committee: bool, dues_year: int | None = None) -> list[str]:
-    """The sheets of a workbook, in order (the dues book's only where a cell keeps it in chibo)."""
+def sheet_names(*, committee: bool, dues_year: int | None = None, candidates: bool = False) -> list[str]:
+    """The sheets of a workbook, in order (the dues book's only where a cell keeps it in chibo, the
+    candidates' where the scope keeps any)."""
     return [SUMMARY, *([CELLS] if committee else []), MEMBERS, REPORTS, ATTENDANCE, RATINGS,
-            *([dues_sheet_name(dues_year)] if dues_year else [])]
+            *([dues_sheet_name(dues_year)] if dues_year else []), *([CANDIDATES] if candidates else [])]
+
+
+async def keeps_candidates(session: AsyncSession, cell_ids: list[int]) -> bool:
+    return bool(await candidate_rows.of_cells(session, cell_ids))
 
 
 def dues_sheet_name(year: int) -> str:
@@ -157,6 +169,9 @@ async def write(session: AsyncSession, built: Built, path: Path, tz: ZoneInfo,
     year = dues_year(built)
     if year is not None:
         await _dues_sheet(session, book, built, ids, year)
+    found = await candidate_rows.of_cells(session, ids)
+    if found:
+        _candidates_sheet(book, built, found)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
@@ -192,6 +207,21 @@ async def _dues_sheet(session: AsyncSession, book: Workbook, built: Built, ids: 
             sums[len(months) + index] += value
         sheet.append((number, names.get(cell_id, ""), person.full_name, *cells, *totals))
     sheet.append(("", "Cộng", "", *sums), bold=True)
+
+
+def _candidates_sheet(book: Workbook, built: Built, found: list[Candidate]) -> None:
+    """Every candidate of the scope's cells (admitted ones too), each step's date as recorded."""
+    sheet = _Sheet(book, CANDIDATES, CANDIDATE_HEADERS)
+    names = {cell.cell_id: cell.name for cell in built.cells}
+    for candidate in found:
+        progress = progress_of(candidate)
+        due = development.ceremony_due(candidate.decided_on) if candidate.decided_on else None
+        sheet.append((candidate.number, names.get(candidate.cell_id, ""), candidate.full_name,
+                      "Nữ" if candidate.gender == "nu" else "Nam", candidate.birth_year,
+                      "Có" if candidate.youth_union else "Không", _capital(development.STAGE_NAMES[progress.stage]),
+                      candidate.listed_on, candidate.class_on, candidate.application_on, candidate.introducers or "",
+                      candidate.votes_for, candidate.votes_of, candidate.voted_on, candidate.decided_on, due,
+                      candidate.admitted_on))
 
 
 def _level(level: str | None) -> str | None:

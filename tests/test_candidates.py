@@ -18,6 +18,7 @@ from domain.vocabulary import Status
 from storage.candidates import Candidate
 from storage.db import Database
 from storage.tables import Member
+from tests.cell_setup import say
 from tests.conftest import TZ
 from tests.test_roster_commands import World, events, make_world, talk
 
@@ -124,3 +125,21 @@ async def test_bad_input_says_what_to_type(app: Chibo, memory: MemoryChannel, wa
     assert "chưa tới" in await talk(app, memory, "an", "/nguon 1 lop 01/12/2026")
     assert "Thiếu ngày" in await talk(app, memory, "an", "/nguon 1 lop")
     assert "đã có trong danh sách nguồn, số 1" in await talk(app, memory, "an", "/nguon them le van gia, 1960, nam")
+
+
+async def test_the_export_has_a_candidates_sheet(app: Chibo, memory: MemoryChannel, ward: World) -> None:
+    from openpyxl import load_workbook
+
+    await talk(app, memory, "an", "/nguon them Lê Thị Hoa, 2001, nữ, đoàn viên")
+    await talk(app, memory, "an", "/nguon 1 lop 15/09/2026")
+    memory.take()
+    await say(app, "phuc", "/xuat năm 2026")
+    (sent,) = [sent for sent in memory.take() if sent.to.chat_id == "phuc"]
+    assert "Phát triển đảng viên)" in sent.reply.text
+    assert sent.reply.document is not None
+    sheet = load_workbook(sent.reply.document)["Phát triển đảng viên"]
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0][:7] == ["Số", "Chi bộ", "Họ và tên", "Giới tính", "Năm sinh", "Đoàn viên", "Bước hiện tại"]
+    assert rows[1][:9] == [1, "Chi bộ khu phố 1", "Lê Thị Hoa", "Nữ", 2001, "Có", "Đã học lớp nhận thức về Đảng",
+                           datetime(2026, 11, 20), datetime(2026, 9, 15)]
+    assert len(rows) == 2
