@@ -4,9 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean system
 
-$(STAMP): pyproject.toml
+# What the papers (PDF: WeasyPrint) need from the system: Pango and a font covering Vietnamese.
+# Installed with apt when missing (as root, or through sudo); nothing happens when present.
+SUDO := $(shell test "$$(id -u)" -eq 0 || echo sudo)
+system:
+	@if ldconfig -p | grep -q 'libpangoft2-1.0.so.0' && fc-list 2>/dev/null | grep -qi 'DejaVu Serif'; then :; \
+	else echo "installing Pango and DejaVu fonts for the PDF papers"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; fi
+
+$(STAMP): pyproject.toml | system
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
