@@ -19,6 +19,7 @@ from domain.errors import UserError
 from domain.figures import fraction
 from domain.text import clean_name, fold, has_control, whole_number
 from domain.vocabulary import Status
+from handlers import candidates_own as own
 from handlers import candidates_text as text
 from handlers.context import Audience, Ctx
 from handlers.development_scope import Scope, scope_of
@@ -30,8 +31,8 @@ from storage.roster import Entry
 ADD_HELP = ("Gõ /nguon them <Họ và tên>, <năm sinh>, <nam|nữ>[, đoàn viên], ví dụ: "
             "/nguon them Lê Thị Hoa, 2001, nữ, đoàn viên")
 STEP_HELP = ("Gõ /nguon <số> lop|don|quyetdinh|ketnap <dd/mm/yyyy>, /nguon <số> gioithieu <tên>, <tên>, "
-             "/nguon <số> chibo <tán thành>/<số đảng viên chính thức> <dd/mm/yyyy> hoặc /nguon <số> giup <tên "
-             "đảng viên>. Ví dụ: /nguon 1 lop 10/04/2026")
+             "/nguon <số> chibo <tán thành>/<số đảng viên chính thức> <dd/mm/yyyy>, /nguon <số> giup <tên "
+             "đảng viên> hoặc /nguon <số> ma (mã cho quần chúng). Ví dụ: /nguon 1 lop 10/04/2026")
 STEP_WORDS = {
     "lop": CandidateStage.CLASS, "don": CandidateStage.APPLICATION, "gioithieu": CandidateStage.INTRODUCED,
     "chibo": CandidateStage.VOTED, "quyetdinh": CandidateStage.DECIDED, "ketnap": CandidateStage.ADMITTED,
@@ -48,6 +49,9 @@ def _today(ctx: Ctx) -> date:
 
 
 async def sources(ctx: Ctx, args: str) -> None:
+    if ctx.member_id is None:  # a candidate linked by their code (the audience lets no stranger in)
+        await own.own_path(ctx, args)
+        return
     scope = await scope_of(ctx)
     words = args.split()
     if not words:
@@ -64,6 +68,9 @@ async def sources(ctx: Ctx, args: str) -> None:
     rest = args.strip().split(maxsplit=2)[2] if len(words) > 2 else ""
     if word in ("giup", "giupdo"):
         await _helper(ctx, candidate, rest)
+        return
+    if word in ("ma", "maso"):
+        await own.give_code(ctx, candidate, rest)
         return
     stage = STEP_WORDS.get(word.replace(" ", ""))
     if stage is None:
@@ -194,6 +201,7 @@ async def _step(ctx: Ctx, scope: Scope, candidate: Candidate, stage: CandidateSt
                   f"đảng viên dự bị của {scope.cells[candidate.cell_id].name} từ ngày đó; đủ 12 tháng ngày "
                   f"{dev.probation_end(on):%d/%m/%Y}, chi bộ xét công nhận chính thức trước {end.due:%d/%m/%Y}. "
                   "Xem: /dubi")
+        await own.tell(ctx, candidate)
         return
     await ctx.session.flush()
     if stage is CandidateStage.DECIDED:
@@ -202,6 +210,7 @@ async def _step(ctx: Ctx, scope: Scope, candidate: Candidate, stage: CandidateSt
     done = f"Đã ghi: {candidate.full_name} — {text.stage_text(candidate)}."
     step = dev.NEXT_STEP[stage].format(n=candidate.number)
     ctx.reply("\n".join([done, *notes, f"Tiếp theo: {step}."]))
+    await own.tell(ctx, candidate)
 
 
 STEP_NAMES = {CandidateStage.CLASS: "lop", CandidateStage.APPLICATION: "don", CandidateStage.VOTED: "chibo",
@@ -269,7 +278,7 @@ async def _helper(ctx: Ctx, candidate: Candidate, typed: str) -> None:
 
 COMMANDS = [
     Command("nguon", "Nguồn phát triển đảng viên: quần chúng ưu tú và từng bước kết nạp", sources,
-            Audience.LEADER_OR_COMMITTEE, private=True,
+            Audience.KEEPER_OR_CANDIDATE, private=True,
             usage="/nguon [them <Họ và tên>, <năm sinh>, <nam|nữ>[, đoàn viên] | <số> <bước> …]",
             details=("Không kèm gì: quần chúng của chi bộ, mỗi người đang ở bước nào, bước tiếp theo và các hạn "
                      "(cấp ủy viên: mọi chi bộ của đảng bộ, chi bộ chưa có nguồn, hạn sắp tới và quá hạn).\n"
@@ -277,5 +286,8 @@ COMMANDS = [
                      "lịch>; gioithieu <tên>, <tên> (hai đảng viên chính thức, hoặc «đoàn» và một đảng viên); chibo "
                      "<tán thành>/<số đảng viên chính thức> <ngày> (cần ít nhất 2/3); quyetdinh <ngày> (cấp ủy viên); "
                      "ketnap <ngày> (lễ kết nạp, trong 30 ngày làm việc từ quyết định: quần chúng thành đảng viên "
-                     "dự bị). giup <tên đảng viên>: người giúp đỡ.\nVí dụ: /nguon 1 chibo 5/7 20/05/2026")),
+                     "dự bị). giup <tên đảng viên>: người giúp đỡ.\nma: mã quần chúng (dùng một lần; ma moi: đổi "
+                     "mã) để quần chúng nhắn riêng /thamgia <mã> rồi /nguon xem quá trình và các hạn của chính mình, "
+                     "không gì khác.\n"
+                     "Ví dụ: /nguon 1 chibo 5/7 20/05/2026")),
 ]

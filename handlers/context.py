@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.dates import DEFAULT_TIMEZONE
 from domain.messages import Address, Choice, Incoming, Outgoing, PlatformCaps, Reply
 from domain.vocabulary import LEADER_ROLES, Position, Status, UnitKind
-from storage import accounts
+from storage import accounts, candidates
 
 if TYPE_CHECKING:
     from handlers.registry import Catalog
@@ -28,6 +28,7 @@ class Audience(enum.IntEnum):
     LEADER = 2  # a cell's secretary, deputy or cell committee member
     COMMITTEE = 3  # a committee member (cấp ủy viên đảng bộ)
     LEADER_OR_COMMITTEE = 4
+    KEEPER_OR_CANDIDATE = 5  # LEADER_OR_COMMITTEE, or a candidate linked by their code (/nguon: their own path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,7 @@ class Ctx:
     catalog: Catalog | None = None
     out: list[Outgoing] = field(default_factory=list)
     _roles: list[UnitRole] | None = None
+    _candidate: bool | None = None
 
     # -- replies ---------------------------------------------------------------
     def reply(
@@ -165,11 +167,18 @@ class Ctx:
                 Position.COMMITTEE_MEMBER)
         })
 
+    async def is_candidate(self) -> bool:
+        """A candidate for admission (not a member) whose code linked this account (handlers.candidates_own)."""
+        if self._candidate is None:
+            mine = self.account.member_id is None  # a member is never a candidate here, whatever the row says
+            self._candidate = mine and await candidates.of_account(self.session, self.account.id) is not None
+        return self._candidate
+
     async def allows(self, audience: Audience) -> bool:
         if audience is Audience.ANYONE:
             return True
         if self.account.member_id is None:
-            return False
+            return audience is Audience.KEEPER_OR_CANDIDATE and await self.is_candidate()
         if audience is Audience.MEMBER:
             return True
         leads = bool(await self.leader_cells())

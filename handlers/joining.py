@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from domain.messages import Choice, Reply
 from domain.text import fold, whole_number
 from domain.vocabulary import LEADER_ROLES, Position, UnitKind
+from handlers import candidates_own
 from handlers.context import Audience, Ctx
 from handlers.profile import PLATFORM_WORDS
 from handlers.registry import Command
@@ -51,6 +52,8 @@ async def join(ctx: Ctx, args: str) -> None:
     if not code_text:
         ctx.reply("Gõ /thamgia <mã> <Họ và tên>, ví dụ: /thamgia ABCD23EFGH Nguyễn Văn An. "
                   "Mã do bí thư chi bộ gửi cho đồng chí.")
+        return
+    if await candidates_own.join(ctx, code_text):  # a candidate's own code (issue 15)
         return
     try:
         code = await org.lookup_code(ctx.session, ctx.account.id, code_text, ctx.now)

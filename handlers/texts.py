@@ -28,6 +28,7 @@ def refusal(audience: Audience, *, joined: bool) -> str:
         Audience.LEADER: "Lệnh này dành cho bí thư, phó bí thư và chi ủy viên của chi bộ.",
         Audience.COMMITTEE: "Lệnh này dành cho cấp ủy viên đảng bộ.",
         Audience.LEADER_OR_COMMITTEE: "Lệnh này dành cho bí thư chi bộ hoặc cấp ủy viên đảng bộ.",
+        Audience.KEEPER_OR_CANDIDATE: "Lệnh này dành cho bí thư chi bộ hoặc cấp ủy viên đảng bộ.",
     }.get(audience, NOT_JOINED)
 
 

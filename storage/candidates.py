@@ -20,9 +20,9 @@ from domain.history import Event, EventKind
 from domain.membership import probation_end
 from domain.text import fold
 from domain.vocabulary import Status
-from storage import membership
+from storage import membership, org
 from storage.membership import MembershipSpan, counted_on
-from storage.tables import Member
+from storage.tables import JoinCode, Member
 from storage.types import UtcDateTime, id_of, table_of, utcnow
 
 
@@ -115,6 +115,35 @@ async def by_code(session: AsyncSession, code: str) -> Candidate | None:
 async def of_account(session: AsyncSession, account_id: int) -> Candidate | None:
     return (await session.execute(select(Candidate).where(col(Candidate.account_id) == account_id)
                                .order_by(col(Candidate.id).desc()))).scalars().first()
+
+
+async def new_code(session: AsyncSession, candidate: Candidate) -> str:
+    """A fresh code for the candidate, replacing the one before (which stops working at once): the
+    joining codes' alphabet and length (storage.org), and unique among both kinds of code, so that
+    /thamgia reads a typed code one way only."""
+    while True:
+        code = org.new_code()
+        taken = await session.execute(select(func.count()).select_from(JoinCode).where(col(JoinCode.code) == code))
+        if taken.scalar_one() == 0 and await by_code(session, code) is None:
+            break
+    candidate.code = code
+    session.add(candidate)
+    await session.flush()
+    return code
+
+
+async def link(session: AsyncSession, candidate: Candidate, account_id: int) -> None:
+    """The code's bearer becomes the candidate's one account and the code is used up: a code
+    handed on later lets no one else in, and an account linked before (a lost phone) loses access."""
+    others = await session.execute(select(Candidate).where(col(Candidate.account_id) == account_id,
+                                                           col(Candidate.id) != candidate.id))
+    for other in others.scalars():
+        other.account_id = None
+        session.add(other)
+    candidate.account_id = account_id
+    candidate.code = None
+    session.add(candidate)
+    await session.flush()
 
 
 async def officials_on(session: AsyncSession, cell_id: int, day: date) -> int:
