@@ -21,11 +21,20 @@ DOCUMENTS_MAX = 10
 _URL = re.compile(r"https?://[^\s<>\"']{3,900}")
 
 
+FILE_PLATFORMS = ("telegram",)  # where a person sends a file itself, kept there and re-sent by its id
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     name: str
-    ref: str  # a link, or (the console) a path on this machine
+    ref: str  # a link, (the console) a path on this machine, or "telegram:<file id>"
     size: int | None = None
+
+    @property
+    def platform(self) -> str | None:
+        """The messenger keeping the file when it was sent as one (the ref is "<platform>:<id>")."""
+        head, _, rest = self.ref.partition(":")
+        return head if head in FILE_PLATFORMS and rest else None
 
 
 def size_text(size: int) -> str:
@@ -56,6 +65,17 @@ def message(what: str, agenda: str | None, documents: list[Document]) -> str:
     lines = [f"Tài liệu {what}:"]
     if agenda:
         lines.append(f"Nội dung: {agenda}")
-    lines += [f"{number}. {doc.name}: {doc.ref}" for number, doc in enumerate(documents, 1)]
+    lines += [f"{number}. {_line(doc)}" for number, doc in enumerate(documents, 1)]
     lines.append("Đồng chí vui lòng đọc trước khi họp.")
     return "\n".join(lines)
+
+
+def _line(doc: Document) -> str:
+    if doc.platform is None:
+        return f"{doc.name}: {doc.ref}"
+    return f"{doc.name} (tệp gửi kèm trên {doc.platform.capitalize()})"
+
+
+def file_caption(what: str, doc: Document) -> str:
+    """The words with a file re-sent to a member."""
+    return f"Tài liệu {what}: {doc.name}"

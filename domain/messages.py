@@ -22,6 +22,11 @@ class Incoming:
     display_name: str = ""
     update_key: str | None = None  # the platform's id of this delivery, for de-duplication
     photo: str | None = None  # a platform file id or a URL
+    # A file sent as a document (Telegram: its file id, kept on Telegram's servers and re-sent by
+    # it), with the name and size the platform reported: plain values, for the inbox keeps asdict().
+    document: str | None = None
+    document_name: str | None = None
+    document_size: int | None = None
 
     @property
     def reply_chat(self) -> str:
@@ -38,12 +43,17 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What the bot says: text, optional choices, an optional file (a chart, a workbook)."""
+    """What the bot says: text, optional choices, an optional file (a chart, a workbook).
+
+    `file_ref` is a file already on a platform, "<platform>:<its file id>" (a document a secretary
+    sent): that platform's channel re-sends it without uploading; any other shows the text only.
+    """
 
     text: str
     choices: tuple[Choice, ...] = ()
     photo: Path | None = None
     document: Path | None = None
+    file_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +83,7 @@ class PlatformCaps:
     deep_link_base: str | None = None  # e.g. "https://t.me/chibo_bot?start="
     username: str | None = None  # the bot's own name: in a group, "/cmd@other_bot" is not for us
     files_as_paths: bool = False  # console: files are written to disk and their paths printed
+    receives_files: bool = False  # a person can send a file as a document (Telegram): /tailieu takes it
 
 
 class SendError(Exception):

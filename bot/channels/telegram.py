@@ -54,7 +54,7 @@ class TelegramChannel:
         self.application: Application = builder.build()
         self.catalog = catalog
         self.polling = polling
-        self.caps = PlatformCaps(PLATFORM, max_text=MAX_TEXT, buttons=True)
+        self.caps = PlatformCaps(PLATFORM, max_text=MAX_TEXT, buttons=True, receives_files=True)
         self._dispatch: Dispatch | None = None
         self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
         self.application.add_handler(CallbackQueryHandler(self._on_callback))
@@ -136,7 +136,15 @@ class TelegramChannel:
         text = reply.text if markup is not None or not reply.choices else _with_numbers(reply)
         bot = self.application.bot
         first = True
-        if reply.photo is not None or reply.document is not None:
+        file_id = _own_file(reply.file_ref)
+        if file_id is not None:  # a file already on Telegram: re-sent by its id, nothing uploaded
+            caption = text if len(text) <= MAX_CAPTION else None
+            await _call(lambda: bot.send_document(to.chat_id, file_id, caption=caption,
+                                                  reply_markup=markup if caption else None), first=True)
+            if caption is not None:
+                return
+            first = False
+        elif reply.photo is not None or reply.document is not None:
             caption = text if len(text) <= MAX_CAPTION else None
             path = reply.photo or reply.document
             assert path is not None
@@ -164,10 +172,14 @@ def incoming_of(update: Update) -> Incoming | None:
         if message.from_user is None or message.from_user.is_bot:
             return None
         photo = message.photo[-1].file_id if message.photo else None
+        document = message.document
         return Incoming(
             PLATFORM, str(message.from_user.id), message.text or message.caption or "",
             chat_id=str(message.chat.id), is_private=message.chat.type == "private",
             display_name=message.from_user.full_name, update_key=str(update.update_id), photo=photo,
+            document=document.file_id if document else None,
+            document_name=document.file_name if document else None,
+            document_size=document.file_size if document and isinstance(document.file_size, int) else None,
         )
     query = update.callback_query
     if query is None or not query.data or query.from_user.is_bot:
@@ -187,7 +199,7 @@ def incoming_of_body(body: dict[str, Any]) -> Incoming | None:
 
 
 def unreadable(body: dict[str, Any]) -> bool:
-    """Whether a webhook update's text, caption or button value is not text a person could type.
+    """Whether a webhook update's text, caption, document or button value is not text a person could type.
 
     PTB builds an Update around whatever it is given, so a number or a list would reach the
     handlers and fail there (a "system error" reply), and a lone surrogate or a NUL cannot be
@@ -197,6 +209,9 @@ def unreadable(body: dict[str, Any]) -> bool:
     message = body.get("message")
     if isinstance(message, dict):
         fields += [message.get("text"), message.get("caption")]
+        document = message.get("document")
+        if isinstance(document, dict):
+            fields += [document.get("file_id"), document.get("file_name")]
     query = body.get("callback_query")
     if isinstance(query, dict):
         fields.append(query.get("data"))
@@ -236,6 +251,12 @@ def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
     if len(buttons) <= 3 and all(len(c.label) <= SHORT_LABEL for c in choices):
         return InlineKeyboardMarkup([buttons])
     return InlineKeyboardMarkup([[button] for button in buttons])
+
+
+def _own_file(file_ref: str | None) -> str | None:
+    """The Telegram file id of a reply's platform file reference; None for another platform's."""
+    platform, _, file_id = (file_ref or "").partition(":")
+    return file_id if platform == PLATFORM and file_id else None
 
 
 def _with_numbers(reply: Reply) -> str:

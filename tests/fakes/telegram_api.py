@@ -33,6 +33,7 @@ class SentMessage:
     reply_markup: dict[str, Any] | None
     at: float
     has_file: bool = False
+    file_id: str | None = None  # a file re-sent by its id (not uploaded)
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
@@ -87,7 +88,10 @@ class FakeTelegram(Recording):
         return {"id": user_id, "is_bot": False, "first_name": name}
 
     def push_message(self, user_id: int, text: str, *, chat_id: int | None = None, chat_type: str = "private",
-                     name: str = "Người dùng", photo: str | None = None) -> int:
+                     name: str = "Người dùng", photo: str | None = None,
+                     document: dict[str, Any] | None = None) -> int:
+        """A message; with `photo` (a file id) or `document` (file_id, file_name, file_size…), `text`
+        is its caption."""
         chat = {"id": chat_id if chat_id is not None else user_id, "type": chat_type}
         if chat_type == "private":
             chat["first_name"] = name
@@ -97,10 +101,16 @@ class FakeTelegram(Recording):
             "message_id": next(self._message_ids), "date": int(time.time()), "chat": chat,
             "from": self.user(user_id, name),
         }
-        if photo:
-            message["photo"] = [{"file_id": photo, "file_unique_id": photo + "u", "width": 90, "height": 90}]
+        if photo or document:
+            if photo:
+                message["photo"] = [{"file_id": photo, "file_unique_id": photo + "u", "width": 90, "height": 90}]
+            if document:
+                message["document"] = {"file_unique_id": str(document["file_id"]) + "u", **document}
             if text:
                 message["caption"] = text
+                if text.startswith("/"):
+                    message["caption_entities"] = [{"type": "bot_command", "offset": 0,
+                                                    "length": len(text.split(" ")[0])}]
         else:
             message["text"] = text
             if text.startswith("/"):
@@ -177,7 +187,10 @@ class FakeTelegram(Recording):
         if len(text) > (4096 if method == "sendMessage" else 1024):
             return _error(400, "Bad Request: message is too long")
         markup = params.get("reply_markup")
-        self.sent.append(SentMessage(method, chat_id, text, markup, time.monotonic(), method != "sendMessage"))
+        file = params.get("document") or params.get("photo")
+        file_id = file if isinstance(file, str) and file != "<file>" else None
+        self.sent.append(SentMessage(method, chat_id, text, markup, time.monotonic(), method != "sendMessage",
+                                     file_id))
         result: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),
                                   "chat": {"id": int(chat_id), "type": "private"}}
         if method == "sendMessage":
