@@ -17,6 +17,7 @@ a changed plan or a second process re-planning cannot make a reminder go twice.
   nearest one, worded from the real days left (see `schedules.compose`).
 - After the invitations of a meeting, the secretary is told whom they could not reach.
 - Party development: each deadline's reminders as their time comes (see `schedules.development_reminders`).
+- A meeting's documents waiting to go follow a move or a cancellation (see `storage.documents`).
 - Dues: on the day of the month a cell chose, members with arrears are reminded at 08:00, once a
   month (see `schedules.dues_reminders`).
 """
@@ -34,7 +35,7 @@ from domain import dates
 from domain import meeting_rules as rules
 from domain.vocabulary import MeetingStatus, Stage, UnitKind
 from schedules import development_reminders, dues_reminders
-from storage import attendance, membership, outbox, unit_settings
+from storage import attendance, documents, membership, outbox, unit_settings
 from storage.assessments import Assessment
 from storage.db import Database
 from storage.meetings import Meeting, all_active_series, ensure_series_meetings, expected_members, secretaries
@@ -65,7 +66,7 @@ class Planner:
         self._standings_refreshed_on: date | None = None
 
     async def plan(self, now: datetime) -> None:
-        for step in (self._standings, self._series, self._meetings, self._deadlines, self._dues,
+        for step in (self._standings, self._series, self._meetings, self._documents, self._deadlines, self._dues,
                      self._development):
             try:
                 async with self.db.session() as session:
@@ -136,6 +137,10 @@ class Planner:
         await outbox.drop(session, passed, "its time had passed when the meeting was moved or the plan changed", now)
         await outbox.drop(session, obsolete, "no longer in the cell's reminder plan", now)
         await outbox.enqueue(session, new, now)
+
+    async def _documents(self, session: AsyncSession, now: datetime) -> None:
+        """A meeting's documents still waiting follow it: re-timed when it moves, dropped when cancelled."""
+        await documents.follow_meetings(session, now, self.tz)
 
     # -- deadlines ----------------------------------------------------------------------------------------
 

@@ -5,7 +5,9 @@ with the reminder a day before."""
 
 from __future__ import annotations
 
-from sqlmodel import select
+from typing import Any
+
+from sqlmodel import col, select
 
 from bot.app import Chibo
 from bot.clock import ManualClock
@@ -20,9 +22,9 @@ from tests.test_reports_telegram import Chat
 
 SECRETARY = 101
 MEMBERS = {101: "Nguyễn Văn An", 201: "Trần Thị Bình", 202: "Lê Văn Cường"}
-REPORT = {"file_id": "BQACAgUAAxkBAAIBbmV4", "file_name": "Báo cáo tháng 11.pdf", "file_size": 180_000}
-DRAFT = {"file_id": "BQACAgUAAxkBAAIBbmV5", "file_name": "du-thao.docx", "file_size": 40_000}
-HUGE = {"file_id": "BQACAgUAAxkBAAIBbmV6", "file_name": "ghi-am.mp3", "file_size": 25 * 1024 * 1024}
+REPORT: dict[str, Any] = {"file_id": "BQACAgUAAxkBAAIBbmV4", "file_name": "Báo cáo tháng 11.pdf", "file_size": 180_000}
+DRAFT: dict[str, Any] = {"file_id": "BQACAgUAAxkBAAIBbmV5", "file_name": "du-thao.docx", "file_size": 40_000}
+HUGE: dict[str, Any] = {"file_id": "BQACAgUAAxkBAAIBbmV6", "file_name": "ghi-am.mp3", "file_size": 25 * 1024 * 1024}
 
 
 async def _cell(app: Chibo) -> None:
@@ -40,7 +42,7 @@ async def _cell(app: Chibo) -> None:
 
 async def _kept(app: Chibo) -> list[tuple[str, str, int | None]]:
     async with app.db.session() as session:
-        rows = (await session.exec(select(MeetingDocument).order_by(MeetingDocument.id))).all()  # type: ignore[arg-type]
+        rows = (await session.exec(select(MeetingDocument).order_by(col(MeetingDocument.id)))).all()
         return [(row.name, row.ref, row.size) for row in rows]
 
 
