@@ -24,6 +24,7 @@ class EventKind(StrEnum):
     LISTED = "listed"  # entered on the cell's roll as it stood (an import, data older than events)
     ADMITTED = "admitted"  # kết nạp: a probationary member of the cell from this day
     RECOGNISED = "recognised"  # công nhận đảng viên chính thức
+    REVIEWED = "reviewed"  # chi bộ xét, đề nghị công nhận chính thức: a dated step, the standing unchanged
     TRANSFERRED = "transferred"  # chuyển sinh hoạt: to `cell_id` (None: out of the committee)
     EXEMPTED = "exempted"  # miễn công tác và sinh hoạt đảng, from `on` until `until` (or open)
     EXEMPTION_ENDED = "exemption_ended"

@@ -87,7 +87,8 @@ async def _show(ctx: Ctx, scope: Scope) -> None:
         cell_ids = sorted(scope.cells)
         found = await candidates.of_cells(ctx.session, cell_ids)
         probation = await candidates.probationary(ctx.session, cell_ids)
-        ctx.reply(text.committee_overview(scope, found, probation, today, committee.name))
+        reviewed = await candidates.reviewed(ctx.session, [member.id or 0 for member in probation])
+        ctx.reply(text.committee_overview(scope, found, probation, today, committee.name, reviewed))
         return
     lines: list[str] = []
     for cell_id in scope.kept:

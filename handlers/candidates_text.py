@@ -62,7 +62,7 @@ def candidate_block(candidate: Candidate, today: date, *, cell_name: str | None 
 
 
 def probation_line(number: int, member: Member, today: date, *, cell_name: str | None = None,
-                   helper: str | None = None) -> list[str]:
+                   helper: str | None = None, reviewed: date | None = None) -> list[str]:
     assert member.admitted_on is not None
     deadline = dev.probation_deadline(member.admitted_on)
     state = deadline.state(today)
@@ -70,15 +70,19 @@ def probation_line(number: int, member: Member, today: date, *, cell_name: str |
     end = probation_end(member.admitted_on)
     lines = [f"{number}. {member.full_name}{where}: kết nạp {member.admitted_on:%d/%m/%Y}, "
              f"đủ 12 tháng ngày {end:%d/%m/%Y}"]
-    mark = {DeadlineState.MISSED: "QUÁ HẠN: ", DeadlineState.NEAR: "Sắp đến hạn: "}.get(state, "")
-    lines.append(f"   - {mark}{dev.DEADLINE_NAMES[deadline.kind]}, {due_text(deadline, today)}")
+    if reviewed is not None:
+        lines.append(f"   - Chi bộ đã xét, đề nghị công nhận chính thức ngày {reviewed:%d/%m/%Y}: chờ cấp ủy "
+                     "quyết định")
+    else:
+        mark = {DeadlineState.MISSED: "QUÁ HẠN: ", DeadlineState.NEAR: "Sắp đến hạn: "}.get(state, "")
+        lines.append(f"   - {mark}{dev.DEADLINE_NAMES[deadline.kind]}, {due_text(deadline, today)}")
     if helper:
         lines.append(f"   - Người giúp đỡ: {helper}")
     return lines
 
 
 def committee_overview(scope: Scope, candidates: list[Candidate], probationary: list[Member], today: date,
-                       committee_name: str) -> str:
+                       committee_name: str, reviewed: dict[int, date] | None = None) -> str:
     """One message: each cell with its candidates and where each stands, the cells with none, the
     probationary members, and every deadline near or missed."""
     lines = [f"Phát triển đảng viên — {committee_name}, ngày {today:%d/%m/%Y}"]
@@ -102,6 +106,7 @@ def committee_overview(scope: Scope, candidates: list[Candidate], probationary: 
         lines.append(f"Đảng viên dự bị: {len(probationary)}")
         for number, member in enumerate(probationary, 1):
             lines += ["  " + line for line in probation_line(number, member, today,
-                                                              cell_name=names.get(member.cell_id or 0))]
+                                                              cell_name=names.get(member.cell_id or 0),
+                                                              reviewed=(reviewed or {}).get(member.id or 0))]
     return "\n".join(lines)
 

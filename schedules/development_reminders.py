@@ -9,7 +9,7 @@ ceremony or review also to the committee's members.
 Nothing is planned ahead: each planning pass enqueues the reminders whose time has come (late by
 at most `GRACE`, when the bot was not running), and `moments` tells the scheduler when the next one
 falls. At send time a reminder is dropped if its deadline was met or changed since (the ceremony
-held, the member recognised, a decision date corrected).
+held, the cell's review recorded, the member recognised or removed, a decision date corrected).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from domain.development import Deadline, DeadlineKind
 from domain.membership import probation_end
 from domain.messages import Reply
 from domain.vocabulary import Position, Status
-from storage import outbox
+from storage import candidates, outbox
 from storage.candidates import Candidate, progress_of
 from storage.meetings import secretaries
 from storage.tables import Member, OrgUnit, Role
@@ -84,7 +84,7 @@ async def all_dues(session: AsyncSession, tz: ZoneInfo) -> list[Due]:
                       for step, day in _steps(deadline, started)]
     members = await session.execute(select(_MEMBER.c.id, _MEMBER.c.cell_id, _MEMBER.c.admitted_on).where(and_(
         _MEMBER.c.status == Status.PROBATIONARY, _MEMBER.c.active.is_(True), _MEMBER.c.admitted_on.is_not(None),
-        _MEMBER.c.cell_id.is_not(None))))
+        _MEMBER.c.cell_id.is_not(None), ~candidates.was_reviewed(_MEMBER.c.id))))  # reviewed: no more reminders
     for row in members:
         deadline = dev.probation_deadline(row.admitted_on)
         for step, day in _steps(deadline, row.admitted_on, probation_end(row.admitted_on)):
@@ -144,6 +144,8 @@ async def compose(session: AsyncSession, row: Any, now: datetime, tz: ZoneInfo) 
         return "no longer a probationary member"
     if dev.review_due(member.admitted_on) != due:
         return "the deadline changed since"
+    if await candidates.reviewed(session, [int(member.id or 0)]):
+        return "the cell reviewed the member since"
     cell = await session.get(OrgUnit, member.cell_id) if member.cell_id else None
     who = f"đảng viên dự bị {member.full_name} ({cell.name if cell else 'chi bộ'})"
     return Reply(_review_text(step, who, member.admitted_on, due, today))

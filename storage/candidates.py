@@ -10,8 +10,10 @@ and the row keeps that member's id; recognition as official is a "recognised" ev
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Index, and_, func, select
+from sqlalchemy import Index, and_, exists, func, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,7 +23,7 @@ from domain.membership import probation_end
 from domain.text import fold
 from domain.vocabulary import Status
 from storage import membership, org
-from storage.membership import MembershipSpan, counted_on
+from storage.membership import MembershipEvent, MembershipSpan, counted_on
 from storage.tables import JoinCode, Member
 from storage.types import UtcDateTime, id_of, table_of, utcnow
 
@@ -64,6 +66,7 @@ class Candidate(SQLModel, table=True):
 
 _CANDIDATE = table_of(Candidate)
 _SPAN = table_of(MembershipSpan)
+_EVENT = table_of(MembershipEvent)
 _MEMBER = table_of(Member)
 STEP_COLUMNS = {
     CandidateStage.CLASS: "class_on", CandidateStage.APPLICATION: "application_on",
@@ -184,6 +187,37 @@ async def recognise(session: AsyncSession, member: Member, decided_on: date, *, 
     session.add(member)
     await session.flush()
     return official
+
+
+async def review(session: AsyncSession, member: Member, on: date, *, today: date, by: int | None,
+                 now: datetime) -> None:
+    """The cell's review of a probationary member after the 12 months (chi bộ xét, đề nghị công nhận
+    chính thức): a dated event that changes no standing; recorded again, the latest counts."""
+    await membership.record(session, id_of(member), Event(EventKind.REVIEWED, on), today=today, by=by, now=now,
+                            reason=f"Chi bộ xét, đề nghị công nhận chính thức ngày {on:%d/%m/%Y}")
+
+
+def was_reviewed(member_id: Any) -> ColumnElement[bool]:
+    """SQL: the member (a column of member ids) has the cell's review recorded (the planner's filter)."""
+    return exists().where(_EVENT.c.member_id == member_id, _EVENT.c.kind == str(EventKind.REVIEWED))
+
+
+async def reviewed(session: AsyncSession, member_ids: list[int]) -> dict[int, date]:
+    """Member id -> the day the cell reviewed them (the latest), for those it has."""
+    if not member_ids:
+        return {}
+    rows = await session.execute(select(_EVENT.c.member_id, func.max(_EVENT.c.on).label("on")).where(and_(
+        _EVENT.c.member_id.in_(member_ids), _EVENT.c.kind == str(EventKind.REVIEWED))).group_by(_EVENT.c.member_id))
+    return {int(row.member_id): row.on for row in rows}
+
+
+async def end_probation(session: AsyncSession, member: Member, decided_on: date, *, today: date, by: int | None,
+                        now: datetime) -> None:
+    """The committee ends probation: the member is removed from the list of probationary members (xóa tên
+    khỏi danh sách đảng viên dự bị), a "removed" event on the decision's day that ends the membership."""
+    await membership.record(session, id_of(member), Event(EventKind.REMOVED, decided_on), today=today, by=by,
+                            now=now, reason="Xóa tên khỏi danh sách đảng viên dự bị (quyết định ngày "
+                                            f"{decided_on:%d/%m/%Y})")
 
 
 async def probationary(session: AsyncSession, cell_ids: list[int] | None = None) -> list[Member]:
