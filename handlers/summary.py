@@ -25,6 +25,7 @@ from handlers.summary_scope import Scope, ScopeError, resolve
 from handlers.summary_text import STAGE_NAMES, Header, Section, Targets
 from storage import dues as dues_book
 from storage import dues_figures
+from storage import minutes as minutes_book
 from storage.development_figures import development_figures
 from storage.dues_figures import CellDues, cell_dues
 from storage.summary import Tally, chart_window, combine, tallies
@@ -86,7 +87,7 @@ async def build(session: AsyncSession, scope: Scope, period: Period, now: dateti
                                  organisation=f"quyết định của {scope.unit.name}, {len(cells)} chi bộ"),
             summary_text.warnings(total, None, year, today, paid_total),
             development_summary.section(total, targets, year, pipeline, committee=True),
-            summary_text.cell_lines(cells, paid),
+            summary_text.cell_lines(cells, paid, await minutes_of(session, scope, cells, tz)),
         ]
         if cells:
             example = summary_text.weakest_first(cells)[0].name
@@ -111,6 +112,18 @@ async def build(session: AsyncSession, scope: Scope, period: Period, now: dateti
     return Built(scope, period, head, sections, footer, total, cells, names, targets,
                  chart_data(scope.unit.name, total, period, today), paid,
                  (last_month, dues_figures.reference_day(last_month, today)))
+
+
+async def minutes_of(session: AsyncSession, scope: Scope, cells: list[Tally], tz: ZoneInfo) -> dict[int, int] | None:
+    """Per cell, the period's ended meetings whose minutes were produced; None when none of the
+    committee's cells ever produced minutes in chibo (it keeps them elsewhere: no mark at all)."""
+    if not await minutes_book.finished_months(session, [id_of(cell) for cell in scope.cells], tz):
+        return None
+    held = {m.id: m.cell_id for cell in cells for m in [*cell.meetings, *cell.without_roll_call]}
+    counts: dict[int, int] = {}
+    for meeting_id in await minutes_book.finished_of(session, list(held)):
+        counts[held[meeting_id]] = counts.get(held[meeting_id], 0) + 1
+    return counts
 
 
 def chart_data(name: str, total: Tally, period: Period, today: date) -> chart.ChartData:

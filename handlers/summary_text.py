@@ -284,9 +284,12 @@ def development(t: Tally, targets: Targets, year: int) -> Section:
     return section
 
 
-def cell_lines(cells: list[Tally], dues: Mapping[int, CellDues] | None = None) -> Section:
+def cell_lines(cells: list[Tally], dues: Mapping[int, CellDues] | None = None,
+               minutes: Mapping[int, int] | None = None) -> Section:
     """One line per cell, the weakest first: lowest attendance, then lowest reporting (no data first);
-    with its dues (collected / expected, members in arrears) where the cell keeps its book in chibo."""
+    with its dues (collected / expected, members in arrears) where the cell keeps its book in chibo,
+    and, where the committee keeps minutes in chibo (`minutes`: cell -> meetings of the period with
+    their minutes produced), how many of the period's ended meetings have them."""
     section = Section("Các chi bộ (yếu trước: dự họp thấp, rồi báo cáo thấp)")
     for number, cell in enumerate(weakest_first(cells), 1):
         attendance = figures.fraction(cell.present, cell.expected)
@@ -295,8 +298,10 @@ def cell_lines(cells: list[Tally], dues: Mapping[int, CellDues] | None = None) -
         money = "" if paid is None or not paid.declared else (
             f"; đảng phí {dues_rules.money(paid.received)}/{dues_rules.money(paid.expected)}, "
             f"nợ đọng {len(paid.arrears)}")
+        held = len(cell.meetings) + len(cell.without_roll_call)
+        papers = "" if minutes is None or not held else f"; biên bản {minutes.get(cell.cell_id or 0, 0)}/{held} buổi"
         section.add(f"{number}. {cell.name}", f"{cell.total} đảng viên; dự họp {attendance}; báo cáo {reporting}"
-                    + money, bullet=False)
+                    + money + papers, bullet=False)
     return section
 
 

@@ -107,6 +107,15 @@ async def finished_months(session: AsyncSession, cell_ids: list[int], tz: ZoneIn
     return found
 
 
+async def finished_of(session: AsyncSession, meeting_ids: list[int]) -> set[int]:
+    """Which of these meetings have their minutes produced."""
+    if not meeting_ids:
+        return set()
+    rows = (await session.exec(select(Minutes.meeting_id).where(
+        col(Minutes.meeting_id).in_(meeting_ids), col(Minutes.finished_at).is_not(None)))).all()
+    return {int(row) for row in rows}
+
+
 async def template_override(session: AsyncSession, cell_id: int, key: str) -> str | None:
     """A committee's own template for a paper (`org_unit.settings[key]`: a .docx path), set on the
     cell or inherited from its committee; None: the template shipped in templates/."""
