@@ -28,6 +28,7 @@ from bot.channels import telegram as telegram_api
 from bot.channels import zalo as zalo_api
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloApiError, ZaloChannel
+from bot.file_refs import PlatformFiles, documents_directory
 from bot.files import FileShelf
 from bot.intake import Intake, IntakeConfig, LegacyReader
 from bot.settings import Settings
@@ -74,7 +75,10 @@ def messengers(
                                    catalog=app.catalog, polling=polling)
         app.add_channel(telegram)
     if settings.zalo_bot_token:
-        zalo = ZaloChannel(settings.zalo_bot_token, base_url=settings.zalo_base_url, files=files)
+        # A file sent on Telegram reaches Zalo members as a link, fetched through the Telegram bot.
+        resolve = PlatformFiles({telegram_api.PLATFORM: telegram}, documents_directory(settings.files_dir)) \
+            if telegram is not None else None
+        zalo = ZaloChannel(settings.zalo_bot_token, base_url=settings.zalo_base_url, files=files, resolve=resolve)
         app.add_channel(zalo)
     return telegram, zalo
 

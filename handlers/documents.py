@@ -3,11 +3,11 @@
 `/tailieu <số buổi> <liên kết> [tên]` attaches a document by its link (Zalo and Telegram members
 open it in the messenger); on the console, a file path on this machine; on Telegram, a file sent
 with the caption `/tailieu <số buổi> [tên]`, or right after `/tailieu <số buổi>` (kept on Telegram
-and re-sent by its file id: nothing is downloaded); `/tailieu <số buổi> noidung: …` sets the short
-agenda (the meeting's content, shown in the invitation too). They go to every expected member with
-the reminder that falls at least a day before the meeting (or at once, when that moment has
-passed), through the outbox, once. A member gets them again, or later, with `/tailieu` (the next
-meeting) or `/tailieu <số buổi>`.
+and re-sent there by its file id; Zalo members get a download link, the file fetched by bot/ through
+the Telegram bot); `/tailieu <số buổi> noidung: …` sets the short agenda (the meeting's content,
+shown in the invitation too). They go to every expected member with the reminder that falls at
+least a day before the meeting (or at once, when that moment has passed), through the outbox,
+once. A member gets them again, or later, with `/tailieu` (the next meeting) or `/tailieu <số buổi>`.
 """
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ async def _show(ctx: Ctx, number: str | None) -> None:
         return
     what = stored.what(meeting, ctx.settings.tz)
     ctx.reply(rules.message(what, meeting.content, documents))
-    for doc in documents:  # a file kept on this messenger comes with it
-        if doc.platform == ctx.incoming.platform:
+    for doc in documents:  # a file sent on a messenger comes with it (on Zalo as a link); not on the console
+        if doc.platform is not None and not ctx.caps.files_as_paths:
             _send_file(ctx, Reply(rules.file_caption(what, doc), file_ref=doc.ref))
 
 

@@ -55,7 +55,7 @@ class Composer:
             return found if isinstance(found, Reply) else Skip(found)
         if kind == outbox.NOTICE:
             text = str(row.payload.get("text") or "")
-            file_ref = row.payload.get("file")  # a document sent as a file: its platform re-sends it
+            file_ref = row.payload.get("file")  # a file sent on a messenger: re-sent there, a link on Zalo
             return Reply(text, file_ref=str(file_ref) if file_ref else None) if text else Skip("an empty notice")
         meeting = await session.get(Meeting, row.meeting_id) if row.meeting_id else None
         if meeting is None:

@@ -4,8 +4,8 @@ The message is an outbox notice per member (key `m<meeting>:docs:<member>`: once
 each time a document or the agenda is added while it waits, so that it carries everything
 attached by the time it goes. A member who joins the list later, or a document added after it
 went, is fetched with `/tailieu`. A file sent on a messenger (Telegram) goes as a notice of its
-own next to it (key `m<meeting>:docfile:<document>:<member>`), re-sent by the platform's file id,
-to the members that messenger reaches whose message has not gone yet.
+own next to it (key `m<meeting>:docfile:<document>:<member>`) to the members whose message has not
+gone yet: re-sent by the platform's file id there, a download link on Zalo (bot/file_refs.py).
 
 While they wait, they follow the meeting (`follow_meetings`, each planner pass): re-timed and
 reworded when it moves, dropped when it is cancelled or over.
@@ -107,7 +107,8 @@ async def _reword(session: AsyncSession, meeting: Meeting, tz: ZoneInfo) -> None
 
 async def _send_files_to(session: AsyncSession, meeting: Meeting, member_ids: list[int], due: datetime,
                          tz: ZoneInfo, now: datetime) -> None:
-    """Each file to the members whose message still waits and whose messenger keeps it."""
+    """Each file to the members whose message still waits, on whichever messenger reaches them: the one
+    keeping it re-sends it by its id, another sends it its own way (Zalo: a download link)."""
     meeting_id = id_of(meeting)
     files = await files_of(session, meeting_id)
     if not files:
@@ -120,7 +121,7 @@ async def _send_files_to(session: AsyncSession, meeting: Meeting, member_ids: li
         outbox.New(f"m{meeting_id}:docfile:{doc_id}:{member}", member, outbox.NOTICE, due, meeting_id,
                    {"text": rules.file_caption(what(meeting, tz), doc), "file": doc.ref})
         for doc_id, doc in files for member, target in targets.items()
-        if target is not None and target.platform == doc.platform
+        if target is not None
     ], now)
 
 

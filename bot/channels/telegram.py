@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from telegram import (
@@ -162,6 +164,28 @@ class TelegramChannel:
             await _call(partial(bot.send_message, to.chat_id, part, reply_markup=markup if last else None),
                         first=first)
             first = False
+
+    # -- fetching ---------------------------------------------------------------------------
+    async def download(self, file_id: str, folder: Path, stem: str) -> Path:
+        """Fetch a file kept on Telegram (a document a secretary sent) into `folder/<stem><suffix>`,
+        for the messengers that cannot re-send it by its id (Zalo gets it as a link).
+
+        Written under a temporary name and renamed, so a reader never sees half a file. Errors map
+        as sending's do: a flood or network failure is RetryLater, an unknown file is SendError.
+        """
+        bot = self.application.bot
+        found = await _call(lambda: bot.get_file(file_id), first=True)
+        suffix = Path(found.file_path or "").suffix.lower()[:10]
+        suffix = suffix if suffix[1:].isalnum() else ""
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{stem}{suffix}"
+        part = folder / f".{stem}-{secrets.token_hex(4)}.part"
+        try:
+            await _call(lambda: found.download_to_drive(part), first=True)
+            part.replace(target)
+        finally:
+            part.unlink(missing_ok=True)
+        return target
 
 
 def incoming_of(update: Update) -> Incoming | None:

@@ -54,6 +54,10 @@ class FilePublisher(Protocol):
     async def publish(self, path: Path, filename: str | None = None) -> str: ...
 
 
+# A file kept on another messenger ("telegram:<file id>") fetched to this machine; None when it cannot be.
+FileResolver = Callable[[str], Awaitable[Path | None]]
+
+
 class ZaloClient:
     """The Bot API methods we use, as JSON POSTs to `<base>/bot<token>/<method>`."""
 
@@ -193,10 +197,11 @@ class ZaloChannel:
 
     def __init__(
         self, token: str, *, base_url: str = DEFAULT_BASE_URL, files: FilePublisher | None = None,
-        poll_timeout: int = POLL_TIMEOUT,
+        poll_timeout: int = POLL_TIMEOUT, resolve: FileResolver | None = None,
     ) -> None:
         self.client = ZaloClient(token, base_url)
         self.files = files
+        self.resolve = resolve  # files kept on Telegram (bot/file_refs.py), when Telegram runs too
         self.poll_timeout = poll_timeout
         self.caps = PlatformCaps(PLATFORM, max_text=MAX_TEXT, buttons=False)
         self.me: dict[str, Any] = {}
@@ -270,6 +275,8 @@ class ZaloChannel:
             text += f"\nTải tệp {reply.document.name} (liên kết dùng được trong 24 giờ): {document_url}"
         if (reply.photo is not None and photo_url is None) or (reply.document is not None and document_url is None):
             text += f"\n{NO_FILE_LINK}"
+        if reply.file_ref is not None and reply.document is None:
+            text += "\n" + await self._elsewhere(reply.file_ref)
         text = with_numbers(text, reply)
         first = True
         if photo_url is not None:
@@ -281,6 +288,16 @@ class ZaloChannel:
         for part in split_text(text, MAX_TEXT):
             await _call(partial(self.client.send_message, to.chat_id, part), first=first)
             first = False
+
+    async def _elsewhere(self, file_ref: str) -> str:
+        """The line for a file kept on another messenger: its download link, fetched and published
+        here, or where to find it. Fetching may raise RetryLater (nothing was sent yet)."""
+        platform = file_ref.partition(":")[0].capitalize()
+        path = await self.resolve(file_ref) if self.resolve is not None else None
+        url = await self._publish(path) if path is not None else None
+        if url is None:
+            return f"(Tệp này được gửi kèm trên {platform}, chưa tải được qua Zalo; vui lòng xem trên {platform}.)"
+        return f"Tải tệp (liên kết dùng được trong 24 giờ): {url}"
 
     async def _publish(self, path: Path) -> str | None:
         if self.files is None:

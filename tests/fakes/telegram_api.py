@@ -15,6 +15,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -53,6 +54,9 @@ class FakeTelegram(Recording):
     sent: list[SentMessage] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     too_many: int = 0  # 429 answers given
+    # Files people sent, by file id: getFile names them, /file/bot<token>/<path> serves their bytes.
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file id → (file name, bytes)
+    downloads: list[str] = field(default_factory=list)  # file paths served
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -68,6 +72,7 @@ class FakeTelegram(Recording):
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._route)
         app.router.add_get("/bot{token}/{method}", self._route)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -152,6 +157,24 @@ class FakeTelegram(Recording):
         if handler is None:
             return web.json_response({"ok": True, "result": True})
         return await handler(params)
+
+    async def _m_getFile(self, params: dict[str, Any]) -> web.Response:
+        file_id = str(params.get("file_id") or "")
+        if file_id not in self.files:
+            return _error(400, "Bad Request: invalid file_id")
+        name, data = self.files[file_id]
+        path = f"documents/file_{list(self.files).index(file_id)}{Path(name).suffix}"
+        return _ok({"file_id": file_id, "file_unique_id": file_id + "u", "file_size": len(data), "file_path": path})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        for index, (name, data) in enumerate(self.files.values()):
+            if path == f"documents/file_{index}{Path(name).suffix}":
+                self.downloads.append(path)
+                return web.Response(body=data, content_type="application/octet-stream")
+        return web.Response(status=404)
 
     async def _m_getMe(self, params: dict[str, Any]) -> web.Response:
         return _ok({"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "Chibo",
