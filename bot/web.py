@@ -21,8 +21,7 @@ import asyncio
 import hmac
 import json
 import logging
-import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -38,6 +37,7 @@ from bot.files import FileShelf
 from bot.intake import Intake
 from bot.web_guard import GuardedSite
 from domain.messages import Address, Incoming, Outgoing, Reply
+from domain.text import keepable
 from storage import inbox
 
 log = logging.getLogger(__name__)
@@ -292,27 +292,9 @@ def _too_deep(body: Any) -> bool:
 
 
 def _storable(incoming: Incoming) -> bool:
-    """Whether the inbox can keep a message on every database: PostgreSQL's json refuses a NUL
-    character, and no driver encodes a lone surrogate ("\\ud800") as UTF-8. Refusing it before
-    the answer is what keeps a platform from retrying a 500 for ever."""
-    pending: list[Any] = list(inbox.body_of(incoming)["incoming"].values())
-    while pending:
-        node = pending.pop()
-        if isinstance(node, dict):
-            pending.extend(node.keys())
-            pending.extend(node.values())
-        elif isinstance(node, list):
-            pending.extend(node)
-        elif isinstance(node, str):
-            if "\x00" in node:
-                return False
-            try:
-                node.encode("utf-8")
-            except UnicodeEncodeError:
-                return False
-        elif isinstance(node, float) and not math.isfinite(node):
-            return False
-    return True
+    """Whether the inbox can keep a message on every database (domain.text.keepable). Refusing it
+    before the answer is what keeps a platform from retrying a 500 for ever."""
+    return all(keepable(value) for value in asdict(incoming).values() if isinstance(value, str))
 
 
 def _too_slow(request: web.Request, platform: str) -> web.Response:

@@ -27,6 +27,18 @@ def has_control(text: str) -> bool:
     return bool(_CONTROL.search(text))
 
 
+def keepable(text: str) -> bool:
+    """True when text can be stored and sent on every platform and database: no NUL (PostgreSQL
+    refuses it) and no lone surrogate ("\\ud800": no UTF-8 encoder takes it)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def whole_number(text: str) -> int | None:
     """A plain number of at most 9 ASCII digits (a list position, a report number), else None.
 

@@ -30,6 +30,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 
 from bot.channels.base import Dispatch, split_text
 from domain.messages import Address, Choice, Incoming, PlatformCaps, Reply, RetryLater, SendError, Unreachable
+from domain.text import keepable
 from handlers.registry import Catalog
 
 log = logging.getLogger(__name__)
@@ -258,13 +259,7 @@ def private_sender(body: dict[str, Any]) -> str | None:
 
 
 def _readable(value: Any) -> bool:
-    if not isinstance(value, str) or "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate ("\ud800"): neither sendable nor storable
-        return False
-    return True
+    return isinstance(value, str) and keepable(value)
 
 
 def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
