@@ -31,7 +31,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,17 +96,17 @@ class Intake:
     async def accept_patiently(self, incoming: Incoming) -> bool:
         """`accept`, retried through a database blip: for a polling loop, whose update is already
         acknowledged to the platform and would be lost if not stored."""
-        pause = self.config.backoff
+        pauses = self._pauses()
         while True:
             try:
                 return await self.accept(incoming)
             except Exception as error:
                 if not is_transient(error):
                     raise
+                pause = next(pauses)
                 log.warning("%s update %s not stored yet (%r); retry in %.1fs", incoming.platform,
                             incoming.update_key, error, pause)
             await asyncio.sleep(pause)
-            pause = min(pause * 2, self.config.backoff_max)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -143,7 +143,7 @@ class Intake:
 
     # -- claiming ---------------------------------------------------------------------------
     async def _claimer(self) -> None:
-        pause = self.config.backoff
+        pauses = self._pauses()
         while self._running:
             room = self.config.in_hand - len(self._held)
             rows: list[inbox.Stored] = []
@@ -154,14 +154,14 @@ class Intake:
                 try:
                     rows = await inbox.claim(self.app.db, self.name, self.wall_clock(),
                                              timedelta(seconds=self.config.lease), room)
-                    pause = self.config.backoff
+                    pauses = self._pauses()
                 except Exception as error:
+                    pause = next(pauses)
                     if not is_transient(error):
                         log.exception("claiming from the inbox failed")
                     else:
                         log.warning("claiming from the inbox: database unavailable (%r); retry in %.1fs", error, pause)
                     await asyncio.sleep(pause)
-                    pause = min(pause * 2, self.config.backoff_max)
                     continue
             for row in rows:
                 self._held[row.id] = None
@@ -215,7 +215,7 @@ class Intake:
         self.handled += 1
 
     async def _handle_with_retries(self, row: inbox.Stored, incoming: Incoming) -> bool:
-        pause = self.config.backoff
+        pauses = self._pauses()
         told = False
         while True:
             try:
@@ -224,6 +224,7 @@ class Intake:
             except Exception as error:
                 if not is_transient(error):
                     raise
+                pause = next(pauses)
                 log.warning("%s update %s: database unavailable (%r); retry in %.1fs",
                             row.platform, row.update_key, error, pause)
             if not told and self._waited(row) >= self.config.delayed_after:
@@ -232,12 +233,11 @@ class Intake:
             if not self._running:
                 return False
             await asyncio.sleep(pause)
-            pause = min(pause * 2, self.config.backoff_max)
 
     async def _forget(self, row: inbox.Stored) -> None:
         """Remove a handled row, retrying through a blip; if it cannot be removed, its claim
         expires and the router's de-duplication ignores the second handling."""
-        pause = self.config.backoff
+        pauses = self._pauses()
         while True:
             try:
                 await inbox.done(self.app.db, row.id)
@@ -247,7 +247,13 @@ class Intake:
                     log.warning("inbox row %s handled but not removed (%r): it will be seen again and ignored",
                                 row.id, error)
                     return
-            await asyncio.sleep(pause)
+            await asyncio.sleep(next(pauses))
+
+    def _pauses(self) -> Iterator[float]:
+        """The pauses between retries through a database fault: `backoff`, doubling to `backoff_max`."""
+        pause = self.config.backoff
+        while True:
+            yield pause
             pause = min(pause * 2, self.config.backoff_max)
 
     def _read(self, row: inbox.Stored) -> Incoming | None:
