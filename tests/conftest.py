@@ -20,6 +20,7 @@ from handlers.context import HandlerSettings
 from storage.db import Database
 from storage.schema import metadata
 from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.zalo_api import FakeZalo
 from tests.pg_available import PG_URL
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -102,3 +103,14 @@ async def telegram(app: Chibo) -> AsyncIterator[FakeTelegram]:
     async with polling(app, TelegramChannel(fake.token, base_url=fake.base_url, catalog=app.catalog), fake):
         yield fake
     await fake.stop()
+
+
+@pytest.fixture
+async def fakes() -> AsyncIterator[tuple[FakeTelegram, FakeZalo]]:
+    """Both fake Bot API servers, started on 127.0.0.1 (webhook and file-link tests)."""
+    telegram, zalo = FakeTelegram(), FakeZalo()
+    await telegram.start()
+    await zalo.start()
+    yield telegram, zalo
+    await zalo.stop()
+    await telegram.stop()

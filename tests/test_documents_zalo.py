@@ -40,16 +40,6 @@ LINK = "Tải tệp (liên kết dùng được trong 24 giờ): "
 
 
 @pytest.fixture
-async def fakes() -> AsyncIterator[tuple[FakeTelegram, FakeZalo]]:
-    telegram, zalo = FakeTelegram(), FakeZalo()
-    await telegram.start()
-    await zalo.start()
-    yield telegram, zalo
-    await zalo.stop()
-    await telegram.stop()
-
-
-@pytest.fixture
 async def shelf(app: Chibo) -> AsyncIterator[FileShelf]:
     """File links served by the web server, as with PUBLIC_URL."""
     shelf = FileShelf(app.db, Path(app.settings.files_dir) / "links", "http://127.0.0.1", app.clock)

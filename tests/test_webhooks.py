@@ -67,16 +67,6 @@ async def processed_keys(db: Database) -> set[str]:
 
 
 @pytest.fixture
-async def fakes() -> AsyncIterator[tuple[FakeTelegram, FakeZalo]]:
-    telegram, zalo = FakeTelegram(), FakeZalo()
-    await telegram.start()
-    await zalo.start()
-    yield telegram, zalo
-    await zalo.stop()
-    await telegram.stop()
-
-
-@pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session

@@ -21,7 +21,7 @@ from tests.fakes.zalo_api import FakeZalo
 from tests.test_webhooks import SECRET, ZALO_USER, inbox_keys, processed_keys, telegram_update
 
 # The web server on both channels, the fake platforms and an HTTP client, as test_webhooks.py builds them.
-fakes, http, server = webhooks.fakes, webhooks.http, webhooks.server
+http, server = webhooks.http, webhooks.server  # `fakes` is in conftest.py
 
 NESTED = ["[" * depth + "]" * depth for depth in (990, 1_000, 5_000, 100_000)]
 
