@@ -207,15 +207,11 @@ async def renew(db: Database, worker: str, ids: list[int], until: datetime) -> N
         await session.commit()
 
 
-async def release(db: Database, worker: str, ids: list[int] | None = None, *, after: datetime | None = None) -> None:
-    """Give back claims (all of the worker's, or `ids`): claimable again from `after` (at once when None)."""
-    condition = _INBOX.c.claimed_by == worker
-    if ids is not None:
-        if not ids:
-            return
-        condition = condition & _INBOX.c.id.in_(ids)
+async def release(db: Database, worker: str) -> None:
+    """Give back every claim of a worker that stops: its rows can be taken at once, not after the lease."""
     async with db.session(short=True) as session:
-        await session.execute(update(_INBOX).where(condition).values(claimed_by=None, claimed_until=after))
+        await session.execute(update(_INBOX).where(_INBOX.c.claimed_by == worker)
+                              .values(claimed_by=None, claimed_until=None))
         await session.commit()
 
 
