@@ -75,7 +75,12 @@ def reviewed_clause(status: Any, admitted_on: Any, review: ReviewPeriod) -> Colu
     """SQL for `domain.review.is_reviewed` over a status column (the member's, or a membership
     span's: the state in the period) and the admission date: the same statuses and the same
     cutoff, so a list and a count can never disagree."""
-    cutoff = review_cutoff(review.last_day)
+    return reviewed_before(status, admitted_on, review_cutoff(review.last_day))
+
+
+def reviewed_before(status: Any, admitted_on: Any, cutoff: Any) -> ColumnElement[bool]:
+    """`reviewed_clause` with the cutoff (`domain.review.review_cutoff` of the review's last day)
+    given as a value or as a parameter (a statement prepared once: storage/prepared.py)."""
     return and_(status.not_in([str(s) for s in NOT_REVIEWED_STATUSES]),
                 or_(admitted_on.is_(None), admitted_on <= cutoff))
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, union
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import dues
@@ -93,15 +93,15 @@ async def members_of(session: AsyncSession, cell_ids: Sequence[int]) -> dict[int
 
 async def keeping_books(session: AsyncSession, cell_ids: Sequence[int]) -> list[int]:
     """The cells with a dues book in chibo: some active member has an amount declared or money
-    recorded. A cell without one shows no dues at all, so a summary need not read its members."""
+    recorded. A cell without one shows no dues at all, so a summary need not read its members.
+
+    Read from the dues rows towards their members (one statement): a committee that keeps no
+    book reads nothing, where walking its ten thousand members probed both tables for each."""
     member = _MEMBER.c
-    found: set[int] = set()
-    for table in (table_of(book.DuesRate), table_of(book.DuesEntry)):
-        rows = await session.execute(
-            select(member.cell_id).distinct()
-            .where(member.cell_id.in_(list(cell_ids)), member.active.is_(True),
-                   select(table.c.id).where(table.c.member_id == member.id).exists()))
-        found.update(rows.scalars())
+    books = [select(member.cell_id).select_from(table.join(_MEMBER, member.id == table.c.member_id))
+             .where(member.cell_id.in_(list(cell_ids)), member.active.is_(True))
+             for table in (table_of(book.DuesRate), table_of(book.DuesEntry))]
+    found = set((await session.execute(union(*books))).scalars())
     return [cell_id for cell_id in cell_ids if cell_id in found]
 
 

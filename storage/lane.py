@@ -47,6 +47,10 @@ class Lane(Protocol):
     async def run(self, sql: Sql, *args: Any) -> int:
         """Run a write; how many rows it changed."""
 
+    async def all(self, sql: Sql, *args: Any, long: bool = False) -> list[tuple[Any, ...]]:
+        """Every row of a read. `long`: it may take milliseconds (a committee's hundred cells); on
+        SQLite it then runs on aiosqlite's thread, so the loop serves others meanwhile."""
+
 
 async def lane(session: AsyncSession) -> Lane:
     """The lane of the session's current transaction (begun here if it was not yet).
@@ -65,7 +69,7 @@ async def lane(session: AsyncSession) -> Lane:
     driver: Any = fairy.driver_connection
     found: Lane
     if isinstance(driver, aiosqlite.Connection):
-        found = _SqliteLane(driver._conn)  # its sqlite3 connection (check_same_thread off: storage/db.py)
+        found = _SqliteLane(driver)  # its sqlite3 connection: check_same_thread off (storage/db.py)
     else:
         adapter: Any = fairy.dbapi_connection
         if adapter._transaction is None:
@@ -85,10 +89,11 @@ class _SqliteLane:
     session uses its connection one statement at a time (nothing runs on aiosqlite's thread
     while a lane statement runs) and the connection is opened with check_same_thread off."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "_driver")
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+    def __init__(self, driver: aiosqlite.Connection) -> None:
+        self._driver = driver
+        self._conn: sqlite3.Connection = driver._conn
 
     async def one(self, sql: Sql, *args: Any) -> tuple[Any, ...] | None:
         cursor = self._conn.execute(sql.sqlite, [_sqlite_value(a) for a in args])
@@ -102,6 +107,21 @@ class _SqliteLane:
         cursor = self._conn.execute(sql.sqlite, [_sqlite_value(a) for a in args])
         cursor.close()
         return cursor.rowcount
+
+    async def all(self, sql: Sql, *args: Any, long: bool = False) -> list[tuple[Any, ...]]:
+        values = [_sqlite_value(a) for a in args]
+        if long:  # one hand-off to aiosqlite's thread and back, as its own execute makes
+            rows: list[tuple[Any, ...]] = await self._driver._execute(_fetch_all, self._conn, sql.sqlite, values)
+            return rows
+        return _fetch_all(self._conn, sql.sqlite, values)
+
+
+def _fetch_all(conn: sqlite3.Connection, text: str, values: list[Any]) -> list[tuple[Any, ...]]:
+    cursor = conn.execute(text, values)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 class _PostgresLane:
@@ -119,6 +139,9 @@ class _PostgresLane:
         count = status.rsplit(" ", 1)[-1]
         return int(count) if count.isdigit() else 0
 
+    async def all(self, sql: Sql, *args: Any, long: bool = False) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in await self._conn.fetch(sql.postgres, *args)]
+
 
 def _sqlite_value(value: Any) -> Any:
     """A parameter as SQLAlchemy stores it on SQLite (times as naive UTC text, so that the text
@@ -130,6 +153,8 @@ def _sqlite_value(value: Any) -> Any:
         return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, list | tuple):  # a list bound as one parameter (storage/prepared.py: among)
+        return json.dumps(value)
     return value
 
 

@@ -24,16 +24,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, literal_column, select, text
+from sqlalchemy import Date, DateTime, Integer, and_, case, exists, func, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import meeting_rules, membership
 from domain.periods import Period, local_midnight, month_starts
+from domain.review import review_cutoff
 from domain.vocabulary import LATEST_FIRST, REPORT_KINDS, Level, MeetingStatus, Presence, Status
-from storage.assessments import Assessment, reviewed_clause
+from storage.assessments import Assessment, reviewed_before
+from storage.lane import Sql, as_datetime, lane
 from storage.meetings import Attendance, Meeting
 from storage.membership import MembershipSpan, counted_on
+from storage.prepared import Prepared, among, param
 from storage.reports import Report
 from storage.tables import ChatAccount, Member
 from storage.tallies import REPORTS as KEPT_REPORTS
@@ -177,19 +180,40 @@ def chart_window(period: Period, today: date) -> list[date]:
 async def tallies(
     session: AsyncSession, cells: Sequence[tuple[int, str]], period: Period, today: date, tz: ZoneInfo
 ) -> list[Tally]:
-    """One tally per cell, in the order given; the same queries whatever the number of cells."""
+    """One tally per cell, in the order given; the same queries whatever the number of cells.
+
+    One cell's reads are short whatever the data (a cell's rows, by index): on SQLite they run on
+    the loop's thread. A committee's may take milliseconds: they run on aiosqlite's thread."""
     found = {cell_id: Tally(cell_id, name) for cell_id, name in cells}
     ids = list(found)
     if not ids:
         return []
-    if len(ids) > 1:
+    long = len(ids) > 1
+    if long:
         await plan_for_many_cells(session)
-    await _members(session, found, ids, period, today)
-    await _meetings(session, found, ids, period, today, tz)
-    await _long_absences(session, found, ids, period.year, tz)
-    await _reports(session, found, ids, period)
-    await _ratings(session, found, ids, period, today)
+    read = _Reader(session, ids, long)
+    await _members(read, found, period, today)
+    await _meetings(read, found, period, today, tz)
+    await _long_absences(read, found, period.year, tz)
+    await _reports(read, found, period)
+    await _ratings(read, found, period, today)
     return [found[cell_id] for cell_id in ids]
+
+
+class _Reader:
+    """Runs the prepared reads of one summary over its cells (`ids`, one parameter)."""
+
+    __slots__ = ("ids", "long", "session")
+
+    def __init__(self, session: AsyncSession, ids: list[int], long: bool) -> None:
+        self.session, self.ids, self.long = session, ids, long
+
+    async def __call__(self, statement: Prepared, **values: Any) -> list[tuple[Any, ...]]:
+        return await statement.all(self.session, long=self.long, ids=self.ids, **values)
+
+
+_PLANS = Sql("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0; "
+             "SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 async def plan_for_many_cells(session: AsyncSession) -> None:
@@ -204,8 +228,7 @@ async def plan_for_many_cells(session: AsyncSession) -> None:
     `SET LOCAL` ends with the transaction (the message's). One cell's queries need none of this.
     """
     if session.get_bind().dialect.name == "postgresql":
-        for setting in ("jit = off", "max_parallel_workers_per_gather = 0", "plan_cache_mode = force_custom_plan"):
-            await session.execute(text(f"SET LOCAL {setting}"))
+        await (await lane(session)).run(_PLANS)
 
 
 # -- members -----------------------------------------------------------------------------------
@@ -246,126 +269,162 @@ def expected_then(span: Any) -> ColumnElement[bool]:
     return and_(span.status != Status.EXEMPT, ~span.away)
 
 
-async def _members(session: AsyncSession, found: dict[int, Tally], ids: list[int], period: Period,
-                   today: date) -> None:
-    """Membership, reporting and who is rated over the members of each cell on the period's
-    reference day (from history); reachability and probation over today's members (warnings are
-    about now); the admissions target's base from the members on 31/12 of the previous year."""
-    span, member = _SPAN.c, _MEMBER.c
-    year_start = date(period.year, 1, 1)
-    reviewed = reviewed_clause(span.status, member.admitted_on, period.review)
+def _day(name: str) -> Any:
+    return param(name, Date())
+
+
+def _instant(name: str) -> Any:
+    return param(name, DateTime(timezone=True))
+
+
+def _members_then() -> Any:
+    """Per cell and state on the reference day (`day`): members, admissions in the period and the
+    year, reporters, and who the review rates (admitted by `cutoff`)."""
+    span, member, report = _SPAN.c, _MEMBER.c, _REPORT.c
+    start, end = _day("start"), _day("end")
+    reviewed = reviewed_before(span.status, member.admitted_on, _day("cutoff"))
     # A report counts for the cell it was made in: one who reported and then moved is not a
     # reporter of the new cell (the report itself stays with the old one).
-    reported = exists().where(_REPORT.c.member_id == member.id, _REPORT.c.cell_id == span.cell_id,
-                              _between(_REPORT.c.done_on, period.start, period.end))
-    then = (
+    reported = exists().where(report.member_id == member.id, report.cell_id == span.cell_id,
+                              _between(report.done_on, start, end))
+    return (
         select(
             span.cell_id, span.status, func.count().label("n"),
-            _sum(_between(member.admitted_on, period.start, period.end)).label("admitted_in_period"),
-            _sum(_between(member.admitted_on, year_start, date(period.year + 1, 1, 1))).label("admitted_in_year"),
+            _sum(_between(member.admitted_on, start, end)).label("admitted_in_period"),
+            _sum(_between(member.admitted_on, _day("year_start"), _day("year_end"))).label("admitted_in_year"),
             _sum(and_(expected_then(span), reported)).label("reporters"),
             _sum(reviewed).label("to_be_rated"),
             _sum(~reviewed).label("not_reviewed"),
         )
         .select_from(_SPAN.join(_MEMBER, member.id == span.member_id))
-        .where(span.cell_id.in_(ids), counted_on(span, reference_day(period, today)))
+        .where(among(span.cell_id, "ids"), counted_on(span, _day("day")))
         .group_by(span.cell_id, span.status)
     )
-    for row in await session.execute(then):
-        tally = found[row.cell_id]
-        tally.statuses[row.status] = tally.statuses.get(row.status, 0) + int(row.n)
-        tally.admitted_in_period += int(row.admitted_in_period)
-        tally.admitted_in_year += int(row.admitted_in_year)
-        tally.reporters += int(row.reporters)
-        tally.to_be_rated += int(row.to_be_rated)
-        tally.not_reviewed += int(row.not_reviewed)
-    at_start = (
-        select(span.cell_id, func.count().label("n"))
-        .where(span.cell_id.in_(ids), counted_on(span, year_start - timedelta(days=1)))
-        .group_by(span.cell_id)
-    )
-    for row in await session.execute(at_start):
-        found[row.cell_id].members_at_year_start = int(row.n)
-    accounts = account_counts(select(member.id).where(member.cell_id.in_(ids)))
+
+
+def _members_at() -> Any:
+    span = _SPAN.c
+    return (select(span.cell_id, func.count().label("n"))
+            .where(among(span.cell_id, "ids"), counted_on(span, _day("day"))).group_by(span.cell_id))
+
+
+def _members_now() -> Any:
+    """Per cell, today's members: without any account, unreachable on every one, and
+    probationary members due for recognition (admitted by `due`)."""
+    member = _MEMBER.c
+    accounts = account_counts(select(member.id).where(among(member.cell_id, "ids")))
     any_account = accounts.c.accounts.is_not(None)
-    now = (
+    return (
         select(
             member.cell_id,
             _sum(~any_account).label("no_account"),
             _sum(and_(any_account, ~(accounts.c.reachable > 0))).label("unreachable"),
-            _sum(and_(member.status == Status.PROBATIONARY,
-                      member.admitted_on <= membership.latest_admission_due(today))).label("due"),
+            _sum(and_(member.status == Status.PROBATIONARY, member.admitted_on <= _day("due"))).label("due"),
         )
         .select_from(_MEMBER.outerjoin(accounts, accounts.c.member_id == member.id))
-        .where(member.cell_id.in_(ids), member.active)
+        .where(among(member.cell_id, "ids"), member.active)
         .group_by(member.cell_id)
     )
-    for row in await session.execute(now):
-        tally = found[row.cell_id]
-        tally.no_account = int(row.no_account)
-        tally.unreachable = int(row.unreachable)
-        tally.due_recognition = int(row.due)
+
+
+_MEMBERS_THEN, _MEMBERS_AT, _MEMBERS_NOW = Prepared(_members_then), Prepared(_members_at), Prepared(_members_now)
+
+
+async def _members(read: _Reader, found: dict[int, Tally], period: Period, today: date) -> None:
+    """Membership, reporting and who is rated over the members of each cell on the period's
+    reference day (from history); reachability and probation over today's members (warnings are
+    about now); the admissions target's base from the members on 31/12 of the previous year."""
+    year_start = date(period.year, 1, 1)
+    rows = await read(_MEMBERS_THEN, day=reference_day(period, today), start=period.start, end=period.end,
+                      year_start=year_start, year_end=date(period.year + 1, 1, 1),
+                      cutoff=review_cutoff(period.review.last_day))
+    for cell_id, status, n, admitted_in_period, admitted_in_year, reporters, to_be_rated, not_reviewed in rows:
+        tally = found[cell_id]
+        tally.statuses[status] = tally.statuses.get(status, 0) + int(n)
+        tally.admitted_in_period += int(admitted_in_period)
+        tally.admitted_in_year += int(admitted_in_year)
+        tally.reporters += int(reporters)
+        tally.to_be_rated += int(to_be_rated)
+        tally.not_reviewed += int(not_reviewed)
+    for cell_id, n in await read(_MEMBERS_AT, day=year_start - timedelta(days=1)):
+        found[cell_id].members_at_year_start = int(n)
+    for cell_id, no_account, unreachable, due in await read(
+            _MEMBERS_NOW, due=membership.latest_admission_due(today)):
+        tally = found[cell_id]
+        tally.no_account, tally.unreachable, tally.due_recognition = int(no_account), int(unreachable), int(due)
 
 
 # -- meetings and attendance --------------------------------------------------------------------
 
-def _exempt_ids(ids: list[int]) -> Any:
-    return select(_MEMBER.c.id).where(_MEMBER.c.cell_id.in_(ids), _MEMBER.c.status == Status.EXEMPT)
+def _exempt_ids() -> Any:
+    return select(_MEMBER.c.id).where(among(_MEMBER.c.cell_id, "ids"), _MEMBER.c.status == Status.EXEMPT)
 
 
-async def _meetings(session: AsyncSession, found: dict[int, Tally], ids: list[int], period: Period,
-                    today: date, tz: ZoneInfo) -> None:
+def _meeting_counts() -> Any:
+    """The cells' ended meetings between `start` and `end`, each with its totals as kept beside its
+    rows (storage/tallies.py): no attendance row is read."""
+    meeting, kept = _MEETING.c, KEPT_ROLL_CALL.c
+    return (
+        select(
+            meeting.id, meeting.cell_id, meeting.kind, meeting.starts_at, meeting.roll_call_at.is_not(None),
+            func.coalesce(kept.present, 0), func.coalesce(kept.excused, 0), func.coalesce(kept.absent, 0),
+        )
+        .select_from(_MEETING.outerjoin(KEPT_ROLL_CALL, kept.meeting_id == meeting.id))
+        .where(among(meeting.cell_id, "ids"), meeting.status == MeetingStatus.ENDED,
+               _between(meeting.starts_at, _instant("start"), _instant("end")))
+    )
+
+
+def _exempt_rows() -> Any:
+    """Exempt members are not expected: their rows (if any were made) are taken off again. Both
+    databases start from the few exempt members (member index by cell and status), then their rows.
+    With a condition on the meetings too, SQLite walked every attendance row of the window by
+    the meeting index (25 ms at a committee's year) instead of the exempt members' few rows:
+    the rows of meetings outside the window are simply never looked up."""
+    attendance = _ATTENDANCE.c
+    return (
+        select(attendance.meeting_id, attendance.status, func.count())
+        .where(attendance.member_id.in_(_exempt_ids()), attendance.status.is_not(None))
+        .group_by(attendance.meeting_id, attendance.status)
+    )
+
+
+_MEETING_COUNTS, _EXEMPT_ROWS = Prepared(_meeting_counts), Prepared(_exempt_rows)
+
+
+async def _meetings(read: _Reader, found: dict[int, Tally], period: Period, today: date, tz: ZoneInfo) -> None:
     """Ended meetings of the chart's twelve months (which include the period), with their roll call.
     Meetings without a roll call count in no rate and no month: they are listed apart."""
     months = chart_window(period, today)
     window_start = local_midnight(months[0], tz)
     period_start, period_end = period.instants(tz)
     window_end = max(period_end, local_midnight(_next_month(months[-1]), tz))
-    meeting, attendance, kept = _MEETING.c, _ATTENDANCE.c, KEPT_ROLL_CALL.c
-    in_window = and_(meeting.cell_id.in_(ids), meeting.status == MeetingStatus.ENDED,
-                     _between(meeting.starts_at, min(window_start, period_start), window_end))
-    # Each meeting's totals as kept beside its rows (storage/tallies.py): no attendance row is read.
-    counts = (
-        select(
-            meeting.id, meeting.cell_id, meeting.kind, meeting.starts_at, meeting.roll_call_at,
-            func.coalesce(kept.present, 0).label("present"), func.coalesce(kept.excused, 0).label("excused"),
-            func.coalesce(kept.absent, 0).label("absent"),
-        )
-        .select_from(_MEETING.outerjoin(KEPT_ROLL_CALL, kept.meeting_id == meeting.id))
-        .where(in_window)
-    )
-    # Exempt members are not expected: their rows (if any were made) are taken off again. Both
-    # databases start from the few exempt members (member index by cell and status), then their rows.
-    # With a condition on the meetings too, SQLite walked every attendance row of the window by
-    # the meeting index (25 ms at a committee's year) instead of the exempt members' few rows:
-    # the rows of meetings outside the window are simply never looked up.
-    exempt = (
-        select(attendance.meeting_id, attendance.status, func.count().label("n"))
-        .where(attendance.member_id.in_(_exempt_ids(ids)), attendance.status.is_not(None))
-        .group_by(attendance.meeting_id, attendance.status)
-    )
     off: dict[int, dict[str, int]] = {}
-    for row in await session.execute(exempt):
-        off.setdefault(row.meeting_id, {})[row.status] = row.n
-    for row in await session.execute(counts):
-        cell = found[row.cell_id]
-        if row.roll_call_at is None:
-            if period_start <= row.starts_at < period_end:
-                cell.without_roll_call.append(MeetingTally(row.id, row.cell_id, row.kind, row.starts_at, 0, 0, 0,
+    for meeting_id, status, n in await read(_EXEMPT_ROWS):
+        off.setdefault(meeting_id, {})[status] = n
+    first, last = months[0], months[-1]
+    for meeting_id, cell_id, kind, starts_at, rolled, present, excused, absent in await read(
+            _MEETING_COUNTS, start=min(window_start, period_start), end=window_end):
+        cell = found[cell_id]
+        starts_at = as_datetime(starts_at)
+        assert starts_at is not None
+        if not rolled:
+            if period_start <= starts_at < period_end:
+                cell.without_roll_call.append(MeetingTally(meeting_id, cell_id, kind, starts_at, 0, 0, 0,
                                                            roll_call=False))
             continue
-        less = off.get(row.id, {})
-        tally = MeetingTally(
-            row.id, row.cell_id, row.kind, row.starts_at,
-            row.present - less.get(Presence.PRESENT, 0), row.excused - less.get(Presence.EXCUSED, 0),
-                row.absent - less.get(Presence.ABSENT, 0),
-        )
-        if period_start <= row.starts_at < period_end:
+        less = off.get(meeting_id)
+        if less:
+            present -= less.get(Presence.PRESENT, 0)
+            excused -= less.get(Presence.EXCUSED, 0)
+            absent -= less.get(Presence.ABSENT, 0)
+        tally = MeetingTally(meeting_id, cell_id, kind, starts_at, present, excused, absent)
+        if period_start <= starts_at < period_end:
             cell.add_meeting(tally)
-        month = row.starts_at.astimezone(tz).date().replace(day=1)
-        if months[0] <= month <= months[-1]:
+        month = starts_at.astimezone(tz).date().replace(day=1)
+        if first <= month <= last:
             was = cell.months.get(month, (0, 0))
-            cell.months[month] = (was[0] + tally.present, was[1] + tally.expected)
+            cell.months[month] = (was[0] + present, was[1] + present + excused + absent)
     for cell in found.values():
         cell.meetings.sort(key=lambda m: (m.starts_at, m.id))
         cell.without_roll_call.sort(key=lambda m: (m.starts_at, m.id))
@@ -375,150 +434,181 @@ def _next_month(first: date) -> date:
     return date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
 
 
-def by_member(column: Any) -> Any:
-    """SQL: `column + 0`, labelled as the column, to group attendance rows by member. Grouped by
-    the bare column, SQLite walks the whole (member_id, status) index in order rather than sort
-    the few rows the (meeting_id, status) index finds: 12 ms instead of 6 at a committee's year."""
-    return (column + literal_column("0")).label(column.name)
+def _held() -> ColumnElement[bool]:
+    """SQL over `meeting`: ended, with a roll call, between `start` and `end` (a year's)."""
+    meeting = _MEETING.c
+    return and_(among(meeting.cell_id, "ids"), meeting.status == MeetingStatus.ENDED, meeting.roll_call_at.is_not(None),
+                _between(meeting.starts_at, _instant("start"), _instant("end")))
+
+
+def _often() -> Any:
+    """Who was absent at least `absent_min` times, or excused more than `excused_over` times, at
+    the held meetings, with both counts: one pass over the (meeting_id, status) index.
+
+    Grouped by `member_id + 0`: by the bare column, SQLite walks the whole (member_id, status)
+    index in order rather than sort the few rows the (meeting_id, status) index finds."""
+    attendance, meeting = _ATTENDANCE.c, _MEETING.c
+    member = (attendance.member_id + literal_column("0")).label("member_id")
+    absent = func.count(case((attendance.status == Presence.ABSENT, 1)))
+    excused = func.count(case((attendance.status == Presence.EXCUSED, 1)))
+    return (
+        select(member, absent, excused)
+        .where(attendance.meeting_id.in_(select(meeting.id).where(_held())),
+               attendance.status.in_([Presence.ABSENT, Presence.EXCUSED]))
+        .group_by(member)
+        .having(or_(absent >= param("absent_min", Integer()), excused > param("excused_over", Integer())))
+    )
+
+
+def _their_rows() -> Any:
+    """The held meetings' statuses of the `members` found often away, in meeting order, with the
+    meeting's cell and the member's cell and state today."""
+    attendance, meeting, member = _ATTENDANCE.c, _MEETING.c, _MEMBER.c
+    return (
+        select(attendance.member_id, meeting.cell_id, meeting.starts_at, attendance.status,
+               member.cell_id, member.active, member.status)
+        .select_from(_ATTENDANCE.join(_MEETING, meeting.id == attendance.meeting_id)
+                     .join(_MEMBER, member.id == attendance.member_id))
+        .where(_held(), among(attendance.member_id, "members"), attendance.status.is_not(None))
+        .order_by(attendance.member_id, meeting.starts_at, meeting.id)
+    )
+
+
+_OFTEN, _THEIR_ROWS = Prepared(_often), Prepared(_their_rows)
+
+
+@dataclass(slots=True)
+class _YearAway:
+    """The year's warnings, before they are split by cell."""
+
+    absent_months: dict[int, dict[int, list[int]]] = field(default_factory=dict)  # cell -> member -> months
+    excused_runs: dict[int, dict[int, int]] = field(default_factory=dict)  # cell -> member -> longest run
+
+
+async def _year_away(read: _Reader, year: int, tz: ZoneInfo, *, absent_min: int | None,
+                     excused_over: int | None) -> _YearAway:
+    """Absences without reason and runs of excuses over the year's held meetings (ended, with a
+    roll call; one without has no attendance), exempt members left out.
+
+    - absences (`absent_min`: members absent at that many meetings or more; a month needs a
+      meeting, so the year's warning, three months, asks for at least three): by the meeting's
+      cell, the local months (1–12) of the absences, for members not exempt today;
+    - excuses (`excused_over`: members excused more often than that): by the member's cell today,
+      the longest run of meetings in a row missed excused, for the cells' current members not
+      exempt; a run is over the meetings at which they had a status (one they were not
+      expected at does not break it).
+
+    Two reads whatever the number of cells: who is often away (counted in SQL: 89 members instead
+    of 4,552 rows at a committee's year), then only their rows."""
+    found = _YearAway()
+    never = 1 << 30
+    window = {"start": local_midnight(date(year, 1, 1), tz), "end": local_midnight(date(year + 1, 1, 1), tz)}
+    often = await read(_OFTEN, absent_min=absent_min or never, excused_over=never if excused_over is None
+                       else excused_over, **window)
+    if not often:
+        return found
+    absentees = {member for member, absent, _ in often if absent_min is not None and absent >= absent_min}
+    excusers = {member for member, _, excused in often if excused_over is not None and excused > excused_over}
+    cells = set(read.ids)
+    statuses: dict[tuple[int, int], list[str]] = {}
+    for member_id, meeting_cell, starts_at, status, cell_id, active, state in await read(
+            _THEIR_ROWS, members=sorted(absentees | excusers), **window):
+        if member_id in absentees and status == Presence.ABSENT and not (cell_id in cells and state == Status.EXEMPT):
+            month = as_datetime(starts_at).astimezone(tz).month  # type: ignore[union-attr]
+            months = found.absent_months.setdefault(meeting_cell, {}).setdefault(member_id, [])
+            if month not in months:
+                months.append(month)
+        if member_id in excusers and cell_id in cells and active and state != Status.EXEMPT:
+            statuses.setdefault((cell_id, member_id), []).append(status)
+    for members in found.absent_months.values():
+        for months in members.values():
+            months.sort()
+    for (cell_id, member_id), sequence in statuses.items():
+        longest = meeting_rules.longest_run(sequence, Presence.EXCUSED)
+        if longest > meeting_rules.EXCUSED_RUN:
+            found.excused_runs.setdefault(cell_id, {})[member_id] = longest
+    return found
 
 
 async def absences(session: AsyncSession, ids: list[int], year: int, tz: ZoneInfo, *,
                    at_least: int = 1) -> dict[int, dict[int, list[int]]]:
     """Cell -> member -> the local months (1–12) of `year` with an unexcused absence at an ended
-    meeting with a roll call (one without has no attendance); exempt members left out. Only members
-    absent at `at_least` meetings or more are listed (a month needs a meeting, so the year's warning,
-    three months, asks for at least three).
-
-    Three steps on purpose: the year's meetings first (a few per cell, by the (cell_id, starts_at)
-    index), then who was absent at least `at_least` times (counted in SQL by the (meeting_id,
-    status) index: 89 members instead of 4,552 rows at a committee's year), then only their rows.
-    As one join, PostgreSQL preferred to scan the whole attendance table for a committee's year.
-    """
-    meeting, attendance = _MEETING.c, _ATTENDANCE.c
-    start, end = local_midnight(date(year, 1, 1), tz), local_midnight(date(year + 1, 1, 1), tz)
-    held = await session.execute(
-        select(meeting.id, meeting.cell_id, meeting.starts_at)
-        .where(meeting.cell_id.in_(ids), meeting.status == MeetingStatus.ENDED, meeting.roll_call_at.is_not(None),
-               _between(meeting.starts_at, start, end))
-    )
-    month_of = {row.id: (row.cell_id, row.starts_at.astimezone(tz).month) for row in held}
-    found: dict[int, dict[int, list[int]]] = {}
-    if not month_of:
-        return found
-    absent = and_(attendance.meeting_id.in_(list(month_of)), attendance.status == Presence.ABSENT,
-                  attendance.member_id.not_in(_exempt_ids(ids)))
-    if at_least > 1:
-        often = await session.execute(
-            select(by_member(attendance.member_id)).where(absent).group_by(by_member(attendance.member_id))
-            .having(func.count() >= at_least))
-        candidates = [row.member_id for row in often]
-        if not candidates:
-            return found
-        absent = and_(absent, attendance.member_id.in_(candidates))
-    for row in await session.execute(select(attendance.meeting_id, attendance.member_id).where(absent)):
-        cell_id, month = month_of[row.meeting_id]
-        months = found.setdefault(cell_id, {}).setdefault(row.member_id, [])
-        if month not in months:
-            months.append(month)
-    for members in found.values():
-        for months in members.values():
-            months.sort()
-    return found
-
-
-async def _long_absences(session: AsyncSession, found: dict[int, Tally], ids: list[int], year: int,
-                         tz: ZoneInfo) -> None:
-    """The year's warnings: months without reason (removal to consider), and excused more than
-    3 times in a row (attendance below the bar), for the cells' current members."""
-    removal = meeting_rules.REMOVAL_MONTHS
-    for cell_id, members in (await absences(session, ids, year, tz, at_least=removal)).items():
-        found[cell_id].long_absent = {member_id: months for member_id, months in members.items()
-                                      if len(months) >= removal}
-    for cell_id, runs in (await excused_runs(session, ids, year, tz)).items():
-        found[cell_id].long_excused = runs
+    meeting with a roll call; exempt members left out. Only members absent at `at_least` meetings
+    or more are listed."""
+    if not ids:
+        return {}
+    away = await _year_away(_Reader(session, ids, len(ids) > 1), year, tz, absent_min=at_least, excused_over=None)
+    return away.absent_months
 
 
 async def excused_runs(session: AsyncSession, ids: list[int], year: int, tz: ZoneInfo) -> dict[int, dict[int, int]]:
     """Cell -> member -> the longest run of meetings in a row they missed excused in `year`, when
-    longer than 3 (domain.md); current, non-exempt members, ended meetings with a roll call.
+    longer than 3 (domain.md); current, non-exempt members, ended meetings with a roll call."""
+    if not ids:
+        return {}
+    away = await _year_away(_Reader(session, ids, len(ids) > 1), year, tz, absent_min=None,
+                            excused_over=meeting_rules.EXCUSED_RUN)
+    return away.excused_runs
 
-    Two steps: the few members excused more than 3 times in the year at all (counted by the
-    (meeting_id, status) index), then only their statuses in order; a member's run is over the
-    meetings at which they had a status (one they were not expected at does not break it).
-    """
-    meeting, attendance, member = _MEETING.c, _ATTENDANCE.c, _MEMBER.c
-    start, end = local_midnight(date(year, 1, 1), tz), local_midnight(date(year + 1, 1, 1), tz)
-    held = and_(meeting.cell_id.in_(ids), meeting.status == MeetingStatus.ENDED, meeting.roll_call_at.is_not(None),
-                _between(meeting.starts_at, start, end))
-    current = select(member.id).where(member.cell_id.in_(ids), member.active, member.status != Status.EXEMPT)
-    often = (
-        select(by_member(attendance.member_id))
-        .where(attendance.meeting_id.in_(select(meeting.id).where(held)), attendance.status == Presence.EXCUSED,
-               attendance.member_id.in_(current))
-        .group_by(by_member(attendance.member_id))
-        .having(func.count() > meeting_rules.EXCUSED_RUN)
-    )
-    candidates = [row.member_id for row in await session.execute(often)]
-    found: dict[int, dict[int, int]] = {}
-    if not candidates:
-        return found
-    rows = await session.execute(
-        select(attendance.member_id, member.cell_id, attendance.status)
-        .select_from(_ATTENDANCE.join(_MEETING, meeting.id == attendance.meeting_id)
-                     .join(_MEMBER, member.id == attendance.member_id))
-        .where(held, attendance.member_id.in_(candidates), attendance.status.is_not(None))
-        .order_by(attendance.member_id, meeting.starts_at, meeting.id)
-    )
-    sequences: dict[tuple[int, int], list[str]] = {}
-    for row in rows:
-        sequences.setdefault((row.cell_id, row.member_id), []).append(row.status)
-    for (cell_id, member_id), statuses in sequences.items():
-        longest = meeting_rules.longest_run(statuses, Presence.EXCUSED)
-        if longest > meeting_rules.EXCUSED_RUN:
-            found.setdefault(cell_id, {})[member_id] = longest
-    return found
+
+async def _long_absences(read: _Reader, found: dict[int, Tally], year: int, tz: ZoneInfo) -> None:
+    """The year's warnings: months without reason (removal to consider), and excused more than
+    3 times in a row (attendance below the bar), for the cells' current members."""
+    removal = meeting_rules.REMOVAL_MONTHS
+    away = await _year_away(read, year, tz, absent_min=removal, excused_over=meeting_rules.EXCUSED_RUN)
+    for cell_id, members in away.absent_months.items():
+        found[cell_id].long_absent = {member_id: months for member_id, months in members.items()
+                                      if len(months) >= removal}
+    for cell_id, runs in away.excused_runs.items():
+        found[cell_id].long_excused = runs
 
 
 # -- reports and ratings --------------------------------------------------------------------------
 
-async def _reports(session: AsyncSession, found: dict[int, Tally], ids: list[int], period: Period) -> None:
+def _report_counts() -> Any:
+    kept = KEPT_REPORTS.c
+    return (select(kept.cell_id, kept.kind, func.sum(kept["count"]))
+            .where(among(kept.cell_id, "ids"), _between(kept.month, _day("start"), _day("end")))
+            .group_by(kept.cell_id, kept.kind))
+
+
+def _rating_counts() -> Any:
+    rating, member, span = _ASSESSMENT.c, _MEMBER.c, _SPAN.c
+    return (
+        select(rating.cell_id, rating.stage, rating.level, func.count())
+        .select_from(_ASSESSMENT.join(_SPAN, and_(span.member_id == rating.member_id, span.cell_id == rating.cell_id))
+                     .join(_MEMBER, member.id == rating.member_id))
+        .where(among(rating.cell_id, "ids"), rating.period == param("review"), counted_on(span, _day("day")),
+               reviewed_before(span.status, member.admitted_on, _day("cutoff")))
+        .group_by(rating.cell_id, rating.stage, rating.level)
+    )
+
+
+_REPORT_COUNTS, _RATING_COUNTS = Prepared(_report_counts), Prepared(_rating_counts)
+
+
+async def _reports(read: _Reader, found: dict[int, Tally], period: Period) -> None:
     """Reports per cell and kind, from the monthly counts kept beside the reports
     (storage/tallies.py: a report counts for the cell and the month of `done_on` it was stored
     with, as here): a period is whole months, so its months' sums are its counts. A kind this
     code does not know (none today) is counted as "other"."""
-    kept = KEPT_REPORTS.c
-    query = (
-        select(kept.cell_id, kept.kind, func.sum(kept["count"]).label("n"))
-        .where(kept.cell_id.in_(ids), _between(kept.month, period.start, period.end))
-        .group_by(kept.cell_id, kept.kind)
-    )
     known = set(REPORT_KINDS)
-    for row in await session.execute(query):
-        kind = row.kind if row.kind in known else OTHER
-        counts = found[row.cell_id].reports
-        counts[kind] = counts.get(kind, 0) + int(row.n)
+    for cell_id, kind, n in await read(_REPORT_COUNTS, start=period.start, end=period.end):
+        kind = kind if kind in known else OTHER
+        counts = found[cell_id].reports
+        counts[kind] = counts.get(kind, 0) + int(n)
     for tally in found.values():
         tally.reports = {kind: count for kind, count in tally.reports.items() if count}
 
 
-async def _ratings(session: AsyncSession, found: dict[int, Tally], ids: list[int], period: Period,
-                   today: date) -> None:
+async def _ratings(read: _Reader, found: dict[int, Tally], period: Period, today: date) -> None:
     """Ratings of the members the review rates, by cell, stage and level, over the same members
     as the denominator (`to_be_rated`): those of the cell on the reference day, in the state they
     were in then. A rating left on a member not rated (exempted since, say) counts in no figure."""
-    rating, member, span = _ASSESSMENT.c, _MEMBER.c, _SPAN.c
     review = period.review
-    query = (
-        select(rating.cell_id, rating.stage, rating.level, func.count().label("n"))
-        .select_from(_ASSESSMENT.join(_SPAN, and_(span.member_id == rating.member_id, span.cell_id == rating.cell_id))
-                     .join(_MEMBER, member.id == rating.member_id))
-        .where(rating.cell_id.in_(ids), rating.period == review.key, counted_on(span, reference_day(period, today)),
-               reviewed_clause(span.status, member.admitted_on, review))
-        .group_by(rating.cell_id, rating.stage, rating.level)
-    )
-    for row in await session.execute(query):
-        found[row.cell_id].ratings.setdefault(row.stage, {})[row.level] = row.n
+    for cell_id, stage, level, n in await read(_RATING_COUNTS, review=review.key, day=reference_day(period, today),
+                                               cutoff=review_cutoff(review.last_day)):
+        found[cell_id].ratings.setdefault(stage, {})[level] = n
     for tally in found.values():
         tally.latest_stage = next((stage for stage in LATEST_FIRST if tally.rated(stage)), None)
         tally.latest = dict(tally.ratings.get(tally.latest_stage, {})) if tally.latest_stage else {}
-

@@ -10,17 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Date, Integer, and_, exists, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import membership
 from domain.periods import Period
-from domain.review import not_reviewed_reason
+from domain.review import not_reviewed_reason, review_cutoff
 from domain.vocabulary import Status
-from storage.assessments import Assessment, reviewed_clause
+from storage.assessments import Assessment, reviewed_before
 from storage.membership import MembershipSpan, counted_on
+from storage.prepared import Prepared, among, as_date, param
 from storage.reports import Report
 from storage.summary import Tally, account_counts, expected_then, reference_day
 from storage.tables import ChatAccount, Member
@@ -57,57 +58,80 @@ class CellNames:
     unreachable: list[str] = field(default_factory=list)
 
 
-async def cell_names(session: AsyncSession, tally: Tally, period: Period, today: date) -> CellNames:
-    """All of a cell's lists: those about the period from the members of the cell on its reference
-    day, in the state they were in then (one pass, each flag an indexed EXISTS); those about now
-    (accounts, probation) from today's members; and the names behind the tally's warnings."""
-    cell_id, stage = tally.cell_id, tally.latest_stage
-    span, member = _SPAN.c, _MEMBER.c
-    review = period.review
-    reported = exists().where(_REPORT.c.member_id == member.id, _REPORT.c.cell_id == span.cell_id,
-                              _REPORT.c.done_on >= period.start,
-                              _REPORT.c.done_on < period.end)
-    rated = exists().where(_ASSESSMENT.c.member_id == member.id, _ASSESSMENT.c.period == review.key,
-                           _ASSESSMENT.c.stage == (stage or ""))
-    then = (
+def _then() -> Any:
+    """The cell's members on the reference day (`day`), in the state they were in then, each with
+    its flags (one pass, each flag an indexed EXISTS)."""
+    span, member, report, rating = _SPAN.c, _MEMBER.c, _REPORT.c, _ASSESSMENT.c
+    start, end = param("start", Date()), param("end", Date())
+    reported = exists().where(report.member_id == member.id, report.cell_id == span.cell_id,
+                              report.done_on >= start, report.done_on < end)
+    rated = exists().where(rating.member_id == member.id, rating.period == param("review"),
+                           rating.stage == param("stage"))
+    return (
         select(
             member.full_name, span.status, member.admitted_on,
-            and_(member.admitted_on >= period.start, member.admitted_on < period.end).label("admitted"),
-            and_(expected_then(span), ~reported).label("not_reported"),
-            and_(reviewed_clause(span.status, member.admitted_on, review), ~rated).label("not_rated"),
+            and_(member.admitted_on >= start, member.admitted_on < end),
+            and_(expected_then(span), ~reported),
+            and_(reviewed_before(span.status, member.admitted_on, param("cutoff", Date())), ~rated),
         )
         .select_from(_SPAN.join(_MEMBER, member.id == span.member_id))
-        .where(span.cell_id == cell_id, counted_on(span, reference_day(period, today)))
+        .where(span.cell_id == param("cell", Integer()), counted_on(span, param("day", Date())))
         .order_by(member.id)
     )
-    names = CellNames()
-    for row in await session.execute(then):
-        for flag, into in (("admitted", names.admitted), ("not_reported", names.not_reported),
-                           ("not_rated", names.not_rated)):
-            if getattr(row, flag):
-                into.append(row.full_name)
-        reason = not_reviewed_reason(row.status, row.admitted_on, review.last_day)
-        if reason is not None:
-            names.not_reviewed.append((row.full_name, reason))
-    accounts = account_counts(select(member.id).where(member.cell_id == cell_id))
+
+
+def _now() -> Any:
+    """Today's members of the cell, with their accounts' state."""
+    member = _MEMBER.c
+    cell = param("cell", Integer())
+    accounts = account_counts(select(member.id).where(member.cell_id == cell))
     any_account = accounts.c.accounts.is_not(None)
-    now = (
+    return (
         select(
             member.full_name, member.status, member.admitted_on,
-            (~any_account).label("no_account"),
-            and_(any_account, ~(func.coalesce(accounts.c.reachable, 0) > 0)).label("unreachable"),
+            ~any_account, and_(any_account, ~(func.coalesce(accounts.c.reachable, 0) > 0)),
         )
         .select_from(_MEMBER.outerjoin(accounts, accounts.c.member_id == member.id))
-        .where(member.cell_id == cell_id, member.active)
+        .where(member.cell_id == cell, member.active)
         .order_by(member.id)
     )
+
+
+def _names() -> Any:
+    return select(_MEMBER.c.id, _MEMBER.c.full_name).where(among(_MEMBER.c.id, "ids")).order_by(_MEMBER.c.id)
+
+
+_THEN, _NOW, _NAMES = Prepared(_then), Prepared(_now), Prepared(_names)
+
+
+async def cell_names(session: AsyncSession, tally: Tally, period: Period, today: date) -> CellNames:
+    """All of a cell's lists: those about the period from the members of the cell on its reference
+    day, in the state they were in then; those about now (accounts, probation) from today's
+    members; and the names behind the tally's warnings. A cell's rows, by index: short reads
+    (storage/prepared.py), run on SQLite's loop thread."""
+    review = period.review
+    names = CellNames()
+    for name, status, admitted_on, admitted, not_reported, not_rated in await _THEN.all(
+            session, cell=tally.cell_id, day=reference_day(period, today), start=period.start, end=period.end,
+            review=review.key, stage=tally.latest_stage or "", cutoff=review_cutoff(review.last_day)):
+        if admitted:
+            names.admitted.append(name)
+        if not_reported:
+            names.not_reported.append(name)
+        if not_rated:
+            names.not_rated.append(name)
+        reason = not_reviewed_reason(status, as_date(admitted_on), review.last_day)
+        if reason is not None:
+            names.not_reviewed.append((name, reason))
     due_by = membership.latest_admission_due(today)
-    for row in await session.execute(now):
-        for flag, into in (("no_account", names.no_account), ("unreachable", names.unreachable)):
-            if getattr(row, flag):
-                into.append(row.full_name)
-        if row.status == Status.PROBATIONARY and row.admitted_on is not None and row.admitted_on <= due_by:
-            names.due.append(Due(row.full_name, row.admitted_on))
+    for name, status, admitted_on, no_account, unreachable in await _NOW.all(session, cell=tally.cell_id):
+        if no_account:
+            names.no_account.append(name)
+        if unreachable:
+            names.unreachable.append(name)
+        admitted = as_date(admitted_on)
+        if status == Status.PROBATIONARY and admitted is not None and admitted <= due_by:
+            names.due.append(Due(name, admitted))
     names.due.sort(key=lambda due: due.admitted_on)  # stable: roster order within a day
     names.long_absent = await _named(session, tally.long_absent)
     names.long_excused = await _named(session, tally.long_excused)
@@ -118,6 +142,4 @@ async def _named(session: AsyncSession, flagged: Mapping[int, T]) -> list[tuple[
     """The flagged members' names with what flagged them, in roster order."""
     if not flagged:
         return []
-    rows = await session.execute(
-        select(_MEMBER.c.id, _MEMBER.c.full_name).where(_MEMBER.c.id.in_(list(flagged))).order_by(_MEMBER.c.id))
-    return [(row.full_name, flagged[row.id]) for row in rows]
+    return [(name, flagged[member_id]) for member_id, name in await _NAMES.all(session, ids=list(flagged))]
