@@ -41,6 +41,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench import generate
+from domain.membership import latest_admission_due
 from storage.db import answers
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -78,45 +79,54 @@ def _baseline_sql(cells: list[int], period: tuple[date, date], year: int, today:
     start, end = period
     window = (_instant(date(year, 1, 1)), _instant(date(year + 1, 1, 1)))  # the chart's 12 months
     exempt = f"SELECT id FROM member WHERE cell_id IN ({ids}) AND status = 'exempt'"
-    held = (f"SELECT id FROM meeting WHERE cell_id IN ({ids}) AND status = 'ended' AND roll_call_at IS NOT NULL "
-            f"AND starts_at >= ? AND starts_at < ?")
     span_today = 's.start <= ? AND (s."end" IS NULL OR s."end" > ?)'
+    cutoff = date(year, 6, 30)  # domain.review.review_cutoff of the review's last day (31/12): six months before
+    held_on = "g.cell_id IN ({ids}) AND g.status = 'ended' AND g.roll_call_at IS NOT NULL AND g.starts_at >= ? " \
+              "AND g.starts_at < ?"
+    held = held_on.format(ids=ids)
     statements: list[tuple[str, list[Any]]] = [
         (f"SELECT s.cell_id, s.status, count(*), "
          f"sum(CASE WHEN m.admitted_on >= ? AND m.admitted_on < ? THEN 1 ELSE 0 END), "
+         f"sum(CASE WHEN m.admitted_on >= ? AND m.admitted_on < ? THEN 1 ELSE 0 END), "
          f"sum(CASE WHEN s.status <> 'exempt' AND NOT s.away AND EXISTS (SELECT 1 FROM report r "
          f"WHERE r.member_id = m.id AND r.cell_id = s.cell_id AND r.done_on >= ? AND r.done_on < ?) "
+         f"THEN 1 ELSE 0 END), "
+         f"sum(CASE WHEN s.status NOT IN ('exempt', 'suspended') AND (m.admitted_on IS NULL OR m.admitted_on <= ?) "
          f"THEN 1 ELSE 0 END) "
          f"FROM membership_span s JOIN member m ON m.id = s.member_id "
          f"WHERE s.cell_id IN ({ids}) AND {span_today} GROUP BY s.cell_id, s.status",
-         [start, end, start, end, today, today]),
+         [start, end, date(year, 1, 1), date(year + 1, 1, 1), start, end, cutoff, today, today]),
         (f"SELECT s.cell_id, count(*) FROM membership_span s WHERE s.cell_id IN ({ids}) AND {span_today} "
          f"GROUP BY s.cell_id", [date(year - 1, 12, 31)] * 2),
         (f"SELECT m.cell_id, sum(CASE WHEN a.n IS NULL THEN 1 ELSE 0 END), "
-         f"sum(CASE WHEN a.n IS NOT NULL AND a.reachable = 0 THEN 1 ELSE 0 END) "
+         f"sum(CASE WHEN a.n IS NOT NULL AND a.reachable = 0 THEN 1 ELSE 0 END), "
+         f"sum(CASE WHEN m.status = 'probationary' AND m.admitted_on <= ? THEN 1 ELSE 0 END) "
          f"FROM member m LEFT JOIN (SELECT member_id, count(*) AS n, count(CASE WHEN unreachable_since IS NULL "
          f"THEN 1 END) AS reachable FROM chat_account WHERE member_id IN (SELECT id FROM member "
          f"WHERE cell_id IN ({ids})) GROUP BY member_id) a ON a.member_id = m.id "
-         f"WHERE m.cell_id IN ({ids}) AND m.active GROUP BY m.cell_id", []),
+         f"WHERE m.cell_id IN ({ids}) AND m.active GROUP BY m.cell_id", [latest_admission_due(today)]),
         (f"SELECT meeting_id, status, count(*) FROM attendance WHERE member_id IN ({exempt}) "
          f"AND status IS NOT NULL GROUP BY meeting_id, status", []),
-        ("SELECT g.id, g.cell_id, g.kind, g.starts_at, g.roll_call_at, t.present, t.excused, t.absent "
+        ("SELECT g.id, g.cell_id, g.kind, g.starts_at, g.roll_call_at IS NOT NULL, t.present, t.excused, t.absent "
          f"FROM meeting g LEFT JOIN roll_call_tally t ON t.meeting_id = g.id WHERE g.cell_id IN ({ids}) "
          "AND g.status = 'ended' AND g.starts_at >= ? AND g.starts_at < ?", list(window)),
-        (f"SELECT member_id, meeting_id FROM attendance WHERE meeting_id IN ({held}) AND status = 'absent' "
-         f"AND member_id IN (SELECT member_id + 0 FROM attendance WHERE meeting_id IN ({held}) "
-         f"AND status = 'absent' AND member_id NOT IN ({exempt}) GROUP BY member_id + 0 HAVING count(*) >= 3)",
-         [*window, *window]),
-        (f"SELECT a.member_id, a.status FROM attendance a JOIN meeting g ON g.id = a.meeting_id "
-         f"WHERE a.member_id IN (SELECT member_id + 0 FROM attendance WHERE meeting_id IN ({held}) "
-         f"AND status = 'excused' GROUP BY member_id + 0 HAVING count(*) > 3) AND a.meeting_id IN ({held}) "
+        # who was often away (absent ≥ 3 times, or excused > 3 times), and only their rows: chibo reads
+        # the first part apart, then the rows of the ids it found
+        (f"SELECT a.member_id, g.cell_id, g.starts_at, a.status, m.cell_id, m.active, m.status FROM attendance a "
+         f"JOIN meeting g ON g.id = a.meeting_id JOIN member m ON m.id = a.member_id WHERE {held} "
+         f"AND a.member_id IN (SELECT member_id + 0 FROM attendance WHERE meeting_id IN (SELECT g.id FROM meeting g "
+         f"WHERE {held}) AND status IN ('absent', 'excused') GROUP BY member_id + 0 "
+         f"HAVING count(CASE WHEN status = 'absent' THEN 1 END) >= 3 "
+         f"OR count(CASE WHEN status = 'excused' THEN 1 END) > 3) "
          f"AND a.status IS NOT NULL ORDER BY a.member_id, g.starts_at, g.id", [*window, *window]),
         (f"SELECT cell_id, kind, sum(count) FROM report_tally WHERE cell_id IN ({ids}) AND month >= ? "
          f"AND month < ? GROUP BY cell_id, kind", [start, end]),
         (f"SELECT r.cell_id, r.stage, r.level, count(*) FROM assessment r JOIN membership_span s "
-         f"ON s.member_id = r.member_id AND s.cell_id = r.cell_id WHERE r.cell_id IN ({ids}) AND r.period = ? "
-         f"AND {span_today} AND s.status NOT IN ('exempt', 'suspended') GROUP BY r.cell_id, r.stage, r.level",
-         [str(year), today, today]),
+         f"ON s.member_id = r.member_id AND s.cell_id = r.cell_id JOIN member m ON m.id = r.member_id "
+         f"WHERE r.cell_id IN ({ids}) AND r.period = ? "
+         f"AND {span_today} AND s.status NOT IN ('exempt', 'suspended') AND (m.admitted_on IS NULL "
+         f"OR m.admitted_on <= ?) GROUP BY r.cell_id, r.stage, r.level",
+         [str(year), today, today, cutoff]),
     ]
     return statements
 

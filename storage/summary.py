@@ -356,10 +356,6 @@ async def _members(read: _Reader, found: dict[int, Tally], period: Period, today
 
 # -- meetings and attendance --------------------------------------------------------------------
 
-def _exempt_ids() -> Any:
-    return select(_MEMBER.c.id).where(among(_MEMBER.c.cell_id, "ids"), _MEMBER.c.status == Status.EXEMPT)
-
-
 def _meeting_counts() -> Any:
     """The cells' ended meetings between `start` and `end`, each with its totals as kept beside its
     rows (storage/tallies.py): no attendance row is read."""
@@ -376,20 +372,24 @@ def _meeting_counts() -> Any:
 
 
 def _exempt_rows() -> Any:
-    """Exempt members are not expected: their rows (if any were made) are taken off again. Both
-    databases start from the few exempt members (member index by cell and status), then their rows.
-    With a condition on the meetings too, SQLite walked every attendance row of the window by
-    the meeting index (25 ms at a committee's year) instead of the exempt members' few rows:
-    the rows of meetings outside the window are simply never looked up."""
+    """Exempt members are not expected: their rows (if any were made) are taken off again. Read
+    from the few exempt members' ids (`exempt`, found first), by the attendance member index: with
+    the members as a subquery, PostgreSQL hashed them and scanned the whole attendance table, and
+    with a condition on the meetings too SQLite walked every attendance row of the window; the
+    rows of meetings outside the window are simply never looked up."""
     attendance = _ATTENDANCE.c
     return (
         select(attendance.meeting_id, attendance.status, func.count())
-        .where(attendance.member_id.in_(_exempt_ids()), attendance.status.is_not(None))
+        .where(among(attendance.member_id, "exempt"), attendance.status.is_not(None))
         .group_by(attendance.meeting_id, attendance.status)
     )
 
 
-_MEETING_COUNTS, _EXEMPT_ROWS = Prepared(_meeting_counts), Prepared(_exempt_rows)
+def _exempt_members() -> Any:
+    return select(_MEMBER.c.id).where(among(_MEMBER.c.cell_id, "ids"), _MEMBER.c.status == Status.EXEMPT)
+
+
+_MEETING_COUNTS, _EXEMPT_ROWS, _EXEMPT = Prepared(_meeting_counts), Prepared(_exempt_rows), Prepared(_exempt_members)
 
 
 async def _meetings(read: _Reader, found: dict[int, Tally], period: Period, today: date, tz: ZoneInfo) -> None:
@@ -400,7 +400,9 @@ async def _meetings(read: _Reader, found: dict[int, Tally], period: Period, toda
     period_start, period_end = period.instants(tz)
     window_end = max(period_end, local_midnight(_next_month(months[-1]), tz))
     off: dict[int, dict[str, int]] = {}
-    for meeting_id, status, n in await read(_EXEMPT_ROWS):
+    exempt = [member_id for (member_id,) in await read(_EXEMPT)]
+    rows = await _EXEMPT_ROWS.all(read.session, long=read.long, exempt=exempt) if exempt else []
+    for meeting_id, status, n in rows:
         off.setdefault(meeting_id, {})[status] = n
     first, last = months[0], months[-1]
     for meeting_id, cell_id, kind, starts_at, rolled, present, excused, absent in await read(
