@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -80,6 +80,8 @@ def _baseline_sql(cells: list[int], period: tuple[date, date], year: int, today:
     window = (_instant(date(year, 1, 1)), _instant(date(year + 1, 1, 1)))  # the chart's 12 months
     exempt = f"SELECT id FROM member WHERE cell_id IN ({ids}) AND status = 'exempt'"
     span_today = 's.start <= ? AND (s."end" IS NULL OR s."end" > ?)'
+    # who reported: their row of the year kept beside the reports (storage/tallies.py), by month
+    reported = " OR ".join(f"t.m{month} > 0" for month in range(start.month, (end - timedelta(days=1)).month + 1))
     cutoff = date(year, 6, 30)  # domain.review.review_cutoff of the review's last day (31/12): six months before
     held_on = "g.cell_id IN ({ids}) AND g.status = 'ended' AND g.roll_call_at IS NOT NULL AND g.starts_at >= ? " \
               "AND g.starts_at < ?"
@@ -88,14 +90,13 @@ def _baseline_sql(cells: list[int], period: tuple[date, date], year: int, today:
         (f"SELECT s.cell_id, s.status, count(*), "
          f"sum(CASE WHEN m.admitted_on >= ? AND m.admitted_on < ? THEN 1 ELSE 0 END), "
          f"sum(CASE WHEN m.admitted_on >= ? AND m.admitted_on < ? THEN 1 ELSE 0 END), "
-         f"sum(CASE WHEN s.status <> 'exempt' AND NOT s.away AND EXISTS (SELECT 1 FROM report r "
-         f"WHERE r.member_id = m.id AND r.cell_id = s.cell_id AND r.done_on >= ? AND r.done_on < ?) "
-         f"THEN 1 ELSE 0 END), "
+         f"sum(CASE WHEN s.status <> 'exempt' AND NOT s.away AND ({reported}) THEN 1 ELSE 0 END), "
          f"sum(CASE WHEN s.status NOT IN ('exempt', 'suspended') AND (m.admitted_on IS NULL OR m.admitted_on <= ?) "
          f"THEN 1 ELSE 0 END) "
-         f"FROM membership_span s JOIN member m ON m.id = s.member_id "
+         f"FROM membership_span s JOIN member m ON m.id = s.member_id LEFT JOIN member_report_tally t "
+         f"ON t.member_id = m.id AND t.cell_id = s.cell_id AND t.year = ? "
          f"WHERE s.cell_id IN ({ids}) AND {span_today} GROUP BY s.cell_id, s.status",
-         [start, end, date(year, 1, 1), date(year + 1, 1, 1), start, end, cutoff, today, today]),
+         [start, end, date(year, 1, 1), date(year + 1, 1, 1), cutoff, year, today, today]),
         (f"SELECT s.cell_id, count(*) FROM membership_span s WHERE s.cell_id IN ({ids}) AND {span_today} "
          f"GROUP BY s.cell_id", [date(year - 1, 12, 31)] * 2),
         (f"SELECT m.cell_id, sum(CASE WHEN a.n IS NULL THEN 1 ELSE 0 END), "

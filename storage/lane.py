@@ -41,6 +41,8 @@ class Sql:
 
 
 class Lane(Protocol):
+    postgres: bool  # the statements run on PostgreSQL (else SQLite)
+
     async def one(self, sql: Sql, *args: Any) -> tuple[Any, ...] | None:
         """The first row of a statement (a SELECT, or a write with RETURNING), or None."""
 
@@ -90,6 +92,7 @@ class _SqliteLane:
     while a lane statement runs) and the connection is opened with check_same_thread off."""
 
     __slots__ = ("_conn", "_driver")
+    postgres = False
 
     def __init__(self, driver: aiosqlite.Connection) -> None:
         self._driver = driver
@@ -126,6 +129,7 @@ def _fetch_all(conn: sqlite3.Connection, text: str, values: list[Any]) -> list[t
 
 class _PostgresLane:
     __slots__ = ("_conn",)
+    postgres = True
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn

@@ -117,7 +117,7 @@ async def add(
     same = (member_id, kind, text, done_on, now - DUPLICATE_WINDOW)
     added = await road.one(_ADD, member_id, cell_id, kind, text, done_on, photo, now, member_id, member_id, *same)
     if added is not None:
-        await tallies.report_added(session, cell_id, done_on, kind)
+        await tallies.report_added(session, member_id, cell_id, done_on, kind)
         return Saved(int(added[0]), duplicate=False)
     earlier = await road.one(_EARLIER, *same)
     assert earlier is not None

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, DateTime, Integer, and_, case, exists, func, literal_column, or_, select
+from sqlalchemy import Date, DateTime, Integer, and_, case, func, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,6 +39,8 @@ from storage.membership import MembershipSpan, counted_on
 from storage.prepared import Prepared, among, param
 from storage.reports import Report
 from storage.tables import ChatAccount, Member
+from storage.tallies import MEMBER_REPORTS as KEPT_MEMBER_REPORTS
+from storage.tallies import MONTHS as MEMBER_MONTHS
 from storage.tallies import REPORTS as KEPT_REPORTS
 from storage.tallies import ROLL_CALL as KEPT_ROLL_CALL
 from storage.types import table_of
@@ -292,16 +294,17 @@ def _instant(name: str) -> Any:
     return param(name, DateTime(timezone=True))
 
 
-def _members_then() -> Any:
+def _members_then(months: tuple[int, ...]) -> Any:
     """Per cell and state on the reference day (`day`): members, admissions in the period and the
-    year, reporters, and who the review rates (admitted by `cutoff`)."""
-    span, member, report = _SPAN.c, _MEMBER.c, _REPORT.c
+    year, reporters in the period's `months` (1–12) of `year`, and who the review rates (admitted
+    by `cutoff`)."""
+    span, member, counted = _SPAN.c, _MEMBER.c, KEPT_MEMBER_REPORTS.c
     start, end = _day("start"), _day("end")
     reviewed = reviewed_before(span.status, member.admitted_on, _day("cutoff"))
     # A report counts for the cell it was made in: one who reported and then moved is not a
-    # reporter of the new cell (the report itself stays with the old one).
-    reported = exists().where(report.member_id == member.id, report.cell_id == span.cell_id,
-                              _between(report.done_on, start, end))
+    # reporter of the new cell (the report itself stays with the old one). Read from the
+    # member's row of the year kept beside the reports (storage/tallies.py).
+    reported = or_(*(counted[MEMBER_MONTHS[month - 1]] > 0 for month in months))
     return (
         select(
             span.cell_id, span.status, func.count().label("n"),
@@ -311,7 +314,9 @@ def _members_then() -> Any:
             _sum(reviewed).label("to_be_rated"),
             _sum(~reviewed).label("not_reviewed"),
         )
-        .select_from(_SPAN.join(_MEMBER, member.id == span.member_id))
+        .select_from(_SPAN.join(_MEMBER, member.id == span.member_id).outerjoin(
+            KEPT_MEMBER_REPORTS, and_(counted.member_id == member.id, counted.cell_id == span.cell_id,
+                                      counted.year == param("year", Integer()))))
         .where(among(span.cell_id, "ids"), counted_on(span, _day("day")))
         .group_by(span.cell_id, span.status)
     )
@@ -342,7 +347,16 @@ def _members_now() -> Any:
     )
 
 
-_MEMBERS_THEN, _MEMBERS_AT, _MEMBERS_NOW = Prepared(_members_then), Prepared(_members_at), Prepared(_members_now)
+_MEMBERS_AT, _MEMBERS_NOW = Prepared(_members_at), Prepared(_members_now)
+_MEMBERS_THEN: dict[tuple[int, ...], Prepared] = {}  # by the period's months: a month, a quarter, the year
+
+
+def _members_then_of(period: Period) -> Prepared:
+    months = tuple(range(period.start.month, (period.end - timedelta(days=1)).month + 1))
+    found = _MEMBERS_THEN.get(months)
+    if found is None:
+        found = _MEMBERS_THEN[months] = Prepared(lambda: _members_then(months))
+    return found
 
 
 async def _members(read: _Reader, found: dict[int, Tally], period: Period, today: date) -> None:
@@ -350,8 +364,8 @@ async def _members(read: _Reader, found: dict[int, Tally], period: Period, today
     reference day (from history); reachability and probation over today's members (warnings are
     about now); the admissions target's base from the members on 31/12 of the previous year."""
     year_start = date(period.year, 1, 1)
-    rows = await read(_MEMBERS_THEN, day=reference_day(period, today), start=period.start, end=period.end,
-                      year_start=year_start, year_end=date(period.year + 1, 1, 1),
+    rows = await read(_members_then_of(period), day=reference_day(period, today), start=period.start,
+                      end=period.end, year=period.year, year_start=year_start, year_end=date(period.year + 1, 1, 1),
                       cutoff=review_cutoff(period.review.last_day))
     for cell_id, status, n, admitted_in_period, admitted_in_year, reporters, to_be_rated, not_reviewed in rows:
         tally = found[cell_id]

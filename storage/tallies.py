@@ -1,9 +1,12 @@
-"""Kept tallies: each meeting's roll-call totals, and each cell's monthly report counts by kind.
+"""Kept tallies: each meeting's roll-call totals, each cell's monthly report counts by kind, and
+each member's reports per month of a year in a cell.
 
 Why: `/tonghop` for a committee's year counted every attendance row of some 1,200 meetings and
 every report of 10,000 members, each time it was asked. These two tables hold the same counts,
 kept up to date as the rows are written, so the summary reads a few hundred tally rows instead
-(issue 12: meetings 36 → 2 ms, reports 43 → 3 ms).
+(issue 12: meetings 36 → 2 ms, reports 43 → 3 ms). Who reported in a period (the reporters among
+a committee's 10,000 members) was a probe into the reports for every member; it is one row per
+member and year in `member_report_tally`, its twelve months side by side.
 
 One source of truth (style.md): a tally is written by the same code path, in the same
 transaction, as the rows it counts; it never holds anything the rows do not say.
@@ -33,7 +36,7 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import Index, event, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
@@ -68,8 +71,34 @@ class ReportTally(SQLModel, table=True):
     count: int = 0
 
 
+class MemberReportTally(SQLModel, table=True):
+    """A member's reports in one cell over one year, month by month (`m1` January … `m12`):
+    whether they reported in a period is whether one of its months is above 0."""
+
+    __tablename__ = "member_report_tally"
+    __table_args__ = (Index("ix_member_report_tally_cell", "cell_id", "year"),)
+
+    member_id: int = Field(primary_key=True, foreign_key="member.id", sa_column_kwargs={"autoincrement": False})
+    cell_id: int = Field(primary_key=True, foreign_key="org_unit.id", sa_column_kwargs={"autoincrement": False})
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    m1: int = 0
+    m2: int = 0
+    m3: int = 0
+    m4: int = 0
+    m5: int = 0
+    m6: int = 0
+    m7: int = 0
+    m8: int = 0
+    m9: int = 0
+    m10: int = 0
+    m11: int = 0
+    m12: int = 0
+
+
 ROLL_CALL = table_of(RollCallTally)
 REPORTS = table_of(ReportTally)
+MEMBER_REPORTS = table_of(MemberReportTally)
+MONTHS = tuple(f"m{month}" for month in range(1, 13))
 
 
 def month_of(day: date) -> date:
@@ -78,28 +107,60 @@ def month_of(day: date) -> date:
 
 # -- reports on the fast lane ------------------------------------------------------------------------
 
-_COUNT_REPORT = Sql(
+_REPORT_KEY = Sql("SELECT member_id, cell_id, done_on, kind FROM report WHERE id = ?")
+
+
+def _count_member_month(month: int) -> str:
+    column = MONTHS[month - 1]
+    values = ", ".join("?" if name == column else "0" for name in MONTHS)
+    return (f"INSERT INTO member_report_tally (member_id, cell_id, year, {', '.join(MONTHS)}) "
+            f"VALUES (?, ?, ?, {values}) ON CONFLICT (member_id, cell_id, year) "
+            f"DO UPDATE SET {column} = member_report_tally.{column} + excluded.{column}")
+
+
+_COUNT_REPORT_TEXT = (
     "INSERT INTO report_tally (cell_id, month, kind, count) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (cell_id, month, kind) DO UPDATE SET count = report_tally.count + excluded.count"
 )
-_REPORT_KEY = Sql("SELECT cell_id, done_on, kind FROM report WHERE id = ?")
 
 
-async def report_added(session: AsyncSession, cell_id: int, done_on: date, kind: str) -> None:
+def _both(month: int) -> Sql:
+    """Both report counts in one statement for PostgreSQL (a data-modifying WITH always runs to
+    completion): one round trip, as before the member tally. SQLite, which runs the lane on the
+    loop's thread, takes the two statements one after the other."""
+    return Sql(f"WITH counted AS ({_COUNT_REPORT_TEXT}) {_count_member_month(month)}")
+
+
+_COUNT_REPORT = Sql(_COUNT_REPORT_TEXT)
+_COUNT_MEMBER = tuple(Sql(_count_member_month(month)) for month in range(1, 13))
+_COUNT_BOTH = tuple(_both(month) for month in range(1, 13))
+
+
+async def report_added(session: AsyncSession, member_id: int, cell_id: int, done_on: date, kind: str) -> None:
     """A report was inserted in the session's transaction: count it (on the same lane)."""
-    await (await lane(session)).run(_COUNT_REPORT, cell_id, month_of(done_on), kind, 1)
+    await _count(session, member_id, cell_id, done_on, kind, 1)
 
 
 async def report_removed(session: AsyncSession, report_id: int) -> None:
     """The report `report_id` is about to be deleted in the session's transaction: uncount it.
-    Called before the delete, while its cell, date and kind can still be read."""
-    road = await lane(session)
-    found = await road.one(_REPORT_KEY, report_id)
+    Called before the delete, while its member, cell, date and kind can still be read."""
+    found = await (await lane(session)).one(_REPORT_KEY, report_id)
     if found is None:
         return
-    cell_id, done_on, kind = found
+    member_id, cell_id, done_on, kind = found
     done = date.fromisoformat(done_on) if isinstance(done_on, str) else done_on
-    await road.run(_COUNT_REPORT, cell_id, month_of(done), kind, -1)
+    await _count(session, member_id, cell_id, done, kind, -1)
+
+
+async def _count(session: AsyncSession, member_id: int, cell_id: int, done_on: date, kind: str, delta: int) -> None:
+    road = await lane(session)
+    month = month_of(done_on)
+    if road.postgres:
+        await road.run(_COUNT_BOTH[done_on.month - 1], cell_id, month, kind, delta,
+                       member_id, cell_id, done_on.year, delta)
+        return
+    await road.run(_COUNT_REPORT, cell_id, month, kind, delta)
+    await road.run(_COUNT_MEMBER[done_on.month - 1], member_id, cell_id, done_on.year, delta)
 
 
 # -- rows written as ORM objects -----------------------------------------------------------------------
@@ -114,12 +175,12 @@ def _count_flushed(session: Session, _context: object, _instances: object) -> No
     from storage.reports import Report
 
     attendance = _changed(session, Attendance, ("status",))
-    reports = _changed(session, Report, ("cell_id", "done_on", "kind"))
+    reports = _changed(session, Report, ("member_id", "cell_id", "done_on", "kind"))
     if not attendance[0] and not attendance[1] and not reports[0] and not reports[1]:
         return
     with session.no_autoflush:
         roll_call = _roll_call_deltas(session, *attendance)
-        counts = _report_deltas(session, *reports)
+        counts, members = _report_deltas(session, *reports)
         if roll_call:
             _upsert(session, ROLL_CALL, ("meeting_id",), [
                 {"meeting_id": meeting_id, **{str(p): by_status.get(p, 0) for p in PRESENCES}}
@@ -128,6 +189,13 @@ def _count_flushed(session: Session, _context: object, _instances: object) -> No
             _upsert(session, REPORTS, ("cell_id", "month", "kind"), [
                 {"cell_id": cell_id, "month": month, "kind": kind, "count": n}
                 for (cell_id, month, kind), n in sorted(counts.items())])
+        if members:  # one row per (member, cell, year): PostgreSQL refuses to upsert a row twice
+            years: dict[tuple[int, int, int], dict[str, int]] = {}
+            for (member_id, cell_id, year, month), n in sorted(members.items()):
+                years.setdefault((member_id, cell_id, year), dict.fromkeys(MONTHS, 0))[MONTHS[month - 1]] = n
+            _upsert(session, MEMBER_REPORTS, ("member_id", "cell_id", "year"), [
+                {"member_id": member_id, "cell_id": cell_id, "year": year, **months}
+                for (member_id, cell_id, year), months in years.items()])
 
 
 def _changed(session: Session, model: type[SQLModel], keys: tuple[str, ...]) -> tuple[list[Any], list[Any]]:
@@ -164,23 +232,34 @@ def _roll_call_deltas(session: Session, added: list[Any], stored: list[Any]) -> 
             if any(by_status.get(p, 0) for p in PRESENCES)}
 
 
-def _report_deltas(session: Session, added: list[Any], stored: list[Any]) -> Counter[tuple[int, date, str]]:
+ReportKey = tuple[int, date, str]  # cell, month, kind
+MemberKey = tuple[int, int, int, int]  # member, cell, year, month (1–12)
+
+
+def _report_deltas(session: Session, added: list[Any],
+                   stored: list[Any]) -> tuple[Counter[ReportKey], Counter[MemberKey]]:
     from storage.reports import Report
 
-    deltas: Counter[tuple[int, date, str]] = Counter()
+    deltas: Counter[ReportKey] = Counter()
+    members: Counter[MemberKey] = Counter()
+
+    def count(member_id: int, cell_id: int, done_on: date, kind: str, delta: int) -> None:
+        deltas[(cell_id, month_of(done_on), kind)] += delta
+        members[(member_id, cell_id, done_on.year, done_on.month)] += delta
+
     for obj in added:
-        deltas[(obj.cell_id, month_of(obj.done_on), obj.kind)] += 1
+        count(obj.member_id, obj.cell_id, obj.done_on, obj.kind, 1)
     if stored:
         table = table_of(Report)
         gone = {obj.id for obj in session.deleted if isinstance(obj, Report)}
-        rows = session.execute(select(table.c.cell_id, table.c.done_on, table.c.kind)
+        rows = session.execute(select(table.c.member_id, table.c.cell_id, table.c.done_on, table.c.kind)
                                .where(table.c.id.in_([obj.id for obj in stored])))
         for row in rows:
-            deltas[(row.cell_id, month_of(row.done_on), row.kind)] -= 1
+            count(row.member_id, row.cell_id, row.done_on, row.kind, -1)
         for obj in stored:
             if obj.id not in gone:
-                deltas[(obj.cell_id, month_of(obj.done_on), obj.kind)] += 1
-    return Counter({key: n for key, n in deltas.items() if n})
+                count(obj.member_id, obj.cell_id, obj.done_on, obj.kind, 1)
+    return Counter({key: n for key, n in deltas.items() if n}), Counter({key: n for key, n in members.items() if n})
 
 
 def _upsert(session: Session, table: Any, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
@@ -200,21 +279,35 @@ def _month_sql(dialect: str) -> str:
     return "date(done_on, 'start of month')"
 
 
+def _member_months_sql(dialect: str) -> str:
+    """SELECT member_id, cell_id, year, m1 … m12 counted from the reports."""
+    if dialect == "postgresql":
+        year, month = "CAST(EXTRACT(YEAR FROM done_on) AS integer)", "CAST(EXTRACT(MONTH FROM done_on) AS integer)"
+    else:
+        year, month = "CAST(strftime('%Y', done_on) AS integer)", "CAST(strftime('%m', done_on) AS integer)"
+    months = ", ".join(f"count(CASE WHEN {month} = {number} THEN 1 END)" for number in range(1, 13))
+    return f"SELECT member_id, cell_id, {year}, {months} FROM report GROUP BY member_id, cell_id, {year}"
+
+
 def rebuild_statements(dialect: str) -> list[str]:
     """SQL that empties both tallies and counts them again from the rows (data loaded in bulk)."""
     month = _month_sql(dialect)
     return [
         "DELETE FROM roll_call_tally",
         "DELETE FROM report_tally",
+        "DELETE FROM member_report_tally",
         "INSERT INTO roll_call_tally (meeting_id, present, excused, absent) SELECT meeting_id, "
         + ", ".join(f"count(CASE WHEN status = '{p}' THEN 1 END)" for p in PRESENCES)
         + " FROM attendance WHERE status IS NOT NULL GROUP BY meeting_id",
         f"INSERT INTO report_tally (cell_id, month, kind, count) SELECT cell_id, {month}, kind, count(*) "
         f"FROM report GROUP BY cell_id, {month}, kind",
+        f"INSERT INTO member_report_tally (member_id, cell_id, year, {', '.join(MONTHS)}) "
+        + _member_months_sql(dialect),
     ]
 
 
-Figures = tuple[dict[int, tuple[int, int, int]], dict[tuple[int, date, str], int]]
+MemberMonths = dict[tuple[int, int, int], tuple[int, ...]]  # (member, cell, year) -> reports in m1 … m12
+Figures = tuple[dict[int, tuple[int, int, int]], dict[tuple[int, date, str], int], MemberMonths]
 
 
 async def kept(session: AsyncSession) -> Figures:
@@ -224,7 +317,16 @@ async def kept(session: AsyncSession) -> Figures:
     columns = REPORTS.c
     reports = {(int(cell_id), month, str(kind)): int(n) for cell_id, month, kind, n in await session.execute(
         select(columns.cell_id, columns.month, columns.kind, columns["count"])) if n}
-    return roll_call, reports
+    member = MEMBER_REPORTS.c
+    members = _member_months(await session.execute(
+        select(member.member_id, member.cell_id, member.year, *(member[name] for name in MONTHS))))
+    return roll_call, reports, members
+
+
+def _member_months(rows: Any) -> MemberMonths:
+    """Rows of (member, cell, year, m1 … m12), those counting nothing left out."""
+    return {(int(row[0]), int(row[1]), int(row[2])): tuple(int(n) for n in row[3:])
+            for row in rows if any(row[3:])}
 
 
 async def rebuilt(session: AsyncSession) -> Figures:
@@ -239,4 +341,5 @@ async def rebuilt(session: AsyncSession) -> Figures:
             f"SELECT cell_id, {month}, kind, count(*) FROM report GROUP BY cell_id, {month}, kind")):
         day = date.fromisoformat(row[1]) if isinstance(row[1], str) else row[1]
         reports[(int(row[0]), day, str(row[2]))] = int(row[3])
-    return roll_call, reports
+    members = _member_months(await session.execute(text(_member_months_sql(dialect))))
+    return roll_call, reports, members

@@ -28,7 +28,7 @@ from tests.cell_setup import make_cell, say, tick
 from tests.conftest import TZ
 
 
-async def _same(db: Database) -> tuple[dict[int, tuple[int, int, int]], dict[tuple[int, date, str], int]]:
+async def _same(db: Database) -> tallies.Figures:
     """The kept tallies, asserted equal to the rebuilt ones."""
     async with db.session() as session:
         kept = await tallies.kept(session)
