@@ -95,13 +95,15 @@ async def keeping_books(session: AsyncSession, cell_ids: Sequence[int]) -> list[
     """The cells with a dues book in chibo: some active member has an amount declared or money
     recorded. A cell without one shows no dues at all, so a summary need not read its members.
 
-    Read from the dues rows towards their members (one statement): a committee that keeps no
-    book reads nothing, where walking its ten thousand members probed both tables for each."""
+    Read from the dues rows towards their members (their member index, then the member by key):
+    a committee that keeps no book reads nothing, where walking its ten thousand members probed
+    both tables for each (4 ms of a committee's `/tonghop`)."""
     member = _MEMBER.c
-    books = [select(member.cell_id).select_from(table.join(_MEMBER, member.id == table.c.member_id))
-             .where(member.cell_id.in_(list(cell_ids)), member.active.is_(True))
-             for table in (table_of(book.DuesRate), table_of(book.DuesEntry))]
-    found = set((await session.execute(union(*books))).scalars())
+    booked = union(*(select(table.c.member_id) for table in (table_of(book.DuesRate), table_of(book.DuesEntry))))
+    rows = await session.execute(
+        select(member.cell_id).distinct()
+        .where(member.id.in_(booked), member.cell_id.in_(list(cell_ids)), member.active.is_(True)))
+    found = set(rows.scalars())
     return [cell_id for cell_id in cell_ids if cell_id in found]
 
 
@@ -113,6 +115,8 @@ async def cell_dues(session: AsyncSession, cell_ids: Sequence[int], unit_id: int
     day = reference_day(last, today)
     ended_before = dues.month_of(day + timedelta(days=1))  # months before this one have ended
     read = await keeping_books(session, cell_ids) if books_only else list(cell_ids)
+    if not read:
+        return {cell_id: CellDues(cell_id) for cell_id in cell_ids}
     members = await members_of(session, read)
     ids = [person.member_id for people in members.values() for person in people]
     if not ids:
