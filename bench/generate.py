@@ -316,7 +316,7 @@ async def generate_postgres(dsn: str, schema: str, size: Size = Size(), log: Cal
             await connection.execute(statement)
         # VACUUM too: it sets the visibility map, without which PostgreSQL's index-only scans
         # still visit the table (autovacuum would do it later on a live server).
-        kept = [tallies.ROLL_CALL.name, tallies.REPORTS.name]
+        kept = [tallies.ROLL_CALL.name, tallies.REPORTS.name, tallies.MEMBER_REPORTS.name]
         names = ", ".join(f'"{schema}".{table}' for table in [*(t for t, _c, _r in tables(size)), *kept])
         await connection.execute(f"VACUUM ANALYZE {names}")
     finally:
