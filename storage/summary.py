@@ -18,6 +18,7 @@ Counting rules (domain.md; the rules themselves live in `domain/`):
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -397,6 +398,7 @@ def _meeting_counts() -> Any:
         .select_from(_MEETING.outerjoin(KEPT_ROLL_CALL, kept.meeting_id == meeting.id))
         .where(among(meeting.cell_id, "ids"), meeting.status == MeetingStatus.ENDED,
                _between(meeting.starts_at, _instant("start"), _instant("end")))
+        .order_by(meeting.starts_at, meeting.id)
     )
 
 
@@ -433,11 +435,13 @@ async def _meetings(read: _Reader, found: dict[int, Tally], period: Period, toda
     rows = await _EXEMPT_ROWS.all(read.session, long=read.long, exempt=exempt) if exempt else []
     for meeting_id, status, n in rows:
         off.setdefault(meeting_id, {})[status] = n
-    first, last = months[0], months[-1]
-    for meeting_id, cell_id, kind, starts_at, rolled, present, excused, absent in await read(
+    # A meeting's month in the chart: found among the months' first instants (the local midnights).
+    bounds = [local_midnight(month, tz) for month in months]
+    bounds.append(local_midnight(_next_month(months[-1]), tz))
+    for meeting_id, cell_id, kind, stored_start, rolled, present, excused, absent in await read(
             _MEETING_COUNTS, start=min(window_start, period_start), end=window_end):
         cell = found[cell_id]
-        starts_at = as_datetime(starts_at)
+        starts_at = as_datetime(stored_start)
         assert starts_at is not None
         if not rolled:
             if period_start <= starts_at < period_end:
@@ -452,11 +456,12 @@ async def _meetings(read: _Reader, found: dict[int, Tally], period: Period, toda
         tally = MeetingTally(meeting_id, cell_id, kind, starts_at, present, excused, absent)
         if period_start <= starts_at < period_end:
             cell.add_meeting(tally)
-        month = starts_at.astimezone(tz).date().replace(day=1)
-        if first <= month <= last:
+        index = bisect_right(bounds, starts_at) - 1
+        if 0 <= index < len(months):
+            month = months[index]
             was = cell.months.get(month, (0, 0))
             cell.months[month] = (was[0] + present, was[1] + present + excused + absent)
-    for cell in found.values():
+    for cell in found.values():  # read in this order already: the sorts only confirm it
         cell.meetings.sort(key=lambda m: (m.starts_at, m.id))
         cell.without_roll_call.sort(key=lambda m: (m.starts_at, m.id))
 
