@@ -183,18 +183,20 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _chat(settings: Settings, args: argparse.Namespace) -> int:
-    from bot import runner
-
     if args.script is None:
         if args.user is None:
             print("chibo chat mở bảng điều khiển trên chính cơ sở dữ liệu đã cấu hình (DATABASE_URL), không nạp dữ "
                   "liệu mẫu: cần nêu tài khoản, ví dụ chibo chat --as an. Muốn thử dữ liệu mẫu: chibo run.",
                   file=sys.stderr)
             return 2
+        from bot import runner
+
         return await runner.console(settings, user=args.user)
+    from bot.chat_script import script
+
     if args.database:
         settings = settings.model_copy(update={"database_url": args.database})
-        return await runner.script(settings, args.script, check=args.check, preload=args.preload)
+        return await script(settings, args.script, check=args.check, preload=args.preload)
     import asyncio
     import tempfile
 
@@ -203,7 +205,7 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as folder:  # a new database at the newest schema: a template's copy
         url = await asyncio.to_thread(fresh_database, Path(folder) / "script.db")
         settings = settings.model_copy(update={"database_url": url})
-        return await runner.script(settings, args.script, check=args.check, preload=args.preload, migrate=False)
+        return await script(settings, args.script, check=args.check, preload=args.preload, migrate=False)
 
 
 def _console_user(value: str) -> str:

@@ -1,19 +1,15 @@
-"""How the bot runs: with messengers, on the console, or through a transcript."""
+"""How the bot runs: with messengers or on the console (a transcript: bot/chat_script.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
 import sys
-from pathlib import Path
 
 from bot.app import Chibo
 from bot.channels.console import ConsoleChannel
-from bot.clock import ManualClock
 from bot.scheduling import attach_scheduler
 from bot.settings import Settings
-from bot.transcript import Runner, parse
 from bot.wiring import build_app
 
 log = logging.getLogger(__name__)
@@ -107,34 +103,3 @@ async def _talk(app: Chibo, user: str) -> None:
     channel = ConsoleChannel(user)
     app.add_channel(channel)
     await channel.run(app.handle)
-
-
-async def script(settings: Settings, path: Path, *, check: bool, preload: Path | None, migrate: bool = True) -> int:
-    """Run a transcript; `migrate=False` when the database is known to be at the newest schema already
-    (a copy of bot/schema_template.py's template: no Alembic to load)."""
-    clock = ManualClock()
-    app = await build_app(settings, clock=clock, migrate=migrate)
-    attach_scheduler(app, settings)
-    try:
-        if preload is not None:
-            from storage.importer import import_file
-
-            await import_file(app.db, preload)
-        runner = Runner(app, clock, settings.handler_settings().tz)
-        steps = parse(path.read_text(encoding="utf-8").splitlines())
-        if check:
-            problems = await runner.check(steps)
-            print("\n".join(runner.output))
-            if problems:
-                print("\n".join(problems))
-                return 1
-            return 0
-        for step in steps:
-            for line in await runner.step(step):
-                print(line, flush=True)
-    finally:
-        with contextlib.suppress(Exception):
-            await app.db.dispose()
-    return 0
-
-
