@@ -99,13 +99,13 @@ def _baseline_sql(cells: list[int], period: tuple[date, date], year: int, today:
          [start, end, date(year, 1, 1), date(year + 1, 1, 1), cutoff, year, today, today]),
         (f"SELECT s.cell_id, count(*) FROM membership_span s WHERE s.cell_id IN ({ids}) AND {span_today} "
          f"GROUP BY s.cell_id", [date(year - 1, 12, 31)] * 2),
-        (f"SELECT m.cell_id, sum(CASE WHEN a.n IS NULL THEN 1 ELSE 0 END), "
-         f"sum(CASE WHEN a.n IS NOT NULL AND a.reachable = 0 THEN 1 ELSE 0 END), "
-         f"sum(CASE WHEN m.status = 'probationary' AND m.admitted_on <= ? THEN 1 ELSE 0 END) "
-         f"FROM member m LEFT JOIN (SELECT member_id, count(*) AS n, count(CASE WHEN unreachable_since IS NULL "
-         f"THEN 1 END) AS reachable FROM chat_account WHERE member_id IN (SELECT id FROM member "
-         f"WHERE cell_id IN ({ids})) GROUP BY member_id) a ON a.member_id = m.id "
-         f"WHERE m.cell_id IN ({ids}) AND m.active GROUP BY m.cell_id", [latest_admission_due(today)]),
+        # today's members (and those due for recognition), then those of them with an account and with
+        # a reachable one: without an account and unreachable are the differences
+        (f"SELECT cell_id, count(*), sum(CASE WHEN status = 'probationary' AND admitted_on <= ? THEN 1 ELSE 0 END) "
+         f"FROM member WHERE cell_id IN ({ids}) AND active GROUP BY cell_id", [latest_admission_due(today)]),
+        (f"SELECT m.cell_id, count(DISTINCT a.member_id), count(DISTINCT CASE WHEN a.unreachable_since IS NULL "
+         f"THEN a.member_id END) FROM chat_account a JOIN member m ON m.id = a.member_id "
+         f"WHERE m.cell_id IN ({ids}) AND m.active GROUP BY m.cell_id", []),
         (f"SELECT meeting_id, status, count(*) FROM attendance WHERE member_id IN ({exempt}) "
          f"AND status IS NOT NULL GROUP BY meeting_id, status", []),
         ("SELECT g.id, g.cell_id, g.kind, g.starts_at, g.roll_call_at IS NOT NULL, t.present, t.excused, t.absent "

@@ -259,22 +259,6 @@ def _sum(condition: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def account_counts(member_ids: Any) -> Any:
-    """Per member (of the `member_ids` subquery): linked accounts, and those not marked unreachable.
-
-    A grouped subquery joined once, rather than EXISTS in the select list: PostgreSQL cannot turn
-    the latter into a join and hashed the whole account table three times.
-    """
-    account = _ACCOUNT.c
-    return (
-        select(account.member_id, func.count().label("accounts"),
-               func.count(case((account.unreachable_since.is_(None), 1))).label("reachable"))
-        .where(account.member_id.in_(member_ids))
-        .group_by(account.member_id)
-        .subquery()
-    )
-
-
 def reference_day(period: Period, today: date) -> date:
     """The day a period's membership is read on: its last day, or today while it runs. Who
     belonged to the cell, and in which state, comes from the membership spans on that day, so a
@@ -329,26 +313,35 @@ def _members_at() -> Any:
             .where(among(span.cell_id, "ids"), counted_on(span, _day("day"))).group_by(span.cell_id))
 
 
-def _members_now() -> Any:
-    """Per cell, today's members: without any account, unreachable on every one, and
-    probationary members due for recognition (admitted by `due`)."""
+def _members_today() -> Any:
+    """Per cell, today's members, and the probationary ones due for recognition (admitted by `due`)."""
     member = _MEMBER.c
-    accounts = account_counts(select(member.id).where(among(member.cell_id, "ids")))
-    any_account = accounts.c.accounts.is_not(None)
     return (
-        select(
-            member.cell_id,
-            _sum(~any_account).label("no_account"),
-            _sum(and_(any_account, ~(accounts.c.reachable > 0))).label("unreachable"),
-            _sum(and_(member.status == Status.PROBATIONARY, member.admitted_on <= _day("due"))).label("due"),
-        )
-        .select_from(_MEMBER.outerjoin(accounts, accounts.c.member_id == member.id))
+        select(member.cell_id, func.count(),
+               _sum(and_(member.status == Status.PROBATIONARY, member.admitted_on <= _day("due"))))
         .where(among(member.cell_id, "ids"), member.active)
         .group_by(member.cell_id)
     )
 
 
-_MEMBERS_AT, _MEMBERS_NOW = Prepared(_members_at), Prepared(_members_now)
+def _reach_today() -> Any:
+    """Per cell, today's members with a linked account, and those with one not marked unreachable.
+
+    From the accounts to their members: those without an account are today's members less these,
+    the unreachable those with an account less those with a reachable one. A grouped subquery of
+    each member's accounts joined to every member read the accounts twice over (17 ms → 9 at a
+    committee's 10,000 members on SQLite)."""
+    member, account = _MEMBER.c, _ACCOUNT.c
+    return (
+        select(member.cell_id, func.count(account.member_id.distinct()),
+               func.count(case((account.unreachable_since.is_(None), account.member_id)).distinct()))
+        .select_from(_ACCOUNT.join(_MEMBER, member.id == account.member_id))
+        .where(among(member.cell_id, "ids"), member.active)
+        .group_by(member.cell_id)
+    )
+
+
+_MEMBERS_AT, _MEMBERS_TODAY, _REACH_TODAY = Prepared(_members_at), Prepared(_members_today), Prepared(_reach_today)
 _MEMBERS_THEN: dict[tuple[int, ...], Prepared] = {}  # by the period's months: a month, a quarter, the year
 
 
@@ -378,10 +371,14 @@ async def _members(read: _Reader, found: dict[int, Tally], period: Period, today
         tally.not_reviewed += int(not_reviewed)
     for cell_id, n in await read(_MEMBERS_AT, day=year_start - timedelta(days=1)):
         found[cell_id].members_at_year_start = int(n)
-    for cell_id, no_account, unreachable, due in await read(
-            _MEMBERS_NOW, due=membership.latest_admission_due(today)):
-        tally = found[cell_id]
-        tally.no_account, tally.unreachable, tally.due_recognition = int(no_account), int(unreachable), int(due)
+    members: dict[int, int] = {}
+    for cell_id, n, due in await read(_MEMBERS_TODAY, due=membership.latest_admission_due(today)):
+        members[cell_id] = int(n)
+        found[cell_id].due_recognition = int(due)
+    reach = {cell_id: (int(linked), int(reachable)) for cell_id, linked, reachable in await read(_REACH_TODAY)}
+    for cell_id, n in members.items():
+        linked, reachable = reach.get(cell_id, (0, 0))
+        found[cell_id].no_account, found[cell_id].unreachable = n - linked, linked - reachable
 
 
 # -- meetings and attendance --------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Date, Integer, and_, exists, func, select
+from sqlalchemy import Date, Integer, and_, case, exists, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import membership
@@ -23,7 +23,7 @@ from storage.assessments import Assessment, reviewed_before
 from storage.membership import MembershipSpan, counted_on
 from storage.prepared import Prepared, among, as_date, param
 from storage.reports import Report
-from storage.summary import Tally, account_counts, expected_then, reference_day
+from storage.summary import Tally, expected_then, reference_day
 from storage.tables import ChatAccount, Member
 from storage.types import table_of
 
@@ -56,6 +56,22 @@ class CellNames:
     due: list[Due] = field(default_factory=list)
     no_account: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
+
+
+def account_counts(member_ids: Any) -> Any:
+    """Per member (of the `member_ids` subquery): linked accounts, and those not marked unreachable.
+
+    A grouped subquery joined once, rather than EXISTS in the select list: PostgreSQL cannot turn
+    the latter into a join and hashed the whole account table three times.
+    """
+    account = _ACCOUNT.c
+    return (
+        select(account.member_id, func.count().label("accounts"),
+               func.count(case((account.unreachable_since.is_(None), 1))).label("reachable"))
+        .where(account.member_id.in_(member_ids))
+        .group_by(account.member_id)
+        .subquery()
+    )
 
 
 def _then() -> Any:
