@@ -21,7 +21,7 @@ import asyncio
 import hmac
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import quote
 
@@ -265,13 +265,18 @@ async def _json(request: web.Request, within: float) -> Any:
     under that would overflow the stack later (in PTB or when stored): both are refused here.
     NaN and Infinity are not JSON, and PostgreSQL refuses them in the inbox after we answered.
     """
-    async with asyncio.timeout(within):
+    if request.content.is_eof():  # the whole body came with the headers (an update does): no wait, no timer
         raw = await request.read()
+    else:
+        async with asyncio.timeout(within):
+            raw = await request.read()
     try:
         body = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise ValueError("not JSON") from error
-    if _too_deep(body):
+    # Nesting needs an opening bracket per level: a body with few brackets (any real update) is
+    # not walked (counting bytes is C, walking is Python; brackets in strings only count more).
+    if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and _too_deep(body):
         raise ValueError("nested too deep")
     return body
 
@@ -291,10 +296,14 @@ def _too_deep(body: Any) -> bool:
     return True
 
 
+_INCOMING_FIELDS = tuple(f.name for f in fields(Incoming))
+
+
 def _storable(incoming: Incoming) -> bool:
     """Whether the inbox can keep a message on every database (domain.text.keepable). Refusing it
-    before the answer is what keeps a platform from retrying a 500 for ever."""
-    return all(keepable(value) for value in asdict(incoming).values() if isinstance(value, str))
+    before the answer is what keeps a platform from retrying a 500 for ever. Its texts are checked
+    as one (a NUL or a lone surrogate in any is in the whole: Python never pairs surrogates)."""
+    return keepable("".join(value for name in _INCOMING_FIELDS if isinstance(value := getattr(incoming, name), str)))
 
 
 def _too_slow(request: web.Request, platform: str) -> web.Response:
@@ -307,5 +316,8 @@ def _malformed(request: web.Request, platform: str, reason: str) -> web.Response
     return web.json_response({"ok": False, "description": "malformed update"}, status=400)
 
 
+_OK = json.dumps({"ok": True})  # every accepted update's answer: encoded once
+
+
 def _ok() -> web.Response:
-    return web.json_response({"ok": True})
+    return web.Response(text=_OK, content_type="application/json")
