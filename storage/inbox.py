@@ -26,7 +26,7 @@ import contextlib
 import weakref
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -77,8 +77,12 @@ def chat_key(incoming: Incoming) -> str:
     return f"{incoming.platform}:{incoming.reply_chat}"[:160]
 
 
+_FIELDS = tuple(f.name for f in fields(Incoming))
+
+
 def body_of(incoming: Incoming) -> dict[str, Any]:
-    return {"incoming": asdict(incoming)}
+    """What a row keeps: the message's fields (plain values, which `asdict` would copy one by one)."""
+    return {"incoming": {name: getattr(incoming, name) for name in _FIELDS}}
 
 
 def incoming_of(body: dict[str, Any]) -> Incoming | None:
