@@ -306,9 +306,14 @@ def cell_lines(cells: list[Tally], dues: Mapping[int, CellDues] | None = None,
 
 
 def weakest_first(cells: list[Tally]) -> list[Tally]:
-    def key(cell: Tally) -> tuple[Fraction, Fraction, str]:
-        attendance = Fraction(cell.present, cell.expected) if cell.expected else Fraction(-1)
-        reporting = Fraction(cell.reporters, cell.expected_members) if cell.expected_members else Fraction(-1)
+    """Lowest attendance first, then lowest reporting, then by name; no data before any rate.
+
+    The rates are compared as floats: their denominators are head counts (far below a million),
+    so two different rates differ by more than a float's error and equal ones are equal floats;
+    the order is the exact one, without a Fraction per comparison."""
+    def key(cell: Tally) -> tuple[float, float, str]:
+        attendance = cell.present / cell.expected if cell.expected else -1.0
+        reporting = cell.reporters / cell.expected_members if cell.expected_members else -1.0
         return attendance, reporting, cell.name
     return sorted(cells, key=key)
 
