@@ -495,14 +495,16 @@ def _often() -> Any:
 
 def _their_rows() -> Any:
     """The held meetings' statuses of the `members` found often away, in meeting order, with the
-    meeting's cell and the member's cell and state today."""
+    meeting's cell and the member's cell and state today: every status of the `excusers` (a run
+    is broken by any other status), only the absences of the others."""
     attendance, meeting, member = _ATTENDANCE.c, _MEETING.c, _MEMBER.c
     return (
         select(attendance.member_id, meeting.cell_id, meeting.starts_at, attendance.status,
                member.cell_id, member.active, member.status)
         .select_from(_ATTENDANCE.join(_MEETING, meeting.id == attendance.meeting_id)
                      .join(_MEMBER, member.id == attendance.member_id))
-        .where(_held(), among(attendance.member_id, "members"), attendance.status.is_not(None))
+        .where(_held(), among(attendance.member_id, "members"), attendance.status.is_not(None),
+               or_(attendance.status == Presence.ABSENT, among(attendance.member_id, "excusers")))
         .order_by(attendance.member_id, meeting.starts_at, meeting.id)
     )
 
@@ -545,7 +547,7 @@ async def _year_away(read: _Reader, year: int, tz: ZoneInfo, *, absent_min: int 
     cells = set(read.ids)
     statuses: dict[tuple[int, int], list[str]] = {}
     for member_id, meeting_cell, starts_at, status, cell_id, active, state in await read(
-            _THEIR_ROWS, members=sorted(absentees | excusers), **window):
+            _THEIR_ROWS, members=sorted(absentees | excusers), excusers=sorted(excusers), **window):
         if member_id in absentees and status == Presence.ABSENT and not (cell_id in cells and state == Status.EXEMPT):
             month = as_datetime(starts_at).astimezone(tz).month  # type: ignore[union-attr]
             months = found.absent_months.setdefault(meeting_cell, {}).setdefault(member_id, [])
