@@ -17,6 +17,7 @@ missing or unreadable index means loading every module, as before, and writing i
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import importlib
 import json
@@ -32,6 +33,7 @@ from handlers.context import Audience
 from handlers.registry import Catalog, Command, HandlerModule, build_catalog
 
 FORMAT = 1  # of the index's contents: a change names other files
+_FIELDS = tuple(field.name for field in dataclasses.fields(Command) if field.name != "run")  # all but the function
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("handlers", "domain", "storage")  # what a handler module's commands can be made of
 PREFIX = "chibo-catalog"
@@ -107,10 +109,7 @@ def describe(modules: Sequence[ModuleType]) -> dict[str, Any]:
     photo: str | None = None
     for module in modules:
         for command in getattr(module, "COMMANDS", ()):
-            commands.append({"module": module.__name__, "name": command.name, "summary": command.summary,
-                             "audience": int(command.audience), "private": command.private,
-                             "aliases": list(command.aliases), "usage": command.usage, "menu": command.menu,
-                             "details": command.details, "for_exempt": command.for_exempt})
+            commands.append({"module": module.__name__, **{name: getattr(command, name) for name in _FIELDS}})
         flows.update(dict.fromkeys(getattr(module, "FLOWS", {}), module.__name__))
         if getattr(module, "ON_PHOTO", None) is not None:
             photo = module.__name__
@@ -131,10 +130,8 @@ def from_index(index: dict[str, Any], loaded: Mapping[str, ModuleType] | None = 
 
 def _standing_for(index: dict[str, Any], module: str) -> HandlerModule:
     """A namespace with the module's `COMMANDS`, `FLOWS`, `FLOW_TITLES` and `ON_PHOTO`, functions deferred."""
-    commands = [Command(entry["name"], entry["summary"], Deferred(module, "command", entry["name"]),
-                        Audience(entry["audience"]), private=entry["private"], aliases=tuple(entry["aliases"]),
-                        usage=entry["usage"], menu=entry["menu"], details=entry["details"],
-                        for_exempt=entry["for_exempt"])
+    commands = [Command(**{**{name: entry[name] for name in _FIELDS}, "audience": Audience(entry["audience"]),
+                           "aliases": tuple(entry["aliases"]), "run": Deferred(module, "command", entry["name"])})
                 for entry in index["commands"] if entry["module"] == module]
     flows = {name: Deferred(module, "flow", name) for name, owner in index["flows"].items() if owner == module}
     titles = {name: title for name, title in index["flow_titles"].items() if name in flows}
