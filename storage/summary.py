@@ -296,8 +296,7 @@ def _members_then(months: tuple[int, ...]) -> Any:
             _sum(_between(member.admitted_on, start, end)).label("admitted_in_period"),
             _sum(_between(member.admitted_on, _day("year_start"), _day("year_end"))).label("admitted_in_year"),
             _sum(and_(expected_then(span), reported)).label("reporters"),
-            _sum(reviewed).label("to_be_rated"),
-            _sum(~reviewed).label("not_reviewed"),
+            _sum(reviewed).label("to_be_rated"),  # the others are not reviewed: the count less these
         )
         .select_from(_SPAN.join(_MEMBER, member.id == span.member_id).outerjoin(
             KEPT_MEMBER_REPORTS, and_(counted.member_id == member.id, counted.cell_id == span.cell_id,
@@ -361,14 +360,14 @@ async def _members(read: _Reader, found: dict[int, Tally], period: Period, today
     rows = await read(_members_then_of(period), day=reference_day(period, today), start=period.start,
                       end=period.end, year=period.year, year_start=year_start, year_end=date(period.year + 1, 1, 1),
                       cutoff=review_cutoff(period.review.last_day))
-    for cell_id, status, n, admitted_in_period, admitted_in_year, reporters, to_be_rated, not_reviewed in rows:
+    for cell_id, status, n, admitted_in_period, admitted_in_year, reporters, to_be_rated in rows:
         tally = found[cell_id]
         tally.statuses[status] = tally.statuses.get(status, 0) + int(n)
         tally.admitted_in_period += int(admitted_in_period)
         tally.admitted_in_year += int(admitted_in_year)
         tally.reporters += int(reporters)
         tally.to_be_rated += int(to_be_rated)
-        tally.not_reviewed += int(not_reviewed)
+        tally.not_reviewed += int(n) - int(to_be_rated)
     for cell_id, n in await read(_MEMBERS_AT, day=year_start - timedelta(days=1)):
         found[cell_id].members_at_year_start = int(n)
     members: dict[int, int] = {}
