@@ -132,13 +132,15 @@ async def set_choices(
         ))
 
 
+_ROLES = Sql("SELECT r.unit_id, r.role, u.kind, u.parent_id FROM role r JOIN org_unit u ON u.id = r.unit_id "
+             "WHERE r.member_id = ?")
+
+
 async def roles_of(session: AsyncSession, member_id: int) -> list[tuple[int, str, str, int | None]]:
-    rows = await session.execute(
-        select(_ROLE.c.unit_id, _ROLE.c.role, _UNIT.c.kind, _UNIT.c.parent_id)
-        .join(_UNIT, _UNIT.c.id == _ROLE.c.unit_id)
-        .where(_ROLE.c.member_id == member_id)
-    )
-    return [(r.unit_id, r.role, r.kind, r.parent_id) for r in rows]
+    """The member's roles, with each unit's kind and parent: asked by every command that is not
+    for everyone (who may run it), so on the lane (a few rows by the role's member index)."""
+    rows = await (await lane(session)).all(_ROLES, member_id)
+    return [(int(unit_id), str(role), str(kind), parent_id) for unit_id, role, kind, parent_id in rows]
 
 
 @dataclass(frozen=True, slots=True)

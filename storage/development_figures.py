@@ -27,6 +27,7 @@ from domain.vocabulary import Status
 from storage import unit_settings
 from storage.candidates import Candidate, progress_of
 from storage.membership import MembershipSpan, counted_on
+from storage.prepared import Prepared, among
 from storage.summary import reference_day
 from storage.tables import Member
 from storage.types import table_of
@@ -59,6 +60,8 @@ async def development_figures(session: AsyncSession, unit_id: int, cells: list[t
     ids = [cell_id for cell_id, _name in cells]
     names = dict(cells)
     found = DevelopmentFigures(cells=len(cells))
+    if not await _ANY_CANDIDATE.all(session, ids=ids):  # most cells keep no candidates in chibo: one probe
+        return found
     rows = list((await session.execute(select(Candidate).where(_CANDIDATE.c.cell_id.in_(ids)))).scalars().all())
     found.kept = bool(rows)
     if not found.kept:
@@ -96,6 +99,9 @@ async def development_figures(session: AsyncSession, unit_id: int, cells: list[t
     )).one()
     found.admitted, found.women, found.youth_union = int(admitted.n), int(admitted.women), int(admitted.union)
     return found
+
+
+_ANY_CANDIDATE = Prepared(lambda: select(_CANDIDATE.c.id).where(among(_CANDIDATE.c.cell_id, "ids")).limit(1))
 
 
 def _count_if(condition: ColumnElement[bool]) -> Any:
