@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import and_, select, union
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain import dues
 from domain.dues import MonthState
 from storage import dues as book
+from storage.prepared import Prepared, among
 from storage.tables import Member
 from storage.types import table_of
 
@@ -91,19 +93,25 @@ async def members_of(session: AsyncSession, cell_ids: Sequence[int]) -> dict[int
     return found
 
 
+def _books() -> Any:
+    member = _MEMBER.c
+    booked = union(*(select(table.c.member_id) for table in (table_of(book.DuesRate), table_of(book.DuesEntry))))
+    return (select(member.cell_id).distinct()
+            .where(member.id.in_(booked), among(member.cell_id, "ids"), member.active.is_(True)))
+
+
+_BOOKS = Prepared(_books)
+
+
 async def keeping_books(session: AsyncSession, cell_ids: Sequence[int]) -> list[int]:
     """The cells with a dues book in chibo: some active member has an amount declared or money
     recorded. A cell without one shows no dues at all, so a summary need not read its members.
 
     Read from the dues rows towards their members (their member index, then the member by key):
     a committee that keeps no book reads nothing, where walking its ten thousand members probed
-    both tables for each (4 ms of a committee's `/tonghop`)."""
-    member = _MEMBER.c
-    booked = union(*(select(table.c.member_id) for table in (table_of(book.DuesRate), table_of(book.DuesEntry))))
-    rows = await session.execute(
-        select(member.cell_id).distinct()
-        .where(member.id.in_(booked), member.cell_id.in_(list(cell_ids)), member.active.is_(True)))
-    found = set(rows.scalars())
+    both tables for each (4 ms of a committee's `/tonghop`). Asked by every summary: prepared once
+    (storage/prepared.py)."""
+    found = {cell_id for (cell_id,) in await _BOOKS.all(session, long=len(cell_ids) > 1, ids=list(cell_ids))}
     return [cell_id for cell_id in cell_ids if cell_id in found]
 
 
