@@ -27,17 +27,8 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-# Importing these registers SQLAlchemy's flush hooks (storage/tallies.py keeps counts, meetings.py and
-# reports.py number rows). Each must be registered before the first flush: the tallies' hook imports
-# the other two, and a hook registered while a flush walks them breaks it ("deque mutated during
-# iteration"). Importing every handler module did it as a side effect; the lazy catalog does it here.
-FLUSH_HOOKS = ("storage.meetings", "storage.reports")
-
-
 def default_catalog() -> Catalog:
     """The catalog the bot runs with: every command, each module imported when first used."""
-    for name in FLUSH_HOOKS:
-        importlib.import_module(name)
     return catalog_index.load(MODULE_NAMES)
 
 

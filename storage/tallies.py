@@ -32,6 +32,7 @@ one writer).
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -170,12 +171,14 @@ def _count_flushed(session: Session, _context: object, _instances: object) -> No
     """Count the attendance rows and reports this flush inserts, changes or deletes, in its
     transaction. Old values are read from the database (still unchanged before the flush): an
     attribute set without being loaded first leaves no old value in the ORM's history."""
-    # Imported here: both modules import this one (to call it, and to have the hook registered).
-    from storage.meetings import Attendance
-    from storage.reports import Report
-
-    attendance = _changed(session, Attendance, ("status",))
-    reports = _changed(session, Report, ("member_id", "cell_id", "done_on", "kind"))
+    # Both modules import this one (to call it, and to have the hook registered). One not imported
+    # yet has no rows in any session, and it is not imported here: a module imported during a flush
+    # registers its own flush hook while SQLAlchemy walks them, which breaks the flush.
+    meetings, stored_reports = sys.modules.get("storage.meetings"), sys.modules.get("storage.reports")
+    nothing: tuple[list[Any], list[Any]] = ([], [])
+    attendance = _changed(session, meetings.Attendance, ("status",)) if meetings else nothing
+    reports = (_changed(session, stored_reports.Report, ("member_id", "cell_id", "done_on", "kind"))
+               if stored_reports else nothing)
     if not attendance[0] and not attendance[1] and not reports[0] and not reports[1]:
         return
     with session.no_autoflush:
@@ -211,13 +214,13 @@ def _changed(session: Session, model: type[SQLModel], keys: tuple[str, ...]) -> 
 
 
 def _roll_call_deltas(session: Session, added: list[Any], stored: list[Any]) -> dict[int, Counter[str]]:
-    from storage.meetings import Attendance
-
     deltas: dict[int, Counter[str]] = {}
     for obj in added:
         if obj.status is not None:
             deltas.setdefault(obj.meeting_id, Counter())[obj.status] += 1
     if stored:
+        from storage.meetings import Attendance  # loaded already: its rows are in the session
+
         table = table_of(Attendance)
         gone = {obj.id for obj in session.deleted if isinstance(obj, Attendance)}
         rows = session.execute(select(table.c.id, table.c.meeting_id, table.c.status)
@@ -238,8 +241,6 @@ MemberKey = tuple[int, int, int, int]  # member, cell, year, month (1–12)
 
 def _report_deltas(session: Session, added: list[Any],
                    stored: list[Any]) -> tuple[Counter[ReportKey], Counter[MemberKey]]:
-    from storage.reports import Report
-
     deltas: Counter[ReportKey] = Counter()
     members: Counter[MemberKey] = Counter()
 
@@ -250,6 +251,8 @@ def _report_deltas(session: Session, added: list[Any],
     for obj in added:
         count(obj.member_id, obj.cell_id, obj.done_on, obj.kind, 1)
     if stored:
+        from storage.reports import Report  # loaded already: its rows are in the session
+
         table = table_of(Report)
         gone = {obj.id for obj in session.deleted if isinstance(obj, Report)}
         rows = session.execute(select(table.c.member_id, table.c.cell_id, table.c.done_on, table.c.kind)

@@ -159,7 +159,7 @@ def test_a_script_loads_only_the_features_it_uses(tmp_path: Path) -> None:
 
 def test_a_transcript_passes_with_features_and_the_scheduler_loaded_as_it_goes(tmp_path: Path) -> None:
     """Meetings set, reminders delivered at `# time:` lines (the scheduler attached at the first),
-    a flow answered, attendance rows flushed (the ORM's flush hooks, handlers.catalog.FLUSH_HOOKS)."""
+    a flow answered, attendance rows flushed (the ORM's flush hooks, storage/tallies.py: none imported mid-flush)."""
     script = tmp_path / "one.txt"
     script.write_text("an: /trogiup\n", encoding="utf-8")
     _chat(tmp_path, "--script", str(script))  # the index written
