@@ -89,14 +89,16 @@ class Saved:
 # The report and its number in one statement, nothing stored when the same report came less than
 # DUPLICATE_WINDOW ago. On the fast lane (storage/lane.py): the busiest write of the bot.
 _SAME = "member_id = ? AND kind = ? AND text = ? AND done_on = ? AND created_at > ?"
-_ADD = Sql(
+_INSERT = (
     "INSERT INTO report (member_id, number, cell_id, kind, text, done_on, photo, created_at) "
     "SELECT ?::integer, 1 + CASE WHEN s.n >= r.n THEN s.n ELSE r.n END, ?::integer, ?::varchar, ?::varchar, "
     "?::date, ?::varchar, ?::timestamptz "
     "FROM (SELECT coalesce(max(number), 0) AS n FROM report WHERE member_id = ?) AS s, "
     "(SELECT coalesce(max(number), 0) AS n FROM report_number_retired WHERE member_id = ?) AS r "
-    f"WHERE NOT EXISTS (SELECT 1 FROM report WHERE {_SAME}) RETURNING number"
+    f"WHERE NOT EXISTS (SELECT 1 FROM report WHERE {_SAME})"
 )
+_ADD = Sql(f"{_INSERT} RETURNING number")
+_ADD_COUNTED = tallies.with_counts(_INSERT)  # PostgreSQL: the report and its counts in one statement
 _EARLIER = Sql(f"SELECT id, number FROM report WHERE {_SAME} ORDER BY id DESC LIMIT 1")
 
 
@@ -115,9 +117,14 @@ async def add(
     """
     road = await lane(session)
     same = (member_id, kind, text, done_on, now - DUPLICATE_WINDOW)
-    added = await road.one(_ADD, member_id, cell_id, kind, text, done_on, photo, now, member_id, member_id, *same)
+    values = (member_id, cell_id, kind, text, done_on, photo, now, member_id, member_id, *same)
+    if road.postgres:
+        added = await road.one(_ADD_COUNTED, *values)
+    else:
+        added = await road.one(_ADD, *values)
+        if added is not None:
+            await tallies.report_added(session, member_id, cell_id, done_on, kind)
     if added is not None:
-        await tallies.report_added(session, member_id, cell_id, done_on, kind)
         return Saved(int(added[0]), duplicate=False)
     earlier = await road.one(_EARLIER, *same)
     assert earlier is not None

@@ -137,6 +137,26 @@ _COUNT_MEMBER = tuple(Sql(_count_member_month(month)) for month in range(1, 13))
 _COUNT_BOTH = tuple(_both(month) for month in range(1, 13))
 
 
+def with_counts(insert: str) -> Sql:
+    """For PostgreSQL: `insert` (an `INSERT INTO report …` with `?` parameters, no RETURNING) and
+    both counts of the report it stores, in one statement (data-modifying WITH parts always run to
+    completion), returning the new report's number, or no row when it stored none. The busiest
+    write of the bot then costs one round trip, as before either tally existed. SQLite, whose lane
+    runs on the loop's thread, inserts and then calls `report_added`."""
+    months = ", ".join(f"CASE WHEN EXTRACT(MONTH FROM done_on) = {month} THEN 1 ELSE 0 END" for month in range(1, 13))
+    updates = ", ".join(f"{name} = member_report_tally.{name} + excluded.{name}" for name in MONTHS)
+    return Sql(
+        f"WITH added AS ({insert} RETURNING number, member_id, cell_id, done_on, kind), "
+        "counted AS (INSERT INTO report_tally (cell_id, month, kind, count) "
+        "SELECT cell_id, CAST(date_trunc('month', done_on) AS date), kind, 1 FROM added "
+        "ON CONFLICT (cell_id, month, kind) DO UPDATE SET count = report_tally.count + excluded.count), "
+        f"by_member AS (INSERT INTO member_report_tally (member_id, cell_id, year, {', '.join(MONTHS)}) "
+        f"SELECT member_id, cell_id, CAST(EXTRACT(YEAR FROM done_on) AS integer), {months} FROM added "
+        f"ON CONFLICT (member_id, cell_id, year) DO UPDATE SET {updates}) "
+        "SELECT number FROM added"
+    )
+
+
 async def report_added(session: AsyncSession, member_id: int, cell_id: int, done_on: date, kind: str) -> None:
     """A report was inserted in the session's transaction: count it (on the same lane)."""
     await _count(session, member_id, cell_id, done_on, kind, 1)
