@@ -6,6 +6,7 @@ functions: every rule here is pinned at its boundary by tests/test_domain_review
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -52,6 +53,7 @@ class NotReviewed(UserError):
 NOT_REVIEWED_STATUSES = (Status.EXEMPT, Status.SUSPENDED)
 
 
+@functools.lru_cache(maxsize=64)  # a pure function of the day, asked once per member of a list
 def review_cutoff(review_day: date) -> date:
     """The latest admission date still reviewed on `review_day`: six months before it."""
     return add_months(review_day, -REVIEW_AFTER_MONTHS)

@@ -52,7 +52,14 @@ async def resolve(ctx: Ctx, name: str, command: str, period: Period) -> list[Sco
     if not name.strip():
         if committee_ids:
             return [await _committee_scope(ctx, unit_id, period) for unit_id in committee_ids]
-        return [await _cell_scope(ctx, await org.unit(ctx.session, cell_id)) for cell_id in leader_ids]
+        # The cells and their committees in one read (the roles name the parents); the scopes
+        # then find them in the session, without a read each (held here: the session keeps
+        # only weak references to what it loaded).
+        parents = [role.parent_id for role in await ctx.roles() if role.unit_id in leader_ids and role.parent_id]
+        units = (await ctx.session.exec(select(OrgUnit).where(col(OrgUnit.id).in_([*leader_ids, *parents])))).all()
+        scopes = [await _cell_scope(ctx, await org.unit(ctx.session, cell_id)) for cell_id in leader_ids]
+        del units
+        return scopes
     conditions = []
     if committee_ids:
         conditions.append(col(OrgUnit.parent_id).in_(committee_ids))
