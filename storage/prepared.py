@@ -88,9 +88,9 @@ class Prepared:
     async def all(self, session: AsyncSession, *, long: bool = False, **values: Any) -> list[tuple[Any, ...]]:
         """The rows, for these values of the named parameters (the others are the statement's own)."""
         text, names, own = self._for(session)
-        missing = [name for name in values if name not in own]
-        if missing:
-            raise TypeError(f"no parameter {missing} in this statement")
+        unknown = [name for name in values if name not in own]
+        if unknown:
+            raise TypeError(f"no parameter {unknown} in this statement")
         args = [_plain(values[name] if name in values else own[name]) for name in names]
         return await (await lane(session)).all(text, *args, long=long)
 
