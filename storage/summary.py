@@ -582,16 +582,6 @@ async def absences(session: AsyncSession, ids: list[int], year: int, tz: ZoneInf
     return away.absent_months
 
 
-async def excused_runs(session: AsyncSession, ids: list[int], year: int, tz: ZoneInfo) -> dict[int, dict[int, int]]:
-    """Cell -> member -> the longest run of meetings in a row they missed excused in `year`, when
-    longer than 3 (domain.md); current, non-exempt members, ended meetings with a roll call."""
-    if not ids:
-        return {}
-    away = await _year_away(_Reader(session, ids, len(ids) > 1), year, tz, absent_min=None,
-                            excused_over=meeting_rules.EXCUSED_RUN)
-    return away.excused_runs
-
-
 async def _long_absences(read: _Reader, found: dict[int, Tally], year: int, tz: ZoneInfo) -> None:
     """The year's warnings: months without reason (removal to consider), and excused more than
     3 times in a row (attendance below the bar), for the cells' current members."""
