@@ -21,7 +21,7 @@ import asyncio
 import hmac
 import json
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -296,14 +296,12 @@ def _too_deep(body: Any) -> bool:
     return True
 
 
-_INCOMING_FIELDS = tuple(f.name for f in fields(Incoming))
-
-
 def _storable(incoming: Incoming) -> bool:
-    """Whether the inbox can keep a message on every database (domain.text.keepable). Refusing it
-    before the answer is what keeps a platform from retrying a 500 for ever. Its texts are checked
-    as one (a NUL or a lone surrogate in any is in the whole: Python never pairs surrogates)."""
-    return keepable("".join(value for name in _INCOMING_FIELDS if isinstance(value := getattr(incoming, name), str)))
+    """Whether the inbox can keep a message on every database (domain.text.keepable): the texts of
+    the row it would store (storage.inbox.body_of). Refusing it before the answer is what keeps a
+    platform from retrying a 500 for ever. The texts are checked as one (a NUL or a lone surrogate
+    in any is in the whole: Python never pairs surrogates)."""
+    return keepable("".join(value for value in inbox.body_of(incoming)["incoming"].values() if isinstance(value, str)))
 
 
 def _too_slow(request: web.Request, platform: str) -> web.Response:
