@@ -53,14 +53,11 @@ class Router:
 
     async def _handle(self, incoming: Incoming, caps: PlatformCaps, now: datetime) -> list[Outgoing]:
         async with self.db.session() as session:
-            if not await self._mark(session, incoming, now):
+            loaded = await self._mark_and_load(session, incoming, now)
+            if loaded is None:
                 log.info("duplicate delivery %s:%s ignored", incoming.platform, incoming.update_key)
                 await _commit(session)
                 return []
-            loaded = await accounts.load_or_create(
-                session, incoming.platform, incoming.user_id, _private_chat(incoming), incoming.display_name, now,
-                private=incoming.is_private,
-            )
             state = _conversation_here(loaded, incoming)
             ctx = Ctx(session, incoming, caps, now, self.settings, loaded.account, state, self.catalog)
             text = _choice_value(incoming.text.strip(), state)
@@ -76,6 +73,17 @@ class Router:
             await self._remember(ctx, existed=loaded.has_conversation_row)
             await _commit(session)
             return ctx.out
+
+    @staticmethod
+    async def _mark_and_load(session: AsyncSession, incoming: Incoming, now: datetime) -> accounts.Loaded | None:
+        """Mark the update handled and find its sender (one statement on PostgreSQL); None when
+        it was handled already (a redelivery)."""
+        chat = _private_chat(incoming)
+        if incoming.update_key is None:
+            return await accounts.load_or_create(session, incoming.platform, incoming.user_id, chat,
+                                                 incoming.display_name, now, private=incoming.is_private)
+        return await accounts.mark_and_load(session, incoming.update_key, incoming.platform, incoming.user_id, chat,
+                                            incoming.display_name, now, private=incoming.is_private)
 
     @staticmethod
     async def _mark(session: AsyncSession, incoming: Incoming, now: datetime) -> bool:

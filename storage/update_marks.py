@@ -11,13 +11,14 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.lane import Sql, lane
+from storage.lane import Lane, Sql, lane
 from storage.pruning import UPDATE_MARK_RETENTION
 
 KEY_MAX = 96
 
-_MARK = Sql("INSERT INTO processed_update (platform, update_key, at) VALUES (?, ?, ?) "
-            "ON CONFLICT (platform, update_key) DO NOTHING")
+MARK_TEXT = ("INSERT INTO processed_update (platform, update_key, at) VALUES (?, ?, ?) "
+             "ON CONFLICT (platform, update_key) DO NOTHING")  # also within storage/accounts.py's mark_and_load
+_MARK = Sql(MARK_TEXT)
 _RENEW = Sql("UPDATE processed_update SET at = ? WHERE platform = ? AND update_key = ? AND at < ?")
 
 
@@ -33,4 +34,9 @@ async def mark(session: AsyncSession, platform: str, update_key: str, now: datet
     road = await lane(session)
     if await road.run(_MARK, platform, key, now):
         return True
+    return await renew(road, platform, key, now)
+
+
+async def renew(road: Lane, platform: str, key: str, now: datetime) -> bool:
+    """After a mark was refused: True when the mark found is a stale one, now renewed (`mark`)."""
     return bool(await road.run(_RENEW, now, platform, key, now - UPDATE_MARK_RETENTION))
