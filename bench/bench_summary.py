@@ -190,6 +190,7 @@ async def measure(url: str, schema: str | None, runs: int, full: bool) -> dict[s
     from bot.app import Chibo
     from bot.channels.memory import MemoryChannel
     from bot.clock import ManualClock
+    from bot.runner import settle_heap
     from domain.messages import Incoming
     from handlers.context import HandlerSettings
     from storage.db import Database
@@ -202,6 +203,7 @@ async def measure(url: str, schema: str | None, runs: int, full: bool) -> dict[s
     channel = MemoryChannel()
     app.add_channel(channel)
     bare, close = await _bare_driver(url, schema)
+    settle_heap()  # as `chibo run` does once started (bot/runner.py), before the first message
     counter = 0
     run_key = os.urandom(4).hex()  # the database may be reused: update keys must not repeat
 
