@@ -196,8 +196,8 @@ async def tallies(
     if not ids:
         return []
     long = len(ids) > 1
-    lanes: list[list[Section]] = [  # the longest reads first, each lane about as long (bench/)
-        [lambda read: _members(read, found, period, today)],
+    lanes: list[list[Section]] = [  # the longest first, each lane about as long as another (bench/)
+        [lambda read: _members(read, found, period, today), lambda read: _members_now(read, found, today)],
         [lambda read: _long_absences(read, found, period.year, tz)],
         [lambda read: _ratings(read, found, period, today)],
         [lambda read: _meetings(read, found, period, today, tz), lambda read: _reports(read, found, period)],
@@ -434,8 +434,8 @@ def _members_then_of(period: Period) -> Prepared:
 
 async def _members(read: _Reader, found: dict[int, Tally], period: Period, today: date) -> None:
     """Membership, reporting and who is rated over the members of each cell on the period's
-    reference day (from history); reachability and probation over today's members (warnings are
-    about now); the admissions target's base from the members on 31/12 of the previous year."""
+    reference day (from history); the admissions target's base from the members on 31/12 of the
+    previous year. Today's members: `_members_now`."""
     year_start = date(period.year, 1, 1)
     rows = await read(_members_then_of(period), day=reference_day(period, today), start=period.start,
                       end=period.end, year=period.year, year_start=year_start, year_end=date(period.year + 1, 1, 1),
@@ -450,6 +450,10 @@ async def _members(read: _Reader, found: dict[int, Tally], period: Period, today
         tally.not_reviewed += int(n) - int(to_be_rated)
     for cell_id, n in await read(_MEMBERS_AT, day=year_start - timedelta(days=1)):
         found[cell_id].members_at_year_start = int(n)
+
+
+async def _members_now(read: _Reader, found: dict[int, Tally], today: date) -> None:
+    """Reachability and probation over today's members (warnings are about now)."""
     members: dict[int, int] = {}
     for cell_id, n, due in await read(_MEMBERS_TODAY, due=membership.latest_admission_due(today)):
         members[cell_id] = int(n)
