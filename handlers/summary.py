@@ -166,7 +166,8 @@ async def show(ctx: Ctx, args: str) -> None:
     for scope in scopes:
         built = await build(ctx.session, scope, period, ctx.local_now, ctx.settings.tz)
         ctx.reply(built.text)
-        path = await asyncio.to_thread(chart.draw, built.chart, ctx.settings.files_dir)
+        path = chart.drawn(built.chart, ctx.settings.files_dir) or await asyncio.to_thread(
+            chart.draw, built.chart, ctx.settings.files_dir)
         caption = (f"Biểu đồ {scope.unit.name}, {period.label}: tỷ lệ dự họp 12 tháng gần nhất "
                    f"và xếp loại chất lượng đảng viên {period.review_label}.")
         if ctx.caps.files_as_paths:
