@@ -60,11 +60,9 @@ class Targets:
 
 
 async def targets_for(session: AsyncSession, unit_id: int) -> Targets:
-    return Targets(
-        figures.as_share(await unit_settings.get(session, unit_id, "good_or_better_target")),
-        figures.as_share(await unit_settings.get(session, unit_id, "admission_target")),
-        figures.as_share(await unit_settings.get(session, unit_id, "excellent_quota")),
-    )
+    good, admission, quota = await unit_settings.get_many(
+        session, unit_id, ("good_or_better_target", "admission_target", "excellent_quota"))
+    return Targets(figures.as_share(good), figures.as_share(admission), figures.as_share(quota))
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,12 +39,18 @@ DEFAULTS: dict[str, Any] = {
 
 async def get(session: AsyncSession, unit_id: int, key: str) -> Any:
     """The unit's value, else its committee's, else the default."""
+    return (await get_many(session, unit_id, (key,)))[0]
+
+
+async def get_many(session: AsyncSession, unit_id: int, keys: tuple[str, ...]) -> tuple[Any, ...]:
+    """`get` of several keys in one walk up from the unit (each step a trip through the session)."""
+    found: dict[str, Any] = {}
     unit = await session.get(OrgUnit, unit_id)
-    while unit is not None:
-        if key in (unit.settings or {}):
-            return unit.settings[key]
+    while unit is not None and len(found) < len(keys):
+        settings = unit.settings or {}
+        found.update((key, settings[key]) for key in keys if key in settings and key not in found)
         unit = await session.get(OrgUnit, unit.parent_id) if unit.parent_id else None
-    return DEFAULTS[key]
+    return tuple(found[key] if key in found else DEFAULTS[key] for key in keys)
 
 
 async def put(session: AsyncSession, unit_id: int, key: str, value: Any) -> None:
