@@ -120,7 +120,7 @@ class Attendance(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("meeting_id", "member_id"),
-        Index("ix_attendance_meeting_status", "meeting_id", "status"),
+        Index("ix_attendance_meeting_status", "meeting_id", "status", "member_id"),  # covering: storage.summary
         Index("ix_attendance_member", "member_id", "status"),
     )
 

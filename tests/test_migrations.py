@@ -52,7 +52,7 @@ def test_one_head() -> None:
     """Branches made in parallel are merged: `alembic upgrade head` has one target."""
     from alembic.script import ScriptDirectory
 
-    assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads() == ["0013_member_reports"]
+    assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads() == ["0014_attendance_covering"]
 
 
 def _upgrade_to(connection: Connection, revision: str) -> None:
