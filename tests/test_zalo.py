@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -309,3 +311,94 @@ async def test_a_member_joins_reports_and_answers_an_invitation_by_number(
         member = (await session.exec(select(Member).where(Member.full_name == "Lê Văn Cường"))).one()
     assert list(answers) == [(member.id, Answer.YES)]
     assert len(zalo.sent) == 13
+
+
+# -- the HTTP client -----------------------------------------------------------------------------
+class _Scripted:
+    """A raw HTTP server on 127.0.0.1 answering each request with the next scripted bytes
+    (None: close the connection without answering); counts connections and requests."""
+
+    def __init__(self, answers: list[bytes | None]) -> None:
+        self.answers = answers
+        self.connections = 0
+        self.requests: list[bytes] = []
+        self.server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def __aexit__(self, *_exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while self.answers:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                self.requests.append(head + await reader.readexactly(length))
+                answer = self.answers.pop(0)
+                if answer is None:
+                    break
+                writer.write(answer)
+                await writer.drain()
+                framed = b"content-length" in answer.lower() or b"chunked" in answer.lower()
+                if b"connection: close" in answer.lower() or not framed:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+
+def _answer(body: bytes, *extra: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n%sContent-Length: %d\r\n\r\n%s" % (
+        b"".join(e + b"\r\n" for e in extra), len(body), body)
+
+
+async def test_the_client_keeps_its_connection_and_reads_every_framing() -> None:
+    ok = b'{"ok":true,"result":{"n":1}}'
+    chunked = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"5\r\n{\"ok\"\r\n17;ext=1\r\n:true,\"result\":\"chunk\"}\r\n0\r\nX-Trailer: 1\r\n\r\n")
+    until_close = b'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{"ok":true,"result":"closed"}'
+    refused = _answer(b'{"ok":false,"error_code":429,"description":"Quota exceeded","parameters":{"retry_after":3}}')
+    server = _Scripted([b"HTTP/1.1 100 Continue\r\n\r\n" + _answer(ok), _answer(ok), chunked, until_close,
+                        _answer(ok), refused])
+    async with server as url:
+        client = ZaloClient("1:T", url)
+        try:
+            assert await client.call("getMe") == {"n": 1}
+            assert await client.call("sendMessage", {"chat_id": "u1", "text": "Chào đồng chí"}) == {"n": 1}
+            assert await client.call("getMe") == "chunk"
+            assert await client.call("getMe") == "closed"
+            assert server.connections == 1  # kept open until the server closed it
+            assert await client.call("getMe") == {"n": 1}
+            assert server.connections == 2
+            with pytest.raises(ZaloApiError) as error:
+                await client.call("sendMessage", {"chat_id": "u1", "text": "x"})
+            assert (error.value.code, error.value.retry_after) == (429, 3.0)
+        finally:
+            await client.close()
+    first = server.requests[1]
+    assert first.startswith(b"POST /bot1:T/sendMessage HTTP/1.1\r\n")
+    assert json.loads(first.split(b"\r\n\r\n", 1)[1]) == {"chat_id": "u1", "text": "Chào đồng chí"}
+
+
+async def test_a_dropped_or_slow_answer_is_a_network_error_and_the_channel_retries_later() -> None:
+    server = _Scripted([None, b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{\"ok\"", _answer(b'{"ok":true}')])
+    async with server as url:
+        client = ZaloClient("1:T", url)
+        try:
+            with pytest.raises(ConnectionError):
+                await client.call("getMe")
+            with pytest.raises(TimeoutError):  # the body never ends: the deadline cuts it
+                await client.call("getMe", wait=0.2)
+            assert await client.call("getMe") is None  # a new connection: the cut one is not reused
+            assert server.connections == 3
+        finally:
+            await client.close()
+    channel = ZaloChannel("1:T", base_url="http://127.0.0.1:9")  # nothing listens: refused
+    with pytest.raises(RetryLater):
+        await channel.send(Address("zalo", "u1"), Reply("Nhắc họp"))
+    await channel.stop()
