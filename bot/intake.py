@@ -8,7 +8,10 @@ is bounded (`in_hand`): the rest waits in the inbox, where it survives a crash.
 
 A handled update leaves the inbox in the router's own transaction (`inbox.handling`): one
 commit per update for handling it, none more for forgetting it. Updates arriving together are
-stored with one commit (`inbox.store`), and a claim is made only when a worker is free.
+stored with one commit (`inbox.keep`); while there is room in hand, each is claimed as it is
+stored and goes straight to a worker (on SQLite, and unless its chat has one waiting before it).
+The claimer claims what waits, only when something may (a row stored unclaimed, a start, a look
+every `poll` seconds for other processes' rows and expired claims), and only when a worker is free.
 
 Failures:
 - A transient database fault (storage/faults.py) while handling leaves the update where it is:
@@ -79,19 +82,38 @@ class Intake:
         self._queue: asyncio.Queue[inbox.Stored] = asyncio.Queue()
         self._held: dict[int, asyncio.Task[None] | None] = {}  # claimed row id → the task handling it
         self._wake = asyncio.Event()
+        self._behind = True  # rows may wait in the inbox that only a claim would give us (at start: an earlier run's)
+        self._claiming = 0  # deliveries being stored with a claim for us: room they will take in hand
         self._running = False
         self._tasks: list[asyncio.Task[None]] = []
         self.handled = 0
 
     # -- the edge ---------------------------------------------------------------------------
     async def accept(self, incoming: Incoming) -> bool:
-        """Store an update and wake the workers; False when this delivery is already stored.
+        """Store an update and see it handled; False when this delivery is already stored.
 
-        Raises when the database cannot store it: the edge must then not acknowledge it.
+        While there is room in hand, the update is claimed as it is stored (storage/inbox.py,
+        `keep`) and goes straight to a worker: no claim of its own, no reading it back. When it
+        must wait (its chat has one before it, the hands are full, or PostgreSQL), the claimer
+        is woken to claim it in turn. Raises when the database cannot store it: the edge must
+        then not acknowledge it.
         """
-        stored = await inbox.store(self.app.db, incoming, self.app.clock.now()) is not None
-        self._wake.set()
-        return stored
+        claim = None
+        if self._running and len(self._held) + self._claiming < self.config.in_hand:
+            claim = inbox.Claim(self.name, self.wall_clock() + timedelta(seconds=self.config.lease))
+            self._claiming += 1
+        try:
+            row = await inbox.keep(self.app.db, incoming, self.app.clock.now(), claim)
+        finally:
+            if claim is not None:
+                self._claiming -= 1
+        if row is not None and row.attempts == 1 and claim is not None:
+            self._held[row.id] = None
+            self._queue.put_nowait(row)  # a row claimed after drain began is given back with the rest
+        else:
+            self._behind = True
+            self._wake.set()
+        return row is not None
 
     async def accept_patiently(self, incoming: Incoming) -> bool:
         """`accept`, retried through a database blip: for a polling loop, whose update is already
@@ -168,6 +190,10 @@ class Intake:
                 self._queue.put_nowait(row)
             if rows and len(rows) == room:
                 continue  # more may be waiting
+            if room > 0 and not rows and not self._held and not self._claiming:
+                # Nothing claimable and nothing of ours in hand that a waiting row could follow:
+                # finished updates need not wake us until a row is stored unclaimed again.
+                self._behind = False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll)
 
@@ -197,7 +223,8 @@ class Intake:
                 raise
             finally:
                 self._held.pop(row.id, None)
-                self._wake.set()  # room for one more, and perhaps the next message of this chat
+                if self._behind:  # room for one more, and perhaps the next message of this chat
+                    self._wake.set()
 
     async def _handle(self, row: inbox.Stored) -> None:
         incoming = self._read(row)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import weakref
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -30,9 +31,21 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -93,13 +106,35 @@ def incoming_of(body: dict[str, Any]) -> Incoming | None:
     return Incoming(**fields)
 
 
-async def store(db: Database, incoming: Incoming, now: datetime) -> int | None:
-    """Keep a message; its row id, or None when the same delivery is already waiting.
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A claim asked for as a row is stored: the worker that would hold it, and until when."""
 
-    Deliveries arriving together share one statement and one commit (a group commit): each
-    waits for the commit that holds its row, so each is kept before its own "200" as before,
-    and one commit serves many. The first caller that finds the group's turn free writes all
-    the rows waiting at that moment; the others find theirs written.
+    worker: str
+    until: datetime
+
+
+async def store(db: Database, incoming: Incoming, now: datetime) -> int | None:
+    """Keep a message; its row id, or None when the same delivery is already waiting (`keep`)."""
+    kept = await keep(db, incoming, now)
+    return None if kept is None else kept.id
+
+
+async def keep(db: Database, incoming: Incoming, now: datetime, claim: Claim | None = None) -> Stored | None:
+    """Keep a message; its row, or None when the same delivery is already waiting.
+
+    Deliveries arriving together share one commit (a group commit): each waits for the commit
+    that holds its row, so each is kept before its own "200" as before, and one commit serves
+    many. The first caller that finds the group's turn free writes all the rows waiting at that
+    moment; the others find theirs written.
+
+    `claim`: the row is claimed for that worker as it is stored (`attempts` 1), when nothing of
+    its chat waits before it, so that the worker takes it at once, without a claim of its own
+    (a transaction) nor reading back what it has in hand. Otherwise it waits for a claim
+    (`attempts` 0), as every row does on PostgreSQL: there several processes store at once, and
+    a row claimed as stored could overtake one of its chat that another process is storing in
+    the same moment (neither sees the other's before its commit). SQLite writes one statement at
+    a time, so there the check and the insert are one.
 
     Raises what the database raises (to every delivery of the failed group): the edge then
     answers 503 and the platform delivers again.
@@ -108,16 +143,16 @@ async def store(db: Database, incoming: Incoming, now: datetime) -> int | None:
     if group is None:
         group = _groups[db] = _Group()
     waiting = asyncio.get_running_loop().create_future()
-    group.pending.append((incoming, now, waiting))
+    group.pending.append((incoming, now, claim, waiting))
     async with group.turn:
         if not waiting.done():
             taken, group.pending = group.pending, []
             await _store_all(db, taken)
-    result: int | None = waiting.result()
+    result: Stored | None = waiting.result()
     return result
 
 
-Pending = tuple[Incoming, datetime, "asyncio.Future[int | None]"]
+Pending = tuple[Incoming, datetime, Claim | None, "asyncio.Future[Stored | None]"]
 
 
 @dataclass
@@ -139,29 +174,83 @@ def _store_statement(dialect_insert: Any) -> Any:
             .returning(_INBOX.c.id, _INBOX.c.platform, _INBOX.c.update_key))
 
 
-_STORE_SQLITE = _store_statement(sqlite_insert)
 _STORE_POSTGRES = _store_statement(postgres_insert)
+_COLUMNS = "platform, update_key, body, received_at, chat_key, claimed_by, claimed_until, attempts"
+
+
+@functools.lru_cache(maxsize=64)
+def _keep_sqlite(rows: int) -> Any:
+    """The SQLite statement storing `rows` rows (built once per count): a row with a worker named is
+    claimed for it as it is stored, unless a row of its chat is already there (then it waits for a
+    claim, as a row without a worker does). SQLite reads the rows before writing any (the statement
+    reads the table it writes), so two rows of one chat in a group are told apart by the caller."""
+    values = ", ".join(f"(:p{i}, :k{i}, :b{i}, :r{i}, :c{i}, :w{i}, :u{i})" for i in range(rows))
+    wait = "(v.column6 IS NULL OR EXISTS (SELECT 1 FROM inbox i WHERE i.chat_key = v.column5))"
+    sql = (f"INSERT INTO inbox ({_COLUMNS}) SELECT v.column1, v.column2, v.column3, v.column4, v.column5, "
+           f"CASE WHEN {wait} THEN NULL ELSE v.column6 END, CASE WHEN {wait} THEN NULL ELSE v.column7 END, "
+           f"CASE WHEN {wait} THEN 0 ELSE 1 END FROM (VALUES {values}) AS v WHERE true "  # WHERE: SQLite's upsert
+           "ON CONFLICT (platform, update_key) DO NOTHING RETURNING id, platform, update_key, attempts")
+    typed = [bindparam(f"{name}{i}", type_=kind) for i in range(rows)
+             for name, kind in (("b", JSON()), ("r", UtcDateTime()), ("u", UtcDateTime()))]
+    return text(sql).bindparams(*typed)
 
 
 async def _store_all(db: Database, taken: list[Pending]) -> None:
-    """Store every pending delivery with one statement and one commit; each learns its row id
-    (None: the same delivery was already stored, or came twice in this group), or the error."""
+    """Store every pending delivery with one commit; each learns its row (None: the same delivery
+    was already stored, or came twice in this group), or the error."""
     try:
-        rows = [{"platform": incoming.platform, "update_key": (incoming.update_key or "")[:96],
-                 "body": body_of(incoming), "received_at": now, "chat_key": chat_key(incoming), "attempts": 0}
-                for incoming, now, _waiting in taken]
-        async with db.session(short=True) as session:
-            statement = _STORE_SQLITE if db.is_sqlite else _STORE_POSTGRES
-            stored = {(r.platform, r.update_key): r.id for r in await session.execute(statement, rows)}
-            await session.commit()
+        kept = await (_store_sqlite(db, taken) if db.is_sqlite else _store_postgres(db, taken))
     except BaseException as error:
-        for _incoming, _now, waiting in taken:
+        for *_row, waiting in taken:
             if not waiting.done():
                 waiting.set_exception(error if isinstance(error, Exception) else ConnectionError("not stored"))
         raise
-    for row, (_incoming, _now, waiting) in zip(rows, taken, strict=True):
-        if not waiting.done():  # the first of a key in the group gets the id; a repeat, None
-            waiting.set_result(stored.pop((row["platform"], row["update_key"]), None))
+    for row, (*_pending, waiting) in zip(kept, taken, strict=True):
+        if not waiting.done():
+            waiting.set_result(row)
+
+
+async def _store_sqlite(db: Database, taken: list[Pending]) -> list[Stored | None]:
+    """Every row in one statement, one commit; claimed as asked (see `keep`)."""
+    params: dict[str, Any] = {}
+    keys: list[str] = []
+    bodies: list[dict[str, Any]] = []
+    chats: set[str] = set()
+    for i, (incoming, now, claim, _waiting) in enumerate(taken):
+        key, body, chat = (incoming.update_key or "")[:96], body_of(incoming), chat_key(incoming)
+        keys.append(key)
+        bodies.append(body)
+        claimed = claim is not None and chat not in chats  # a second row of a chat waits for the first
+        chats.add(chat)
+        params.update({f"p{i}": incoming.platform, f"k{i}": key, f"b{i}": body, f"r{i}": now, f"c{i}": chat,
+                       f"w{i}": claim.worker if claimed and claim else None,
+                       f"u{i}": claim.until if claimed and claim else None})
+    async with db.session(short=True) as session:
+        stored = {(r.platform, r.update_key): (r.id, r.attempts)
+                  for r in await session.execute(_keep_sqlite(len(taken)), params)}
+        await session.commit()
+    kept: list[Stored | None] = []
+    for (incoming, now, _claim, _waiting), key, body in zip(taken, keys, bodies, strict=True):
+        found = stored.pop((incoming.platform, key), None)  # the first of a key in the group; a repeat, None
+        kept.append(None if found is None else Stored(found[0], incoming.platform, key, body, now, found[1]))
+    return kept
+
+
+async def _store_postgres(db: Database, taken: list[Pending]) -> list[Stored | None]:
+    """Every row in one statement, one commit; none claimed (see `keep`)."""
+    keys = [(incoming.update_key or "")[:96] for incoming, *_rest in taken]
+    bodies = [body_of(incoming) for incoming, *_rest in taken]
+    rows = [{"platform": incoming.platform, "update_key": key, "body": body, "received_at": now,
+             "chat_key": chat_key(incoming), "attempts": 0}
+            for (incoming, now, _claim, _waiting), key, body in zip(taken, keys, bodies, strict=True)]
+    async with db.session(short=True) as session:
+        stored = {(r.platform, r.update_key): r.id for r in await session.execute(_STORE_POSTGRES, rows)}
+        await session.commit()
+    kept: list[Stored | None] = []
+    for (incoming, now, _claim, _waiting), key, body in zip(taken, keys, bodies, strict=True):
+        found = stored.pop((incoming.platform, key), None)  # the first of a key in the group; a repeat, None
+        kept.append(None if found is None else Stored(found, incoming.platform, key, body, now, 0))
+    return kept
 
 
 def _claim_statement() -> Any:

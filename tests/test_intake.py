@@ -98,6 +98,20 @@ async def test_the_same_delivery_is_stored_once(db: Database) -> None:
     assert len(await inbox.waiting(db)) == 1
 
 
+async def test_a_row_is_claimed_as_it_is_stored_only_when_nothing_of_its_chat_waits(db: Database, db_kind: str) -> None:
+    """The order of a chat: a row stored while another of its chat is there waits for a claim,
+    even when both arrive in one group. PostgreSQL claims nothing as it stores (processes race)."""
+    claim = inbox.Claim("w1", T0 + timedelta(seconds=60))
+    rows = await asyncio.gather(*(inbox.keep(db, message(chat, "/toi", key), T0, claim)
+                                  for chat, key in (("an", "1"), ("an", "2"), ("binh", "3"))))
+    later = await inbox.keep(db, message("an", "/toi", "4"), T0, claim)
+    assert all(row is not None for row in [*rows, later])
+    attempts = [row.attempts for row in [*rows, later] if row is not None]
+    assert attempts == ([1, 0, 1, 0] if db_kind == "sqlite" else [0, 0, 0, 0])
+    assert await claimed(db) == (["w1", None, "w1", None] if db_kind == "sqlite" else [None] * 4)
+    assert await inbox.keep(db, message("an", "/toi", "1"), T0, claim) is None  # a second delivery
+
+
 # -- the workers -----------------------------------------------------------------------------
 
 async def test_chats_run_side_by_side_and_each_keeps_its_order(app: Chibo, memory: MemoryChannel) -> None:
@@ -125,6 +139,44 @@ async def test_chats_run_side_by_side_and_each_keeps_its_order(app: Chibo, memor
     await intake.drain()
     assert all(seen[chat] == [f"{chat} {n}" for n in range(6)] for chat in chats)
     assert most["one chat"] == 1 and most["all"] > 1
+    assert await inbox.waiting(app.db) == []
+
+
+async def test_while_running_a_free_worker_takes_a_new_message_without_a_claim_and_chats_keep_their_order(
+    app: Chibo, memory: MemoryChannel, db_kind: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: dict[str, list[str]] = defaultdict(list)
+
+    async def handle(incoming: Incoming) -> list[Outgoing]:
+        await asyncio.sleep(0)  # others run meanwhile
+        seen[incoming.chat_id].append(incoming.text)
+        return []
+
+    claims: list[int] = []
+    claim = inbox.claim
+
+    async def counted(*args: object) -> list[inbox.Stored]:
+        rows = await claim(*args)  # type: ignore[arg-type]
+        claims.append(len(rows))
+        return rows
+
+    app.handle = handle  # type: ignore[method-assign]
+    monkeypatch.setattr(inbox, "claim", counted)
+    intake = Intake(app, IntakeConfig(poll=3600, workers=4))  # no look at the inbox but when woken
+    await intake.start()
+    chats = ["an", "binh", "cuong"]
+    await asyncio.gather(*(intake.accept(message(chat, f"{chat} {n}", f"{chat}-{n}"))
+                           for n in range(4) for chat in chats))  # arriving together, in this order
+    await until(lambda: sum(len(v) for v in seen.values()) == 12)
+    assert all(seen[chat] == [f"{chat} {n}" for n in range(4)] for chat in chats)
+    await until(lambda: not intake._behind)  # nothing left that only a claim would bring
+    before = len(claims)
+    for number in range(3):
+        await intake.accept(message(f"chat{number}", "/toi", f"new-{number}"))
+    await until(lambda: intake.handled == 15)
+    await intake.drain()
+    if db_kind == "sqlite":
+        assert len(claims) == before  # each went to a free worker as it was stored
     assert await inbox.waiting(app.db) == []
 
 
@@ -265,13 +317,15 @@ async def test_polling_stores_each_update_before_the_workers_handle_it(
     settings = Settings(_env_file=None, telegram_bot_token=fake.token, telegram_base_url=fake.base_url,
                         files_dir=str(tmp_path), webhook_secret="")
     stored: list[str | None] = []
-    store = inbox.store
+    keep = inbox.keep
 
-    async def spy(db: Database, incoming: Incoming, now: datetime) -> int | None:
+    async def spy(
+        db: Database, incoming: Incoming, now: datetime, claim: inbox.Claim | None = None,
+    ) -> inbox.Stored | None:
         stored.append(incoming.update_key)
-        return await store(db, incoming, now)
+        return await keep(db, incoming, now, claim)
 
-    monkeypatch.setattr(inbox, "store", spy)
+    monkeypatch.setattr(inbox, "keep", spy)
     stop = asyncio.Event()
     running = asyncio.create_task(service.serve(app, settings, webhook=False, stop=stop))
     try:
