@@ -32,6 +32,7 @@ from sqlalchemy import insert, select
 from bot.app import Chibo
 from bot.channels.zalo import ZaloChannel
 from bot.intake import Intake
+from bot.runner import settle_heap
 from bot.web import WebServer
 from domain.messages import Incoming
 from domain.vocabulary import UnitKind
@@ -171,6 +172,7 @@ async def run(url: str, messages: int, rounds: int, members: int, senders: int) 
     channel = ZaloChannel(where["token"], base_url=where["base_url"])
     app.add_channel(channel)
     server = WebServer(app, secret=SECRET, zalo=channel, intake=Intake(app))
+    settle_heap()  # as `chibo run` does once started (bot/runner.py), before the first message
     await server.start("127.0.0.1", 0)
     await server.register_webhooks(f"http://127.0.0.1:{server.port}")
     totals = {"acknowledged": 0.0, "handled": 0.0, "alone": 0.0, "receipts": 0.0}
