@@ -189,8 +189,8 @@ async def tallies(
     """One tally per cell, in the order given; the same queries whatever the number of cells.
 
     One cell's reads are short whatever the data (a cell's rows, by index): on SQLite they run on
-    the loop's thread. A committee's may take milliseconds: they run on aiosqlite's thread, and on
-    side by side on connections of their own (`_side_by_side`)."""
+    the loop's thread. A committee's may take milliseconds: they run side by side on
+    connections of their own (`_side_by_side`; on SQLite each on its aiosqlite thread)."""
     found = {cell_id: Tally(cell_id, name) for cell_id, name in cells}
     ids = list(found)
     if not ids:
