@@ -84,6 +84,7 @@ class Intake:
         self._wake = asyncio.Event()
         self._behind = True  # rows may wait in the inbox that only a claim would give us (at start: an earlier run's)
         self._claiming = 0  # deliveries being stored with a claim for us: room they will take in hand
+        self._left_waiting = 0  # rows stored to wait for a claim, ever: a claim that began before one missed it
         self._running = False
         self._tasks: list[asyncio.Task[None]] = []
         self.handled = 0
@@ -111,6 +112,7 @@ class Intake:
             self._held[row.id] = None
             self._queue.put_nowait(row)  # a row claimed after drain began is given back with the rest
         else:
+            self._left_waiting += 1
             self._behind = True
             self._wake.set()
         return row is not None
@@ -172,6 +174,7 @@ class Intake:
             self._wake.clear()
             # Rows claimed and not yet started mean every worker is busy: claiming more now would
             # start nothing sooner, and each claim is a transaction. A worker that finishes wakes us.
+            left_waiting = self._left_waiting
             if room > 0 and self._queue.empty():
                 try:
                     rows = await inbox.claim(self.app.db, self.name, self.wall_clock(),
@@ -190,9 +193,13 @@ class Intake:
                 self._queue.put_nowait(row)
             if rows and len(rows) == room:
                 continue  # more may be waiting
-            if room > 0 and not rows and not self._held and not self._claiming:
+            if (room > 0 and not rows and not self._held and not self._claiming
+                    and self._left_waiting == left_waiting):
                 # Nothing claimable and nothing of ours in hand that a waiting row could follow:
-                # finished updates need not wake us until a row is stored unclaimed again.
+                # finished updates need not wake us until a row is stored unclaimed again. Not so
+                # when a row was left waiting while we claimed: our claim may have read the inbox
+                # before that row's commit, and the rows of its chat stored with it would then
+                # wait behind it for a wake that never came (until the next `poll`).
                 self._behind = False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll)

@@ -180,6 +180,41 @@ async def test_while_running_a_free_worker_takes_a_new_message_without_a_claim_a
     assert await inbox.waiting(app.db) == []
 
 
+async def test_rows_left_waiting_while_a_claim_reads_the_inbox_are_not_forgotten(
+    app: Chibo, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A claim reads the inbox before two messages of one chat commit (a group commit finishing
+    meanwhile): it finds nothing, with nothing in hand. The claimer must still come back for
+    them, and for the second after the first is handled, with no `poll` to rescue it."""
+    seen: list[str] = []
+
+    async def handle(incoming: Incoming) -> list[Outgoing]:
+        seen.append(incoming.text)
+        return []
+
+    app.handle = handle  # type: ignore[method-assign]
+    intake = Intake(app, IntakeConfig(poll=3600, workers=2))
+    real = inbox.claim
+    reads = 0
+
+    async def late(*args: object) -> list[inbox.Stored]:
+        nonlocal reads
+        reads += 1
+        if reads == 2:  # the first claim after start: its view of the inbox predates the two rows
+            for n in range(2):
+                await intake.accept(message("an", f"an {n}", f"late-{n}"))
+            return []
+        return await real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inbox, "claim", late)
+    await intake.start()
+    await until(lambda: reads >= 1)
+    intake._wake.set()  # a look at the inbox, as a stored row would ask for
+    await until(lambda: seen == ["an 0", "an 1"])  # both, in order: the second not left behind the first
+    await intake.drain()
+    assert await inbox.waiting(app.db) == []
+
+
 async def test_what_is_held_in_memory_is_bounded(app: Chibo, memory: MemoryChannel) -> None:
     gate = asyncio.Event()
     entered: list[str] = []
