@@ -54,6 +54,8 @@ from storage.db import Database
 from storage.lane import Sql, lane
 from storage.types import UtcDateTime, table_of, utcnow
 
+KEY_MAX = 96  # characters of an update's key kept (as storage/update_marks.py keeps for its marks)
+
 
 class InboxUpdate(SQLModel, table=True):
     """One platform update received and not yet handled."""
@@ -63,7 +65,7 @@ class InboxUpdate(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
-    update_key: str = Field(max_length=96)
+    update_key: str = Field(max_length=KEY_MAX)
     body: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     chat_key: str = Field(default="", max_length=160)  # platform and chat: one chat's updates in order
@@ -83,6 +85,11 @@ class Stored:
     body: dict[str, Any]
     received_at: datetime
     attempts: int = 1
+
+
+def _key(incoming: Incoming) -> str:
+    """The delivery's key as the row keeps it."""
+    return (incoming.update_key or "")[:KEY_MAX]
 
 
 def chat_key(incoming: Incoming) -> str:
@@ -217,7 +224,7 @@ async def _store_sqlite(db: Database, taken: list[Pending]) -> list[Stored | Non
     bodies: list[dict[str, Any]] = []
     chats: set[str] = set()
     for i, (incoming, now, claim, _waiting) in enumerate(taken):
-        key, body, chat = (incoming.update_key or "")[:96], body_of(incoming), chat_key(incoming)
+        key, body, chat = _key(incoming), body_of(incoming), chat_key(incoming)
         keys.append(key)
         bodies.append(body)
         claimed = claim is not None and chat not in chats  # a second row of a chat waits for the first
@@ -229,27 +236,30 @@ async def _store_sqlite(db: Database, taken: list[Pending]) -> list[Stored | Non
         stored = {(r.platform, r.update_key): (r.id, r.attempts)
                   for r in await session.execute(_keep_sqlite(len(taken)), params)}
         await session.commit()
-    kept: list[Stored | None] = []
-    for (incoming, now, _claim, _waiting), key, body in zip(taken, keys, bodies, strict=True):
-        found = stored.pop((incoming.platform, key), None)  # the first of a key in the group; a repeat, None
-        kept.append(None if found is None else Stored(found[0], incoming.platform, key, body, now, found[1]))
-    return kept
+    return _kept(taken, keys, bodies, stored)
 
 
 async def _store_postgres(db: Database, taken: list[Pending]) -> list[Stored | None]:
     """Every row in one statement, one commit; none claimed (see `keep`)."""
-    keys = [(incoming.update_key or "")[:96] for incoming, *_rest in taken]
+    keys = [_key(incoming) for incoming, *_rest in taken]
     bodies = [body_of(incoming) for incoming, *_rest in taken]
     rows = [{"platform": incoming.platform, "update_key": key, "body": body, "received_at": now,
              "chat_key": chat_key(incoming), "attempts": 0}
             for (incoming, now, _claim, _waiting), key, body in zip(taken, keys, bodies, strict=True)]
     async with db.session(short=True) as session:
-        stored = {(r.platform, r.update_key): r.id for r in await session.execute(_STORE_POSTGRES, rows)}
+        stored = {(r.platform, r.update_key): (r.id, 0) for r in await session.execute(_STORE_POSTGRES, rows)}
         await session.commit()
+    return _kept(taken, keys, bodies, stored)
+
+
+def _kept(taken: list[Pending], keys: list[str], bodies: list[dict[str, Any]],
+          stored: dict[tuple[str, str], tuple[int, int]]) -> list[Stored | None]:
+    """Each delivery's row, from what the statement stored ((platform, key) -> id and attempts):
+    the first of a key in the group gets it; a repeat, or a delivery stored before, None."""
     kept: list[Stored | None] = []
     for (incoming, now, _claim, _waiting), key, body in zip(taken, keys, bodies, strict=True):
-        found = stored.pop((incoming.platform, key), None)  # the first of a key in the group; a repeat, None
-        kept.append(None if found is None else Stored(found, incoming.platform, key, body, now, 0))
+        found = stored.pop((incoming.platform, key), None)
+        kept.append(None if found is None else Stored(found[0], incoming.platform, key, body, now, found[1]))
     return kept
 
 
