@@ -58,18 +58,22 @@ def drawn(data: ChartData, files_dir: str | Path) -> Path | None:
     A stat and a touch: cheap enough for the event loop, where a hand-off to a thread for a chart
     drawn already cost more than the check (`/tonghop` for a cell on SQLite: ~1 ms of 10)."""
     path = chart_path(files_dir, data)
+    return path if _reused(path) else None
+
+
+def _reused(path: Path) -> bool:
+    """Whether the chart is on disk; if so it is marked used."""
     if path.exists():
         os.utime(path)  # recently used: kept by the clean-up of old files
-        return path
-    return None
+        return True
+    return False
 
 
 def draw(data: ChartData, files_dir: str | Path) -> Path:
     """The chart's PNG file, drawn unless an identical chart is already on disk."""
-    path = drawn(data, files_dir)
-    if path is not None:
-        return path
     path = chart_path(files_dir, data)
+    if _reused(path):
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     png = _png(data)
     partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
