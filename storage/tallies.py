@@ -111,18 +111,25 @@ def month_of(day: date) -> date:
 _REPORT_KEY = Sql("SELECT member_id, cell_id, done_on, kind FROM report WHERE id = ?")
 
 
+# How a count is added, written once for every statement that adds one: `INTO … <rows> ADD …`.
+_REPORTS_INTO = "INSERT INTO report_tally (cell_id, month, kind, count)"
+_REPORTS_ADD = "ON CONFLICT (cell_id, month, kind) DO UPDATE SET count = report_tally.count + excluded.count"
+_MEMBERS_INTO = f"INSERT INTO member_report_tally (member_id, cell_id, year, {', '.join(MONTHS)})"
+
+
+def _members_add(columns: tuple[str, ...]) -> str:
+    """The upsert clause adding the new row's `columns` (months) to a member's kept row."""
+    updates = ", ".join(f"{name} = member_report_tally.{name} + excluded.{name}" for name in columns)
+    return f"ON CONFLICT (member_id, cell_id, year) DO UPDATE SET {updates}"
+
+
 def _count_member_month(month: int) -> str:
     column = MONTHS[month - 1]
     values = ", ".join("?" if name == column else "0" for name in MONTHS)
-    return (f"INSERT INTO member_report_tally (member_id, cell_id, year, {', '.join(MONTHS)}) "
-            f"VALUES (?, ?, ?, {values}) ON CONFLICT (member_id, cell_id, year) "
-            f"DO UPDATE SET {column} = member_report_tally.{column} + excluded.{column}")
+    return f"{_MEMBERS_INTO} VALUES (?, ?, ?, {values}) {_members_add((column,))}"
 
 
-_COUNT_REPORT_TEXT = (
-    "INSERT INTO report_tally (cell_id, month, kind, count) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (cell_id, month, kind) DO UPDATE SET count = report_tally.count + excluded.count"
-)
+_COUNT_REPORT_TEXT = f"{_REPORTS_INTO} VALUES (?, ?, ?, ?) {_REPORTS_ADD}"
 
 
 def _both(month: int) -> Sql:
@@ -144,15 +151,13 @@ def with_counts(insert: str) -> Sql:
     write of the bot then costs one round trip, as before either tally existed. SQLite, whose lane
     runs on the loop's thread, inserts and then calls `report_added`."""
     months = ", ".join(f"CASE WHEN EXTRACT(MONTH FROM done_on) = {month} THEN 1 ELSE 0 END" for month in range(1, 13))
-    updates = ", ".join(f"{name} = member_report_tally.{name} + excluded.{name}" for name in MONTHS)
     return Sql(
         f"WITH added AS ({insert} RETURNING number, member_id, cell_id, done_on, kind), "
-        "counted AS (INSERT INTO report_tally (cell_id, month, kind, count) "
-        "SELECT cell_id, CAST(date_trunc('month', done_on) AS date), kind, 1 FROM added "
-        "ON CONFLICT (cell_id, month, kind) DO UPDATE SET count = report_tally.count + excluded.count), "
-        f"by_member AS (INSERT INTO member_report_tally (member_id, cell_id, year, {', '.join(MONTHS)}) "
+        f"counted AS ({_REPORTS_INTO} "
+        f"SELECT cell_id, CAST(date_trunc('month', done_on) AS date), kind, 1 FROM added {_REPORTS_ADD}), "
+        f"by_member AS ({_MEMBERS_INTO} "
         f"SELECT member_id, cell_id, CAST(EXTRACT(YEAR FROM done_on) AS integer), {months} FROM added "
-        f"ON CONFLICT (member_id, cell_id, year) DO UPDATE SET {updates}) "
+        f"{_members_add(MONTHS)}) "
         "SELECT number FROM added"
     )
 
