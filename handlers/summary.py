@@ -26,6 +26,7 @@ from handlers.summary_text import STAGE_NAMES, Header, Section, Targets
 from storage import dues as dues_book
 from storage import dues_figures
 from storage import minutes as minutes_book
+from storage.db import short_reads
 from storage.development_figures import development_figures
 from storage.dues_figures import CellDues, cell_dues
 from storage.summary import Tally, chart_window, combine, tallies
@@ -60,7 +61,18 @@ class Built:
 
 async def build(session: AsyncSession, scope: Scope, period: Period, now: datetime, tz: ZoneInfo,
                 command: str = "tonghop") -> Built:
-    """The summary of a scope for a period, as of `now` (an aware local time)."""
+    """The summary of a scope for a period, as of `now` (an aware local time).
+
+    One cell's reads are all short (its rows, by index): on SQLite they run on the loop's thread
+    (`short_reads`). A committee's are not, and run side by side (storage/summary.py)."""
+    if scope.is_committee:
+        return await _build(session, scope, period, now, tz, command)
+    with short_reads():
+        return await _build(session, scope, period, now, tz, command)
+
+
+async def _build(session: AsyncSession, scope: Scope, period: Period, now: datetime, tz: ZoneInfo,
+                 command: str) -> Built:
     today = now.date()
     cells = await tallies(session, [(id_of(cell), cell.name) for cell in scope.cells], period, today, tz)
     targets = await summary_text.targets_for(session, id_of(scope.unit))
@@ -150,7 +162,8 @@ async def parse_request(ctx: Ctx, args: str, command: str) -> tuple[Period, list
         ctx.reply(f"{error} Gõ ví dụ: /{command} tháng 11/2026, /{command} quý 4/2026 hoặc /{command} năm 2026.")
         return None
     try:
-        scopes = await resolve(ctx, name, command, period)
+        with short_reads():  # the person's roles and units, by index
+            scopes = await resolve(ctx, name, command, period)
     except ScopeError as error:
         ctx.reply(error.text, error.choices)
         return None

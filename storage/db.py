@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -79,6 +79,21 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+@contextlib.contextmanager
+def short_reads() -> Iterator[None]:
+    """Within this block, the session's statements are short whatever the data (one cell's rows,
+    by index): on SQLite they run on the loop's thread, as a short session's do (`_LoopDrivenConnection`).
+
+    For a unit that learns only as it goes that it is short: a message's session is opened before
+    its command is known. Nothing changes on PostgreSQL. Tasks started inside inherit it: only
+    for statements that are all short, never around a committee's reads side by side."""
+    token = _ON_LOOP.set(True)
+    try:
+        yield
+    finally:
+        _ON_LOOP.reset(token)
 
 
 _LOOP_DRIVER = "aiosqlite_loop"

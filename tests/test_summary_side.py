@@ -1,21 +1,28 @@
 """A committee's reads side by side (storage/summary.py, `_side_by_side`): the same tallies as
 one read after another, each lane on a connection of its own, a failing lane's error raised as
-itself, and one committee at a time (the next reads in turn, never waiting for connections)."""
+itself, and one committee at a time (the next reads in turn, never waiting for connections); and
+where the reads run on SQLite: a cell's on the loop's thread, a committee's on the lanes' threads."""
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event, func, select
 
+from bot.app import Chibo
+from bot.channels.memory import MemoryChannel
+from domain.messages import Incoming
 from domain.periods import YEAR, Period
 from storage import org, summary
 from storage.db import Database
-from storage.types import id_of
+from storage.tables import OrgUnit
+from storage.types import id_of, table_of
 from tests import seed
 from tests.conftest import TZ
 
@@ -97,3 +104,42 @@ async def test_an_in_memory_sqlite_database_reads_in_turn(tmp_path: Path) -> Non
             assert summary._pooled(session)
     finally:
         await file.dispose()
+
+
+@pytest.fixture
+def threads_of_statements(db: Database, db_kind: str) -> Iterator[list[int]]:
+    """The thread each SQLite statement ran on, from SQLite's own trace (connections made from now)."""
+    if db_kind != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL has no thread to leave")
+    seen: list[int] = []
+
+    def traced(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection._connection._conn.set_trace_callback(lambda _sql: seen.append(threading.get_ident()))
+
+    event.listen(db.engine.sync_engine, "connect", traced)
+    yield seen
+    event.remove(db.engine.sync_engine, "connect", traced)
+
+
+async def test_a_cells_summary_reads_on_the_loops_thread_and_a_committees_does_not(
+        db: Database, app: Chibo, threads_of_statements: list[int]) -> None:
+    """One cell's `/tonghop` reads only short things (who asks, the cell's rows by index): every
+    statement of the message on the loop's thread, no hand-offs. A committee's grouped reads may take
+    long: on aiosqlite's threads (its four lanes side by side), the loop free meanwhile."""
+    await seed.ward(db)
+    await db.engine.dispose()  # the next connections are traced
+    memory = MemoryChannel(platform="console")  # the ward's accounts are console ones
+    app.add_channel(memory)
+    loop = threading.get_ident()
+    await app.handle(Incoming("console", "binh", "/tonghop nam 2026", chat_id="binh", update_key="1"))
+    assert memory.take()[0].reply.text.startswith("Tổng hợp Chi bộ khu phố 1")
+    assert len(threads_of_statements) > 10 and set(threads_of_statements) == {loop}
+    threads_of_statements.clear()
+    await app.handle(Incoming("console", "an", "/tonghop nam 2026", chat_id="an", update_key="2"))
+    assert memory.take()[0].reply.text.startswith("Tổng hợp Đảng bộ phường Bến Thành")
+    away = [thread for thread in threads_of_statements if thread != loop]
+    assert len(away) >= 10 and len(set(away)) >= 4  # the grouped reads, on the four lanes' threads at least
+    threads_of_statements.clear()
+    async with db.session() as session:  # the cell's message is over: a later unit's reads leave the loop
+        await session.execute(select(func.count()).select_from(table_of(OrgUnit)))
+    assert threads_of_statements and loop not in threads_of_statements
