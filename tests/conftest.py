@@ -3,14 +3,18 @@ the bot wired to it with a manual clock, and the transcript checker."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from bot.app import Chibo
 from bot.channels.memory import MemoryChannel
@@ -47,22 +51,37 @@ async def make_database(kind: str, folder: Path) -> tuple[Database, Callable[[],
             await connection.run_sync(metadata.create_all)
         return database, database.dispose
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = Database(PG_URL)
-    async with admin.engine.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    await admin.dispose()
-    database = Database(PG_URL, connect_args={"server_settings": {"search_path": schema}})
+    # synchronous_commit off: a commit does not wait for the server's WAL flush (a third of the
+    # PostgreSQL pass was spent waiting for the disk). What a transaction sees, locks and keeps
+    # while the server runs is unchanged; only a crash of the server itself could lose the last
+    # commits, and no test crashes it (bench/bench_chaos.py does, at full durability).
+    database = Database(PG_URL, connect_args={"server_settings": {"search_path": schema,
+                                                                  "synchronous_commit": "off"}})
     async with database.engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        await driver.execute(_postgres_schema())  # in the transaction the statement above began
 
     async def drop() -> None:
-        await database.dispose()
-        admin = Database(PG_URL)
-        async with admin.engine.begin() as connection:
+        async with database.engine.begin() as connection:
             await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
+        await database.dispose()
 
     return database, drop
+
+
+@functools.cache
+def _postgres_schema() -> str:
+    """The tables' DDL on PostgreSQL as one script: `metadata.create_all` compiled and sent some
+    120 statements one by one, for every test (0.30 s a schema; 0.15 as one script).
+    tests/test_migrations.py checks that the fixture's schema is the tables' schema."""
+    dialect = postgresql.asyncpg.dialect()
+    statements = []
+    for table in metadata.sorted_tables:
+        statements.append(str(CreateTable(table).compile(dialect=dialect)))
+        statements.extend(str(CreateIndex(index).compile(dialect=dialect))
+                          for index in sorted(table.indexes, key=lambda index: str(index.name)))
+    return ";\n".join(statement.strip() for statement in statements)
 
 
 @pytest.fixture
@@ -114,3 +133,18 @@ async def fakes() -> AsyncIterator[tuple[FakeTelegram, FakeZalo]]:
     yield telegram, zalo
     await zalo.stop()
     await telegram.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass (`--db=postgres`) runs only the tests that touch a database: those that
+    ask for `db_kind`, themselves or through a fixture (`db`, `app`, `memory`...). The others run
+    the same code whatever the option says, and the SQLite pass has run them already."""
+    if config.getoption("--db") != "postgres":
+        return
+    kept: list[pytest.Item] = []
+    left: list[pytest.Item] = []
+    for item in items:
+        (kept if "db_kind" in getattr(item, "fixturenames", ()) else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept

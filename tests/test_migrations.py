@@ -39,6 +39,14 @@ async def test_sqlite_file_upgrades_to_the_models(tmp_path: Path) -> None:
     assert {"member", "chat_account", "report", "meeting", "outbox", "alembic_version"} <= tables
 
 
+async def test_the_fixtures_schema_is_the_tables_schema(db: Database) -> None:
+    """The `db` fixture builds its schema its own way on PostgreSQL (one script: tests/conftest.py)."""
+    async with db.engine.connect() as connection:
+        assert await connection.run_sync(_differences) == []
+        tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert tables == set(metadata.tables)
+
+
 async def test_migrations_on_the_test_database(db: Database) -> None:
     """On the fixture's fresh schema (PostgreSQL with --db=postgres), migrate from nothing."""
     async with db.engine.begin() as connection:
