@@ -176,7 +176,9 @@ async def test_while_running_a_free_worker_takes_a_new_message_without_a_claim_a
     await until(lambda: intake.handled == 15)
     await intake.drain()
     if db_kind == "sqlite":
-        assert len(claims) == before  # each went to a free worker as it was stored
+        # Each went to a free worker as it was stored: no claim brought any of them. (A claim may
+        # still run once, empty: a worker that finished before `_behind` fell had woken the claimer.)
+        assert sum(claims[before:]) == 0 and len(claims) <= before + 1
     assert await inbox.waiting(app.db) == []
 
 
