@@ -184,7 +184,7 @@ class FakeTelegram(Recording):
     async def _m_getUpdates(self, params: dict[str, Any]) -> web.Response:
         offset = int(params.get("offset", 0) or 0)
         timeout = float(params.get("timeout", 0) or 0)
-        deadline = time.monotonic() + min(timeout, 2.0)
+        deadline = time.monotonic() + min(timeout, 0.25)  # short: stopping the bot waits for the poll in flight
         while True:
             ready = [u for u in self._updates if u["update_id"] >= offset]
             if ready or time.monotonic() >= deadline:
