@@ -51,10 +51,10 @@ async def make_database(kind: str, folder: Path) -> tuple[Database, Callable[[],
             await connection.run_sync(metadata.create_all)
         return database, database.dispose
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    # synchronous_commit off: a commit does not wait for the server's WAL flush (a third of the
-    # PostgreSQL pass was spent waiting for the disk). What a transaction sees, locks and keeps
-    # while the server runs is unchanged; only a crash of the server itself could lose the last
-    # commits, and no test crashes it (bench/bench_chaos.py does, at full durability).
+    # synchronous_commit off: a test's commit does not wait for the server's WAL flush. What a
+    # transaction sees, locks and keeps while the server runs is unchanged; only a crash of the
+    # server itself could lose the last commits, and no test crashes it (bench/bench_chaos.py
+    # kills chibo's processes and cuts its connections, at the server's full durability).
     database = Database(PG_URL, connect_args={"server_settings": {"search_path": schema,
                                                                   "synchronous_commit": "off"}})
     async with database.engine.begin() as connection:
