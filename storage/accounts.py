@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import update_marks
 from storage.lane import Lane, Sql, as_datetime, as_json, lane
-from storage.tables import ChatAccount, Conversation, Member, OrgUnit, Role
+from storage.tables import UPDATE_KEY_MAX, ChatAccount, Conversation, Member, OrgUnit, Role
 from storage.types import table_of
 
 _ACCOUNT = table_of(ChatAccount)
@@ -96,7 +96,7 @@ async def mark_and_load(
     On PostgreSQL both are one statement; on SQLite, where a statement is no round trip (the
     lane runs on the loop's thread), and an INSERT cannot sit in a WITH, they are two."""
     road = await lane(session)
-    key = update_key[:update_marks.KEY_MAX]
+    key = update_key[:UPDATE_KEY_MAX]
     if not road.postgres:
         if not await update_marks.mark(session, platform, key, now):
             return None

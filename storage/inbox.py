@@ -52,9 +52,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.messages import Incoming
 from storage.db import Database
 from storage.lane import Sql, lane
+from storage.tables import UPDATE_KEY_MAX
 from storage.types import UtcDateTime, table_of, utcnow
-
-KEY_MAX = 96  # characters of an update's key kept (as storage/update_marks.py keeps for its marks)
 
 
 class InboxUpdate(SQLModel, table=True):
@@ -65,7 +64,7 @@ class InboxUpdate(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
-    update_key: str = Field(max_length=KEY_MAX)
+    update_key: str = Field(max_length=UPDATE_KEY_MAX)
     body: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     chat_key: str = Field(default="", max_length=160)  # platform and chat: one chat's updates in order
@@ -89,7 +88,7 @@ class Stored:
 
 def _key(incoming: Incoming) -> str:
     """The delivery's key as the row keeps it."""
-    return (incoming.update_key or "")[:KEY_MAX]
+    return (incoming.update_key or "")[:UPDATE_KEY_MAX]
 
 
 def chat_key(incoming: Incoming) -> str:

@@ -146,6 +146,9 @@ class Conversation(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
+UPDATE_KEY_MAX = 96  # characters of a platform update's key kept: by its mark, and by its inbox row before
+
+
 class ProcessedUpdate(SQLModel, table=True):
     """A platform update already handled: a second delivery of it is ignored."""
 
@@ -154,5 +157,5 @@ class ProcessedUpdate(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
-    update_key: str = Field(max_length=96)
+    update_key: str = Field(max_length=UPDATE_KEY_MAX)
     at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)

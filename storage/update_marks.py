@@ -13,8 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.lane import Lane, Sql, lane
 from storage.pruning import UPDATE_MARK_RETENTION
-
-KEY_MAX = 96
+from storage.tables import UPDATE_KEY_MAX
 
 MARK_TEXT = ("INSERT INTO processed_update (platform, update_key, at) VALUES (?, ?, ?) "
              "ON CONFLICT (platform, update_key) DO NOTHING")  # also within storage/accounts.py's mark_and_load
@@ -30,7 +29,7 @@ async def mark(session: AsyncSession, platform: str, update_key: str, now: datet
     Pruning removes such marks hourly; this covers the hour, and the first minutes after a long
     stop.
     """
-    key = update_key[:KEY_MAX]
+    key = update_key[:UPDATE_KEY_MAX]
     road = await lane(session)
     if await road.run(_MARK, platform, key, now):
         return True
