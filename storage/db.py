@@ -70,12 +70,9 @@ class Database:
                 yield session
             return
         async with self._lock:
-            token = _ON_LOOP.set(short)
-            try:
+            with _on_loop(short):
                 async with self._sessions() as session:
                     yield session
-            finally:
-                _ON_LOOP.reset(token)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -89,7 +86,14 @@ def short_reads() -> Iterator[None]:
     For a unit that learns only as it goes that it is short: a message's session is opened before
     its command is known. Nothing changes on PostgreSQL. Tasks started inside inherit it: only
     for statements that are all short, never around a committee's reads side by side."""
-    token = _ON_LOOP.set(True)
+    with _on_loop(True):
+        yield
+
+
+@contextlib.contextmanager
+def _on_loop(short: bool) -> Iterator[None]:
+    """Within: SQLite statements run on the loop's thread (`short`) or on aiosqlite's."""
+    token = _ON_LOOP.set(short)
     try:
         yield
     finally:
